@@ -1,0 +1,42 @@
+//! The engine: Catena's domain vocabulary and the Chain-of-Action orchestration.
+//!
+//! Entry point: [`Engine::new`]`(config, ports).`[`ask`](Engine::ask)`(question, &events, &cancel)`
+//! → [`RunRecord`] or [`EngineError`]. A run is: plan (one model call, or the heuristic planner
+//! without a model) → execute the chain as a DAG (retrieval through the ports, MRFS keep /
+//! replace / fill per node) → answer (one streamed model call, or extractive) → verify (markers,
+//! verdicts, conflicts). Progress goes out as [`Event`]s over an unbounded mpsc channel.
+//!
+//! Invariants:
+//! - No I/O here: no tantivy, sqlx, reqwest, keyring, tauri, no system clock (the [`ports::Clock`]
+//!   port gives timestamps; durations use `tokio::time::Instant`) and no environment. Adapters
+//!   depend on this crate for the port traits; it depends on none of them.
+//! - Every `[n]` in a recorded answer names evidence gathered in the same run.
+//! - Partial failure is data: failed actions, bad plans and a failing model end up in the
+//!   record; only cancellation, an empty question and refused credentials are errors.
+//! - A cancelled run produces no record.
+#![warn(missing_docs)]
+
+mod answer;
+pub mod config;
+mod engine;
+mod execute;
+mod heuristic;
+mod location;
+pub mod mrfs;
+mod plan;
+pub mod ports;
+mod prompts;
+pub mod run;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
+mod text;
+
+pub use config::{EngineConfig, MissingPolicy};
+pub use engine::{Engine, EngineError, Ports};
+pub use location::{Location, Span};
+pub use prompts::purpose as prompt_purpose;
+pub use run::{
+    Action, CallPurpose, CallRecord, CitationRecord, ConflictRecord, Decision, Event, EvidenceKind, EvidenceRecord,
+    Mode, NodeRecord, NodeStatus, RetrievalPath, RunRecord, ScoreRecord, SettingsRecord, UsageRecord, Verdict,
+};
+pub use tokio_util::sync::CancellationToken;
