@@ -1,0 +1,208 @@
+//! `catena`: the command-line interface to the same library the desktop app uses.
+//!
+//! Thin by design: parse arguments, open the library, call it, print. Human output goes to
+//! stdout, progress and diagnostics to stderr; `--json` prints exactly one JSON document on stdout.
+//!
+//! Exit codes: 0 success; 1 the command ran but some files failed (ingest) or the library is
+//! inconsistent (check); 2 usage or fatal error (bad arguments, library busy, unreadable data
+//! directory); 130 interrupted by Ctrl-C (work finished before the interrupt is kept).
+
+mod bench;
+mod output;
+mod progress;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use library::{CancelFlag, IngestOptions, Library, LibraryOptions};
+
+#[derive(Parser, Debug)]
+#[command(name = "catena", version, about = "Research assistant over your own documents")]
+struct Cli {
+    /// Data directory (catalog and index). Default: the per-user data directory, the same one
+    /// the desktop app uses.
+    #[arg(long, global = true, env = "CATENA_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Print one JSON document on stdout instead of human output.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Add files and folders (recursively) to the library; unchanged files are skipped.
+    Ingest {
+        /// Files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Drop catalogued files under these folders that no longer exist.
+        #[arg(long)]
+        prune: bool,
+        /// Read files that failed before again, even if unchanged.
+        #[arg(long)]
+        retry_failed: bool,
+        /// How to report progress on stderr.
+        #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+        progress: ProgressMode,
+        /// Files read at once (default: number of cores).
+        #[arg(long)]
+        workers: Option<usize>,
+        /// Largest file accepted, in MB.
+        #[arg(long, default_value_t = 200)]
+        max_file_mb: u64,
+        /// Target chunk size in characters.
+        #[arg(long, default_value_t = 800)]
+        chunk_chars: usize,
+        /// Commit to the index after this many new documents (smaller: less work lost to a
+        /// crash, more commits).
+        #[arg(long, env = "CATENA_COMMIT_EVERY_DOCS", default_value_t = 500)]
+        commit_every: usize,
+    },
+    /// Search the library (BM25; "quoted phrases" work; any text is accepted).
+    Search {
+        /// The query.
+        query: String,
+        /// Number of hits.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
+    /// List the documents in the library, failed ones with their reason.
+    Docs,
+    /// Remove a document by id or path.
+    Remove {
+        /// Document id (from `catena docs`) or path.
+        target: String,
+    },
+    /// Verify that catalog and index agree (exit code 1 if not).
+    Check,
+    /// Measure ingestion against pdftotext and search latency at scale.
+    Bench {
+        /// Folder of documents (e.g. a copy of a real corpus).
+        corpus: PathBuf,
+        /// Chunks in the search-latency index.
+        #[arg(long, default_value_t = 100_000)]
+        chunks: usize,
+        /// Queries timed.
+        #[arg(long, default_value_t = 1000)]
+        queries: usize,
+    },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum ProgressMode {
+    /// A live line on a terminal, plain lines otherwise.
+    Auto,
+    /// One line per file.
+    Plain,
+    /// One JSON event per line.
+    Json,
+    /// Failures only.
+    Quiet,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn data_dir(cli: &Cli) -> anyhow::Result<PathBuf> {
+    if let Some(d) = &cli.data_dir {
+        return Ok(d.clone());
+    }
+    directories::ProjectDirs::from("org", "Catena", "catena")
+        .map(|p| p.data_dir().to_path_buf())
+        .context("cannot determine the per-user data directory; pass --data-dir or set CATENA_DATA_DIR")
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let dir = data_dir(&cli)?;
+    let json = cli.json;
+    match cli.command {
+        Command::Ingest { paths, prune, retry_failed, progress, workers, max_file_mb, chunk_chars, commit_every } => {
+            let mut options = LibraryOptions::default();
+            if let Some(w) = workers {
+                options.workers = w.max(1);
+            }
+            options.extract.max_file_bytes = max_file_mb.saturating_mul(1024 * 1024);
+            options.chunk.target_chars = chunk_chars.max(100);
+            options.chunk.max_chars = options.chunk.target_chars * 2;
+            options.commit_every_docs = commit_every.max(1);
+            let lib = Library::open_write(&dir, options).await?;
+            if !lib.recovery.is_clean() {
+                eprintln!("recovered from an interrupted run: {:?}", lib.recovery);
+            }
+            let cancel = CancelFlag::default();
+            spawn_ctrl_c(cancel.clone());
+            let reporter = progress::Reporter::new(progress, json);
+            let summary =
+                lib.ingest(&paths, &IngestOptions { prune, retry_failed }, &|e| reporter.event(&e), &cancel).await?;
+            reporter.finish();
+            output::ingest(&summary, json);
+            Ok(if summary.interrupted {
+                ExitCode::from(130)
+            } else if summary.failed.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Search { query, limit } => {
+            let lib = Library::open_read(&dir).await?;
+            let hits = lib.search(&query, limit.max(1)).await?;
+            output::search(&query, &hits, json);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Docs => {
+            let lib = Library::open_read(&dir).await?;
+            output::docs(&lib.documents().await?, json);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Remove { target } => {
+            let lib = Library::open_write(&dir, LibraryOptions::default()).await?;
+            let removed = lib.remove(&target).await?;
+            output::removed(&removed, json);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check => {
+            let lib = Library::open_read(&dir).await?;
+            let report = lib.check().await?;
+            output::check(&report, json);
+            Ok(if report.is_consistent() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Bench { corpus, chunks, queries } => {
+            bench::run(&corpus, chunks, queries, json).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// First Ctrl-C: finish the files in flight, commit, exit 130. Second: exit at once (the next
+/// start recovers, so nothing is lost that was committed).
+fn spawn_ctrl_c(cancel: CancelFlag) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: finishing the files in progress (Ctrl-C again to stop at once)");
+            cancel.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+}

@@ -1,0 +1,203 @@
+//! Rendering of command results: one JSON document with `--json`, readable text otherwise.
+//!
+//! The JSON field names are a public contract for scripts; they are listed in the README.
+
+use library::{CheckReport, DocRow, Hit, IngestSummary, Removed, Status};
+use serde_json::{Value, json};
+
+fn print_json(v: &Value) {
+    say(&serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string()));
+}
+
+/// Peak resident memory of this process in bytes (Linux `VmHWM`), when the OS tells it.
+pub(crate) fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+pub(crate) fn ingest(s: &IngestSummary, json: bool) {
+    if json {
+        print_json(&json!({
+            "ingested": s.ingested,
+            "skipped": s.skipped,
+            "failed": s.failed.iter().map(|(p, e)| json!({"path": p, "error": e})).collect::<Vec<_>>(),
+            "duplicates": s.duplicates.iter().map(|(p, of)| json!({"path": p, "duplicate_of": of})).collect::<Vec<_>>(),
+            "removed": s.removed,
+            "chunks": s.chunks,
+            "bytes": s.bytes,
+            "elapsed_ms": s.elapsed.as_millis() as u64,
+            "interrupted": s.interrupted,
+            "peak_rss_bytes": peak_rss_bytes(),
+        }));
+        return;
+    }
+    let secs = s.elapsed.as_secs_f64();
+    let mb = s.bytes as f64 / 1e6;
+    let mut line = format!(
+        "{} ingested, {} skipped, {} failed — {} chunks, {:.1} MB in {:.1} s",
+        s.ingested,
+        s.skipped,
+        s.failed.len(),
+        s.chunks,
+        mb,
+        secs
+    );
+    if s.removed > 0 {
+        line.push_str(&format!(", {} removed", s.removed));
+    }
+    if s.interrupted {
+        line.push_str(" (interrupted: the rest was not read)");
+    }
+    say(&line);
+}
+
+fn status_name(d: &DocRow) -> &'static str {
+    d.status.as_str()
+}
+
+pub(crate) fn doc_json(d: &DocRow) -> Value {
+    json!({
+        "doc_id": d.id,
+        "path": d.path,
+        "title": d.title,
+        "format": d.format,
+        "status": status_name(d),
+        "error": d.error,
+        "pages": d.pages,
+        "chunks": d.chunks,
+        "size": d.size,
+        "content_hash": d.content_hash,
+        "warnings": d.warnings,
+        "duplicate_of": d.duplicate_of,
+        "updated_at": d.updated_at,
+    })
+}
+
+pub(crate) fn docs(docs: &[DocRow], json: bool) {
+    if json {
+        print_json(&Value::Array(docs.iter().map(doc_json).collect()));
+        return;
+    }
+    if docs.is_empty() {
+        say("the library is empty — add files with `catena ingest PATH`");
+        return;
+    }
+    for d in docs {
+        let what = match d.status {
+            Status::Failed => format!("FAILED: {}", d.error.as_deref().unwrap_or("unknown reason")),
+            Status::Duplicate => format!("duplicate of #{}", d.duplicate_of.unwrap_or_default()),
+            _ => {
+                let pages = d.pages.map(|p| format!("{}, ", plural(u64::from(p), "page", "pages"))).unwrap_or_default();
+                format!("{}{}", pages, plural(d.chunks, "chunk", "chunks"))
+            }
+        };
+        say(&format!(
+            "#{:<5} {:<8} {}  ({})\n       {}",
+            d.id,
+            d.format.as_deref().unwrap_or("?"),
+            d.title.as_deref().unwrap_or(""),
+            what,
+            d.path
+        ));
+        for w in &d.warnings {
+            say(&format!("       note: {w}"));
+        }
+    }
+}
+
+pub(crate) fn hit_json(h: &Hit) -> Value {
+    json!({
+        "doc_id": h.doc_id,
+        "chunk_id": h.chunk_id,
+        "path": h.path,
+        "title": h.title,
+        "format": h.format,
+        "page": h.location.page(),
+        "location": h.location.label(),
+        "score": h.score,
+        "snippet": h.snippet_html,
+        "text": h.text,
+        "span": [h.span.start, h.span.end],
+    })
+}
+
+pub(crate) fn search(query: &str, hits: &[Hit], json: bool) {
+    if json {
+        print_json(&json!({"query": query, "hits": hits.iter().map(hit_json).collect::<Vec<_>>()}));
+        return;
+    }
+    if hits.is_empty() {
+        say(&format!("no results for {query:?}"));
+        return;
+    }
+    for (i, h) in hits.iter().enumerate() {
+        let loc = h.location.label();
+        let loc = if loc.is_empty() { String::new() } else { format!(" — {loc}") };
+        say(&format!("{:>2}. {}{}  [{:.2}]", i + 1, h.title, loc, h.score));
+        say(&format!("    {}", h.path));
+        say(&format!("    {}", terminal_snippet(&h.snippet_html)));
+    }
+}
+
+/// Turns the HTML snippet into terminal text: matches in bold when stdout is a terminal,
+/// between asterisks otherwise; entities decoded.
+fn terminal_snippet(html: &str) -> String {
+    use std::io::IsTerminal;
+    let (on, off) = if std::io::stdout().is_terminal() { ("\x1b[1m", "\x1b[0m") } else { ("*", "*") };
+    html.replace("<b>", on)
+        .replace("</b>", off)
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+        .replace('\n', " ")
+}
+
+pub(crate) fn removed(r: &Removed, json: bool) {
+    if json {
+        print_json(&json!({"removed": doc_json(&r.doc), "promoted": r.promoted}));
+        return;
+    }
+    say(&format!("removed #{} {}", r.doc.id, r.doc.path));
+    for p in &r.promoted {
+        say(&format!("  {p} held the same content and was indexed in its place"));
+    }
+}
+
+pub(crate) fn check(r: &CheckReport, json: bool) {
+    if json {
+        print_json(&json!({
+            "consistent": r.is_consistent(),
+            "documents": r.documents,
+            "chunks": r.chunks,
+            "orphans_in_index": r.orphans_in_index,
+            "missing_from_index": r.missing_from_index,
+            "count_mismatches": r.count_mismatches.iter()
+                .map(|(id, c, i)| json!({"doc_id": id, "catalog": c, "index": i})).collect::<Vec<_>>(),
+        }));
+        return;
+    }
+    if r.is_consistent() {
+        say(&format!("consistent: {} documents, {} chunks", r.documents, r.chunks));
+    } else {
+        say(&format!("INCONSISTENT: {r:?}"));
+    }
+}
+
+/// Prints a line on stdout. A closed pipe (`catena docs | head`) ends the program quietly, as
+/// it does for other Unix tools, instead of panicking.
+pub(crate) fn say(s: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{s}").is_err() {
+        std::process::exit(0);
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

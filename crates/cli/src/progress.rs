@@ -1,0 +1,168 @@
+//! Progress on stderr: a live line on a terminal, plain lines in logs, JSON events for tools.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use library::{FileOutcome, IngestEvent};
+use serde_json::json;
+
+use crate::ProgressMode;
+
+pub(crate) struct Reporter {
+    mode: ProgressMode,
+    live: bool,
+    last_draw: Mutex<Option<Instant>>,
+}
+
+impl Reporter {
+    pub(crate) fn new(mode: ProgressMode, json_output: bool) -> Reporter {
+        let tty = std::io::stderr().is_terminal();
+        let mode = match mode {
+            ProgressMode::Auto if tty => ProgressMode::Auto,
+            ProgressMode::Auto if json_output => ProgressMode::Quiet,
+            ProgressMode::Auto => ProgressMode::Plain,
+            m => m,
+        };
+        Reporter { mode, live: mode == ProgressMode::Auto, last_draw: Mutex::new(None) }
+    }
+
+    pub(crate) fn event(&self, e: &IngestEvent) {
+        match self.mode {
+            ProgressMode::Json => emit(&event_json(e)),
+            ProgressMode::Quiet => {
+                if let IngestEvent::File { path, outcome: FileOutcome::Failed { error }, .. } = e {
+                    emit(&format!("failed: {path}: {error}"));
+                }
+            }
+            ProgressMode::Plain => {
+                if let IngestEvent::File { path, outcome, progress } = e {
+                    emit(&format!(
+                        "[{}/{}] {}: {}",
+                        progress.files_done,
+                        progress.files_total,
+                        describe(outcome),
+                        path
+                    ));
+                }
+            }
+            ProgressMode::Auto => self.live_line(e),
+        }
+    }
+
+    fn live_line(&self, e: &IngestEvent) {
+        let IngestEvent::File { path, outcome, progress } = e else { return };
+        if let FileOutcome::Failed { error } = outcome {
+            emit(&format!("\r\x1b[2Kfailed: {path}: {error}"));
+        }
+        let mut last = self.last_draw.lock().unwrap_or_else(|p| p.into_inner());
+        let due = last.is_none_or(|t| t.elapsed() > Duration::from_millis(100));
+        if !due && progress.files_done < progress.files_total {
+            return;
+        }
+        *last = Some(Instant::now());
+        let eta = progress.eta.map(|d| format!(", ETA {}", human_duration(d))).unwrap_or_default();
+        let name = std::path::Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r\x1b[2K{}/{} files, {:.1}/{:.1} MB{}  {}",
+            progress.files_done,
+            progress.files_total,
+            progress.bytes_done as f64 / 1e6,
+            progress.bytes_total as f64 / 1e6,
+            eta,
+            truncate(&name, 40)
+        );
+        let _ = err.flush();
+    }
+
+    pub(crate) fn finish(&self) {
+        if self.live {
+            eprintln!();
+        }
+    }
+}
+
+fn emit(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}");
+}
+
+fn describe(o: &FileOutcome) -> String {
+    match o {
+        FileOutcome::Ingested { chunks, replaced, warnings, .. } => {
+            let verb = if *replaced { "replaced" } else { "ingested" };
+            let unit = if *chunks == 1 { "chunk" } else { "chunks" };
+            if warnings.is_empty() {
+                format!("{verb} ({chunks} {unit})")
+            } else {
+                format!("{verb} ({chunks} {unit}; {})", warnings.join("; "))
+            }
+        }
+        FileOutcome::Unchanged => "unchanged".into(),
+        FileOutcome::Duplicate { of_path, .. } => format!("duplicate of {of_path}"),
+        FileOutcome::Failed { error } => format!("failed ({error})"),
+        FileOutcome::Removed => "removed (file is gone)".into(),
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        return s.to_string();
+    }
+    let t: String = s.chars().take(n.saturating_sub(1)).collect();
+    format!("{t}…")
+}
+
+fn human_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// The structured event stream (one JSON object per line), the same shape the desktop app gets.
+pub(crate) fn event_json(e: &IngestEvent) -> String {
+    let v = match e {
+        IngestEvent::Scanned { files, bytes } => json!({"event": "scanned", "files": files, "bytes": bytes}),
+        IngestEvent::Committed { generation, documents } => {
+            json!({"event": "committed", "generation": generation, "documents": documents})
+        }
+        IngestEvent::File { path, outcome, progress } => {
+            let mut v = json!({
+                "event": "file",
+                "path": path,
+                "files_done": progress.files_done,
+                "files_total": progress.files_total,
+                "bytes_done": progress.bytes_done,
+                "bytes_total": progress.bytes_total,
+                "eta_ms": progress.eta.map(|d| d.as_millis() as u64),
+            });
+            let (outcome, extra) = match outcome {
+                FileOutcome::Ingested { doc_id, chunks, replaced, warnings } => (
+                    if *replaced { "replaced" } else { "ingested" },
+                    json!({"doc_id": doc_id, "chunks": chunks, "warnings": warnings}),
+                ),
+                FileOutcome::Unchanged => ("unchanged", json!({})),
+                FileOutcome::Duplicate { of, of_path } => {
+                    ("duplicate", json!({"duplicate_of": of, "duplicate_of_path": of_path}))
+                }
+                FileOutcome::Failed { error } => ("failed", json!({"error": error})),
+                FileOutcome::Removed => ("removed", json!({})),
+            };
+            v["outcome"] = outcome.into();
+            if let (Some(obj), Some(extra)) = (v.as_object_mut(), extra.as_object()) {
+                for (k, val) in extra {
+                    obj.insert(k.clone(), val.clone());
+                }
+            }
+            v
+        }
+    };
+    v.to_string()
+}

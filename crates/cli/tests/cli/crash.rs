@@ -1,0 +1,68 @@
+//! Killing `catena ingest` at random moments never leaves catalog and index disagreeing.
+
+use std::time::{Duration, Instant};
+
+use crate::{Catena, fixture_tree};
+
+/// A small deterministic generator, so a failing seed can be replayed.
+fn delays(seed: u64, n: usize, max_ms: u64) -> Vec<u64> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (s >> 33) % max_ms
+        })
+        .collect()
+}
+
+#[test]
+fn killing_ingest_at_random_points_keeps_catalog_and_index_consistent() {
+    let files = tempfile::tempdir().unwrap();
+    let all = fixture_tree(files.path(), 6);
+    let c = Catena::new();
+    // Time one full ingest to aim the kills across its whole span.
+    let probe = Catena::new();
+    let t = Instant::now();
+    let out = probe.cmd().args(["ingest", "--progress", "quiet"]).arg(files.path()).output().unwrap();
+    assert!(out.status.success());
+    let full_ms = (t.elapsed().as_millis() as u64).max(50);
+
+    let mut killed_mid_run = 0;
+    for (round, delay) in delays(0x5eed, 12, full_ms + full_ms / 4).into_iter().enumerate() {
+        // Small commit batches, so kills land between commits as well as inside them.
+        let mut child = c
+            .cmd()
+            .env("CATENA_COMMIT_EVERY_DOCS", "3")
+            .args(["ingest", "--progress", "quiet", "--workers", "2"])
+            .arg(files.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay));
+        if child.try_wait().unwrap().is_none() {
+            killed_mid_run += 1;
+        }
+        let _ = child.kill(); // SIGKILL: no chance to clean up
+        let _ = child.wait();
+
+        // A reader sees a consistent library even before anyone recovers it …
+        let (code, check) = c.json(&["check"]);
+        assert_eq!(code, 0, "round {round} (killed after {delay} ms): {check:#}");
+        // … and every listed document is either fully indexed or failed, never half.
+        for d in c.docs() {
+            assert!(d["status"] == "indexed" || d["status"] == "duplicate", "round {round}: {d}");
+        }
+    }
+    assert!(killed_mid_run >= 4, "only {killed_mid_run} kills landed mid-run; the test is not testing");
+
+    // A final uninterrupted run completes the library, and it is consistent.
+    let (code, summary) = c.json(&["ingest", files.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{summary}");
+    let docs = c.docs();
+    assert_eq!(docs.len(), all.len());
+    assert!(docs.iter().all(|d| d["status"] == "indexed"), "{docs:#?}");
+    let (code, check) = c.json(&["check"]);
+    assert_eq!((code, check["consistent"].as_bool()), (0, Some(true)), "{check}");
+    assert_eq!(c.search("xylophone orchestras").len(), 6);
+}
