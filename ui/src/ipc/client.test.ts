@@ -1,0 +1,46 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+
+// Stand in for the Tauri bridge: the client is the only code that talks to it.
+const bridge = vi.hoisted(() => ({ invoke: vi.fn(), isTauri: vi.fn(() => true) }));
+vi.mock("@tauri-apps/api/core", () => bridge);
+
+import { CLIENT_ERROR, IpcError, tauriClient, toIpcError } from "./client";
+
+describe("tauriClient", () => {
+  beforeEach(() => {
+    bridge.invoke.mockReset();
+    bridge.isTauri.mockReturnValue(true);
+  });
+
+  it("calls app_info and returns its answer", async () => {
+    bridge.invoke.mockResolvedValue({ version: "0.1.0", data_dir: "/d" });
+    await expect(tauriClient.appInfo()).resolves.toEqual({ version: "0.1.0", data_dir: "/d" });
+    expect(bridge.invoke).toHaveBeenCalledWith("app_info", undefined);
+  });
+
+  it("turns a {code, message} rejection into an IpcError", async () => {
+    bridge.invoke.mockRejectedValue({ code: "DataDirUnavailable", message: "no home" });
+    const error = await tauriClient.appInfo().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IpcError);
+    expect(error).toMatchObject({ code: "DataDirUnavailable", message: "no home" });
+  });
+
+  it("says so when the page runs outside the desktop app", async () => {
+    bridge.isTauri.mockReturnValue(false);
+    await expect(tauriClient.appInfo()).rejects.toMatchObject({ code: CLIENT_ERROR.notInApp });
+    expect(bridge.invoke).not.toHaveBeenCalled();
+  });
+});
+
+describe("toIpcError", () => {
+  it("keeps Tauri's own string rejections as unexpected errors", () => {
+    expect(toIpcError("Command app_inf not found")).toMatchObject({
+      code: CLIENT_ERROR.unexpected,
+      message: "Command app_inf not found",
+    });
+  });
+
+  it("does not trust objects that only look half like an error", () => {
+    expect(toIpcError({ code: 42, message: "x" }).code).toBe(CLIENT_ERROR.unexpected);
+  });
+});

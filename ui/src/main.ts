@@ -1,0 +1,6 @@
+import "./styles.css";
+import { mountApp } from "./app";
+import { tauriClient } from "./ipc/client";
+
+const root = document.getElementById("app");
+if (root !== null) mountApp(root, tauriClient);
