@@ -1,0 +1,530 @@
+//! Checking an answer against the run's evidence, flagging disagreeing references, and writing
+//! the extractive answer when there is no model.
+//!
+//! **Markers.** `[n]`, `[n, m]` and `[n][m]` cite evidence ids. A marker that names no evidence
+//! of this run is removed from the answer and its sentence is listed as unsupported. A marker at
+//! the very start of a sentence belongs to the sentence before it (`"… in 1844. [1] It …"`).
+//!
+//! **Verdicts** (deterministic; no model): take the sentence's content tokens (see
+//! `text::tokens`, the marker and the words "yes"/"no" left out) and the tokens of the cited
+//! evidence (title and text). Coverage is the share of sentence tokens found in the evidence.
+//! `supported` ≥ 0.6, `partial` ≥ 0.4, else `unsupported`; a number in the sentence that the
+//! evidence lacks caps the verdict at `partial` (wrong figures are the classic slip); a sentence
+//! with no content tokens (`"Yes [1]."`) is `partial`, since nothing in it can be checked. Each
+//! citation gets the verdict of its own evidence; the sentence is unsupported when the union of
+//! its cited evidence is, when it cites nothing, or when it had an invented marker.
+//!
+//! **Conflicts.** For each node, every reference's best sentence for the sub-question is found;
+//! references whose best sentence is on topic (holds at least half of the sub-question's
+//! non-numeric content tokens, counting the title) and names numbers (years, counts, dates) are
+//! compared, and two such references with no number in common make a conflict. Names are not
+//! compared: different names in two passages are far more often different facts than a
+//! disagreement.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use crate::heuristic::{self, ranked_sentences};
+use crate::run::{CitationRecord, ConflictRecord, EvidenceRecord, NodeRecord, NodeStatus, Verdict};
+use crate::text;
+
+/// Coverage at or above which a sentence is supported.
+const SUPPORTED: f64 = 0.6;
+/// Coverage at or above which a sentence is partially supported.
+const PARTIAL: f64 = 0.4;
+
+/// The outcome of checking an answer.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Checked {
+    /// The answer with invented markers removed.
+    pub answer: String,
+    pub citations: Vec<CitationRecord>,
+    pub unsupported: Vec<String>,
+}
+
+/// A `[…]` group of marker numbers at a byte range of the answer.
+struct Group {
+    start: usize,
+    end: usize,
+    ids: Vec<u32>,
+}
+
+fn marker_groups(s: &str) -> Vec<Group> {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'[' {
+            let mut j = i + 1;
+            while j < b.len() && (b[j].is_ascii_digit() || b[j] == b',' || b[j] == b' ') {
+                j += 1;
+            }
+            if j < b.len() && b[j] == b']' && j > i + 1 {
+                let ids: Vec<u32> = s[i + 1..j].split(',').filter_map(|x| x.trim().parse().ok()).collect();
+                if !ids.is_empty() {
+                    out.push(Group { start: i, end: j + 1, ids });
+                    i = j + 1;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Removes every marker group and tidies the spaces it leaves.
+fn strip_markers(s: &str) -> String {
+    let mut out = String::new();
+    let mut last = 0;
+    for g in marker_groups(s) {
+        out.push_str(&s[last..g.start]);
+        last = g.end;
+    }
+    out.push_str(&s[last..]);
+    let collapsed = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut tidy = collapsed;
+    for p in [" .", " ,", " ;", " :", " !", " ?"] {
+        tidy = tidy.replace(p, &p[1..]);
+    }
+    tidy.trim().to_string()
+}
+
+fn evidence_tokens(e: &EvidenceRecord) -> HashSet<String> {
+    text::tokens(&format!("{} {}", e.title, e.text)).into_iter().collect()
+}
+
+/// The verdict of one sentence (markers already stripped) against evidence tokens.
+fn verdict(sentence: &str, evidence: &HashSet<String>) -> Verdict {
+    let toks: Vec<String> = text::tokens(sentence).into_iter().filter(|t| t != "yes" && t != "no").collect();
+    let uniq: BTreeSet<&String> = toks.iter().collect();
+    if uniq.is_empty() {
+        return Verdict::Partial;
+    }
+    let found = uniq.iter().filter(|t| evidence.contains(t.as_str())).count();
+    let coverage = found as f64 / uniq.len() as f64;
+    let missing_number = uniq.iter().any(|t| t.chars().all(|c| c.is_ascii_digit()) && !evidence.contains(t.as_str()));
+    let v = if coverage >= SUPPORTED {
+        Verdict::Supported
+    } else if coverage >= PARTIAL {
+        Verdict::Partial
+    } else {
+        Verdict::Unsupported
+    };
+    if missing_number && v == Verdict::Supported { Verdict::Partial } else { v }
+}
+
+/// Checks an answer's markers and support against the run's evidence.
+pub(crate) fn check(answer: &str, evidence: &[EvidenceRecord]) -> Checked {
+    let by_id: HashMap<u32, &EvidenceRecord> = evidence.iter().map(|e| (e.id, e)).collect();
+    let ranges = text::sentence_ranges(answer);
+    let groups = marker_groups(answer);
+
+    // Sentence index of each group (a group opening a sentence belongs to the previous one).
+    let mut owned: Vec<Vec<&Group>> = vec![Vec::new(); ranges.len()];
+    for g in &groups {
+        let Some(si) = ranges.iter().position(|&(a, b)| g.start >= a && g.start < b) else {
+            if let Some(last) = owned.last_mut() {
+                last.push(g);
+            }
+            continue;
+        };
+        let (a, _) = ranges[si];
+        let before = strip_markers(&answer[a..g.start]);
+        if before.is_empty() && si > 0 {
+            owned[si - 1].push(g);
+        } else {
+            owned[si].push(g);
+        }
+    }
+
+    let mut citations = Vec::new();
+    let mut unsupported = Vec::new();
+    for (si, &(a, b)) in ranges.iter().enumerate() {
+        let sentence = strip_markers(&answer[a..b]);
+        if sentence.is_empty() {
+            continue;
+        }
+        let mut ids: Vec<u32> = Vec::new();
+        let mut invented = false;
+        for g in &owned[si] {
+            for id in &g.ids {
+                if by_id.contains_key(id) {
+                    if !ids.contains(id) {
+                        ids.push(*id);
+                    }
+                } else {
+                    invented = true;
+                }
+            }
+        }
+        let mut union = HashSet::new();
+        for id in &ids {
+            let Some(e) = by_id.get(id) else { continue };
+            let toks = evidence_tokens(e);
+            citations.push(CitationRecord {
+                marker: *id,
+                evidence_id: *id,
+                sentence: sentence.clone(),
+                verdict: verdict(&sentence, &toks),
+            });
+            union.extend(toks);
+        }
+        let has_content = !text::tokens(&sentence).is_empty();
+        let sentence_verdict = if ids.is_empty() { Verdict::Unsupported } else { verdict(&sentence, &union) };
+        if invented || (has_content && sentence_verdict == Verdict::Unsupported) {
+            unsupported.push(sentence);
+        }
+    }
+
+    // Rebuild the text with invented ids removed.
+    let mut clean = String::new();
+    let mut last = 0;
+    for g in &groups {
+        clean.push_str(&answer[last..g.start]);
+        let valid: Vec<String> = g.ids.iter().filter(|id| by_id.contains_key(id)).map(u32::to_string).collect();
+        if valid.len() == g.ids.len() {
+            clean.push_str(&answer[g.start..g.end]);
+        } else if !valid.is_empty() {
+            clean.push_str(&format!("[{}]", valid.join(", ")));
+        } else if clean.ends_with(' ') {
+            clean.pop();
+        }
+        last = g.end;
+    }
+    clean.push_str(&answer[last..]);
+    Checked { answer: clean.trim().to_string(), citations, unsupported }
+}
+
+/// Content tokens of the names in a question (`"When was Ada Lovelace born?"` → ada, lovelace);
+/// a capitalised first word on its own is grammar, not a name.
+pub(crate) fn name_tokens(question: &str) -> HashSet<String> {
+    heuristic::capitalised_spans(question)
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| !(*i == 0 && question.trim_start().starts_with(s.as_str()) && !s.contains(' ')))
+        .flat_map(|(_, s)| text::tokens(s))
+        .collect()
+}
+
+/// The best sentence for `query` across references: `(evidence id, sentence, hits)`. References
+/// that mention every name in `about` are preferred (in a comparison, the sentence must be about
+/// the entity the node asks about, not the other one). Ties go to the better-ranked reference,
+/// then to the earlier sentence.
+pub(crate) fn best_sentence(query: &str, about: &str, references: &[&EvidenceRecord]) -> Option<(u32, String, usize)> {
+    let q: HashSet<String> = text::tokens(query).into_iter().collect();
+    let names = name_tokens(about);
+    let on_topic: Vec<&EvidenceRecord> = references
+        .iter()
+        .copied()
+        .filter(|e| {
+            let toks = evidence_tokens(e);
+            names.iter().all(|t| toks.contains(t))
+        })
+        .collect();
+    let pool = if on_topic.is_empty() { references } else { on_topic.as_slice() };
+    let mut best: Option<(u32, String, usize)> = None;
+    for e in pool {
+        if let Some((hits, s)) = ranked_sentences(&q, e).into_iter().next()
+            && best.as_ref().is_none_or(|b| hits > b.2)
+        {
+            best = Some((e.id, s.to_string(), hits));
+        }
+    }
+    best
+}
+
+/// Tokens of a title without its disambiguation (`"Frozen (2013 film)"` → frozen).
+pub(crate) fn title_core_tokens(title: &str) -> Vec<String> {
+    let core = match title.find(" (") {
+        Some(p) if title.ends_with(')') => &title[..p],
+        _ => title,
+    };
+    text::tokens(core)
+}
+
+/// The extractive answer: per finished node, one sentence from its evidence, cited; duplicates
+/// dropped. Empty when nothing matched. The evidence is chosen so that each node contributes a
+/// different source where it can: evidence another node already cited goes last, and a reference
+/// whose title the sub-question names (the entity it asks about) goes first; within those, the
+/// sentence that best matches the sub-question and the question wins.
+///
+/// A bridge node's evidence is already ordered by how well it fits the bridge entities (see
+/// `execute::bridge_hop`), so it cites its first fresh reference.
+pub(crate) fn extractive(
+    question: &str,
+    nodes: &[NodeRecord],
+    evidence: &[EvidenceRecord],
+    bridges: &HashSet<u32>,
+) -> String {
+    let by_id: HashMap<u32, &EvidenceRecord> = evidence.iter().map(|e| (e.id, e)).collect();
+    let mut parts: Vec<String> = Vec::new();
+    let mut used: HashSet<String> = HashSet::new();
+    let mut cited: HashSet<u32> = HashSet::new();
+    for n in nodes {
+        if n.status != NodeStatus::Done || n.evidence.is_empty() {
+            continue;
+        }
+        let refs: Vec<&EvidenceRecord> = n.evidence.iter().filter_map(|id| by_id.get(id).copied()).collect();
+        let fresh: Vec<&EvidenceRecord> = refs.iter().copied().filter(|e| !cited.contains(&e.id)).collect();
+        let pool = if fresh.is_empty() { refs } else { fresh };
+        if bridges.contains(&n.id) {
+            let first = pool.get(..1).unwrap_or_default();
+            if let Some((id, s, _)) = best_sentence(&format!("{} {}", n.sub_question, question), "", first)
+                && used.insert(s.clone())
+            {
+                cited.insert(id);
+                parts.push(cite(&s, id));
+            }
+            continue;
+        }
+        let asked: HashSet<String> = text::tokens(&n.sub_question).into_iter().collect();
+        let named = |e: &EvidenceRecord| {
+            let t = title_core_tokens(&e.title);
+            if !t.is_empty() && t.iter().all(|x| asked.contains(x)) { t.len() } else { 0 }
+        };
+        let most = pool.iter().map(|e| named(e)).max().unwrap_or(0);
+        let titled: Vec<&EvidenceRecord> = pool.iter().copied().filter(|e| most > 0 && named(e) == most).collect();
+        let pool = if titled.is_empty() { pool } else { titled };
+        let query = format!("{} {}", n.sub_question, question);
+        if let Some((id, s, hits)) = best_sentence(&query, &n.sub_question, &pool)
+            && hits > 0
+            && used.insert(s.clone())
+        {
+            cited.insert(id);
+            parts.push(cite(&s, id));
+        }
+    }
+    parts.join(" ")
+}
+
+/// `"It was 1844."` → `"It was 1844 [3]."`: the marker goes inside the sentence.
+fn cite(sentence: &str, id: u32) -> String {
+    let s = sentence.trim_end();
+    match s.char_indices().last() {
+        Some((i, c)) if matches!(c, '.' | '!' | '?') => format!("{} [{id}]{c}", s[..i].trim_end()),
+        _ => format!("{s} [{id}]"),
+    }
+}
+
+/// Numbers of a text, with inner `,` and `.` kept (`1,844`, `3.5`); ordinals and codes glued to
+/// letters (`19th`, `B52`) are not values.
+fn numbers(s: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() || (i > 0 && chars[i - 1].is_alphabetic()) {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < chars.len()
+            && (chars[j].is_ascii_digit()
+                || (matches!(chars[j], ',' | '.') && chars.get(j + 1).is_some_and(char::is_ascii_digit)))
+        {
+            j += 1;
+        }
+        if !chars.get(j).is_some_and(|c| c.is_alphabetic()) {
+            out.insert(chars[i..j].iter().filter(|c| **c != ',').collect());
+        }
+        i = j;
+    }
+    out
+}
+
+/// References of one node that disagree on a number (see the module docs).
+pub(crate) fn conflicts(nodes: &[NodeRecord], evidence: &[EvidenceRecord]) -> Vec<ConflictRecord> {
+    let by_id: HashMap<u32, &EvidenceRecord> = evidence.iter().map(|e| (e.id, e)).collect();
+    let mut out = Vec::new();
+    for n in nodes {
+        let sub_numbers = numbers(&n.sub_question);
+        let q: HashSet<String> =
+            text::tokens(&n.sub_question).into_iter().filter(|t| !t.chars().all(|c| c.is_ascii_digit())).collect();
+        if q.is_empty() || n.evidence.len() < 2 {
+            continue;
+        }
+        // The names in the sub-question: a reference about someone else is not a second opinion.
+        let names = name_tokens(&n.sub_question);
+        let mut claims: Vec<(u32, BTreeSet<String>)> = Vec::new();
+        for id in &n.evidence {
+            let Some(e) = by_id.get(id) else { continue };
+            let Some((hits, s)) = ranked_sentences(&q, e).into_iter().next() else { continue };
+            let about: HashSet<String> = evidence_tokens(e);
+            if (hits as f64) < q.len() as f64 / 2.0 || !names.iter().all(|t| about.contains(t)) {
+                continue;
+            }
+            let vals: BTreeSet<String> = numbers(s).difference(&sub_numbers).cloned().collect();
+            if !vals.is_empty() {
+                claims.push((*id, vals));
+            }
+        }
+        let disagree = claims.iter().enumerate().any(|(i, a)| claims[i + 1..].iter().any(|b| a.1.is_disjoint(&b.1)));
+        if disagree {
+            out.push(ConflictRecord {
+                node_id: n.id,
+                evidence_ids: claims.iter().map(|c| c.0).collect(),
+                answers: claims.iter().map(|c| c.1.iter().cloned().collect::<Vec<_>>().join(", ")).collect(),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::{Expect, expect};
+
+    use super::*;
+    use crate::run::{Action, EvidenceKind, RetrievalPath};
+
+    pub(crate) fn ev(id: u32, node_id: u32, title: &str, text: &str) -> EvidenceRecord {
+        EvidenceRecord {
+            id,
+            node_id,
+            kind: EvidenceKind::Document,
+            doc_id: Some(id as i64),
+            chunk_id: Some(format!("{id}:0")),
+            path: None,
+            title: title.into(),
+            page: None,
+            location: String::new(),
+            url: None,
+            span: None,
+            text: text.into(),
+            score: 1.0,
+            fetched_at: None,
+        }
+    }
+
+    fn evidence() -> Vec<EvidenceRecord> {
+        vec![
+            ev(
+                1,
+                1,
+                "Arthur's Magazine",
+                "Arthur's Magazine (1844–1846) was an American literary periodical published in Philadelphia.",
+            ),
+            ev(
+                2,
+                2,
+                "First for Women",
+                "First for Women is a woman's magazine published by Bauer Media Group in the USA. The magazine was started in 1989.",
+            ),
+        ]
+    }
+
+    fn check_answer(answer: &str, want: Expect) {
+        let c = check(answer, &evidence());
+        let mut out = format!("answer: {}\n", c.answer);
+        for cit in &c.citations {
+            out.push_str(&format!("[{}] {:?} {:?}\n", cit.marker, cit.verdict, cit.sentence));
+        }
+        for u in &c.unsupported {
+            out.push_str(&format!("unsupported: {u:?}\n"));
+        }
+        want.assert_eq(&out);
+    }
+
+    #[test]
+    fn markers_and_verdicts() {
+        check_answer(
+            "Arthur's Magazine was an American periodical from 1844 [1]. First for Women was started in 1989 [2].",
+            expect![[r#"
+                answer: Arthur's Magazine was an American periodical from 1844 [1]. First for Women was started in 1989 [2].
+                [1] Supported "Arthur's Magazine was an American periodical from 1844."
+                [2] Supported "First for Women was started in 1989."
+            "#]],
+        );
+    }
+
+    #[test]
+    fn invented_markers_are_removed_and_flagged() {
+        check_answer(
+            "Arthur's Magazine came first [1, 7]. It was printed on the Moon [9]. Both were magazines. [2]",
+            expect![[r#"
+                answer: Arthur's Magazine came first [1]. It was printed on the Moon. Both were magazines. [2]
+                [1] Partial "Arthur's Magazine came first."
+                [2] Supported "Both were magazines."
+                unsupported: "Arthur's Magazine came first."
+                unsupported: "It was printed on the Moon."
+            "#]],
+        );
+    }
+
+    #[test]
+    fn verdict_rules() {
+        check_answer(
+            "First for Women was started in 1990 [2]. Arthur's Magazine was a Boston newspaper about dogs and cats [1]. Yes [1]. The sky is green.",
+            expect![[r#"
+                answer: First for Women was started in 1990 [2]. Arthur's Magazine was a Boston newspaper about dogs and cats [1]. Yes [1]. The sky is green.
+                [2] Partial "First for Women was started in 1990."
+                [1] Unsupported "Arthur's Magazine was a Boston newspaper about dogs and cats."
+                [1] Partial "Yes."
+                unsupported: "Arthur's Magazine was a Boston newspaper about dogs and cats."
+                unsupported: "The sky is green."
+            "#]],
+        );
+    }
+
+    fn node(id: u32, sub: &str, evidence: Vec<u32>) -> NodeRecord {
+        NodeRecord {
+            id,
+            action: Action::KnowledgeBase,
+            sub_question: sub.into(),
+            depends_on: vec![],
+            missing: true,
+            guess_answer: String::new(),
+            answer: String::new(),
+            status: NodeStatus::Done,
+            mrfs: None,
+            decision: None,
+            path: RetrievalPath::RetrievedMissing,
+            reason: None,
+            scores: vec![],
+            evidence,
+        }
+    }
+
+    #[test]
+    fn conflicting_years_are_flagged() {
+        let evidence = vec![
+            ev(1, 1, "Ada Lovelace", "Ada Lovelace was born in London in 1815. She worked with Babbage."),
+            ev(2, 1, "Lovelace biography", "The mathematician Ada Lovelace was born in 1816, in London."),
+            ev(3, 1, "Babbage", "Charles Babbage designed the Analytical Engine in 1837."),
+            ev(4, 2, "Ada Lovelace", "Ada Lovelace was born in London in 1815."),
+            ev(5, 2, "Lovelace", "Lovelace was born in London on 10 December 1815."),
+        ];
+        let nodes = vec![
+            node(1, "When was Ada Lovelace born?", vec![1, 2, 3]),
+            node(2, "When was Ada Lovelace born?", vec![4, 5]),
+        ];
+        expect![[r#"
+            [
+                ConflictRecord {
+                    node_id: 1,
+                    evidence_ids: [
+                        1,
+                        2,
+                    ],
+                    answers: [
+                        "1815",
+                        "1816",
+                    ],
+                },
+            ]
+        "#]]
+        .assert_debug_eq(&conflicts(&nodes, &evidence));
+    }
+
+    #[test]
+    fn extractive_answer_cites_each_node() {
+        let nodes = vec![
+            node(1, "Arthur's Magazine: started first?", vec![1]),
+            node(2, "First for Women: started first?", vec![2]),
+        ];
+        expect![[r#"
+            "Arthur's Magazine (1844–1846) was an American literary periodical published in Philadelphia [1]. The magazine was started in 1989 [2]."
+        "#]]
+        .assert_debug_eq(&extractive("Which magazine was started first?", &nodes, &evidence(), &HashSet::new()));
+    }
+}

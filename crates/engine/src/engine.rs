@@ -1,0 +1,373 @@
+//! The entry point: [`Engine::ask`] runs one question through plan → execute → answer → verify.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::EngineConfig;
+use crate::plan::{self, Plan};
+use crate::ports::{ChatRequest, Clock, Corpus, Llm, LlmError, TableAnalyst, WebSearch};
+use crate::run::{
+    Action, CallPurpose, CallRecord, Event, EvidenceRecord, Mode, RunRecord, SettingsRecord, UsageRecord,
+};
+use crate::{answer, execute, heuristic, prompts};
+
+/// The adapters a run uses. Only the corpus and the clock are required; a missing model means
+/// extractive mode, a missing web or table port means those actions are skipped.
+#[derive(Clone)]
+pub struct Ports {
+    /// The language model (planning, summaries, the final answer).
+    pub llm: Option<Arc<dyn Llm>>,
+    /// The user's document library (the knowledge-base action).
+    pub corpus: Arc<dyn Corpus>,
+    /// Web search (the web action).
+    pub web: Option<Arc<dyn WebSearch>>,
+    /// Table analysis (the data action).
+    pub tables: Option<Arc<dyn TableAnalyst>>,
+    /// Wall-clock time for the record's timestamps.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Ports {
+    /// Ports with a library and a clock only (extractive, offline).
+    pub fn new(corpus: Arc<dyn Corpus>, clock: Arc<dyn Clock>) -> Ports {
+        Ports { llm: None, corpus, web: None, tables: None, clock }
+    }
+
+    /// Adds a model.
+    pub fn with_llm(mut self, llm: Arc<dyn Llm>) -> Ports {
+        self.llm = Some(llm);
+        self
+    }
+
+    /// Adds web search.
+    pub fn with_web(mut self, web: Arc<dyn WebSearch>) -> Ports {
+        self.web = Some(web);
+        self
+    }
+
+    /// Adds table analysis.
+    pub fn with_tables(mut self, tables: Arc<dyn TableAnalyst>) -> Ports {
+        self.tables = Some(tables);
+        self
+    }
+
+    /// Actions this set of ports can run, in prompt order.
+    pub(crate) fn available(&self) -> Vec<Action> {
+        let mut v = vec![Action::KnowledgeBase];
+        if self.web.is_some() {
+            v.push(Action::WebSearch);
+        }
+        if self.tables.is_some() {
+            v.push(Action::DataAnalysis);
+        }
+        v
+    }
+}
+
+/// Why a run produced no record. Everything else (failed actions, bad plans, a model that fails
+/// midway) is recorded in the [`RunRecord`] instead: partial failure is data.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    /// The caller cancelled the run.
+    #[error("cancelled")]
+    Cancelled,
+    /// The question cannot be asked (empty).
+    #[error("invalid question: {0}")]
+    InvalidInput(String),
+    /// The model provider refused the credentials (a retry cannot help; the user must act).
+    #[error("the language model provider refused the credentials: {0}")]
+    ProviderAuth(String),
+    /// A bug: an engine task panicked.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Runs questions. Cheap to clone; holds no state between runs.
+#[derive(Clone)]
+pub struct Engine {
+    config: EngineConfig,
+    ports: Ports,
+}
+
+/// State shared by the tasks of one run.
+pub(crate) struct RunCtx {
+    pub config: EngineConfig,
+    pub ports: Ports,
+    /// The model, unless this run is extractive.
+    pub llm: Option<Arc<dyn Llm>>,
+    pub question: String,
+    pub events: UnboundedSender<Event>,
+    pub cancel: CancellationToken,
+    pub evidence: Mutex<Vec<EvidenceRecord>>,
+    pub usage: Mutex<UsageRecord>,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Locks are never held across an await or a call that can panic; recover rather than
+    // poison the whole run if that ever changes.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl RunCtx {
+    pub(crate) fn emit(&self, e: Event) {
+        // A receiver that went away only means nobody watches; the run still completes.
+        let _ = self.events.send(e);
+    }
+
+    pub(crate) fn count_action(&self) {
+        lock(&self.usage).actions += 1;
+    }
+
+    /// Awaits `fut` unless the run is cancelled first.
+    pub(crate) async fn guard<T>(&self, fut: impl Future<Output = T>) -> Result<T, EngineError> {
+        if self.cancel.is_cancelled() {
+            return Err(EngineError::Cancelled);
+        }
+        tokio::select! {
+            biased;
+            _ = self.cancel.cancelled() => Err(EngineError::Cancelled),
+            v = fut => Ok(v),
+        }
+    }
+
+    /// One completion, accounted for. `Err(Ok(e))` is cancellation; `Err(Err(e))` a model error.
+    pub(crate) async fn complete(
+        &self,
+        purpose: CallPurpose,
+        request: &ChatRequest,
+        on_delta: Option<&(dyn for<'a> Fn(&'a str) + Send + Sync)>,
+    ) -> Result<String, CallError> {
+        let Some(llm) = &self.llm else {
+            return Err(CallError::Llm(LlmError::Protocol { message: "no model configured".into(), calls: 0 }));
+        };
+        let started = Instant::now();
+        let result = self.guard(llm.complete(request, on_delta)).await.map_err(CallError::Engine)?;
+        let mut usage = lock(&self.usage);
+        match result {
+            Ok(resp) => {
+                usage.llm_calls += resp.usage.calls;
+                usage.prompt_tokens += resp.usage.prompt_tokens;
+                usage.completion_tokens += resp.usage.completion_tokens;
+                let latency = if resp.latency.is_zero() { started.elapsed() } else { resp.latency };
+                usage.calls.push(CallRecord {
+                    purpose,
+                    prompt_tokens: resp.usage.prompt_tokens,
+                    completion_tokens: resp.usage.completion_tokens,
+                    latency_ms: latency.as_millis() as u64,
+                    ok: true,
+                });
+                Ok(resp.content)
+            }
+            Err(LlmError::Cancelled) => Err(CallError::Engine(EngineError::Cancelled)),
+            Err(e) => {
+                usage.llm_calls += e.calls();
+                usage.calls.push(CallRecord {
+                    purpose,
+                    prompt_tokens: 0,
+                    completion_tokens: 0,
+                    latency_ms: started.elapsed().as_millis() as u64,
+                    ok: false,
+                });
+                Err(CallError::Llm(e))
+            }
+        }
+    }
+}
+
+/// A failed completion: the run must stop (`Engine`) or it can carry on without (`Llm`).
+pub(crate) enum CallError {
+    Engine(EngineError),
+    Llm(LlmError),
+}
+
+impl Engine {
+    /// An engine with these settings and adapters.
+    pub fn new(config: EngineConfig, ports: Ports) -> Engine {
+        Engine { config, ports }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Answers one question.
+    ///
+    /// Progress goes to `events` as it happens (a dropped receiver is fine); `cancel` stops the
+    /// run at the next step or port call, and then the result is `Err(Cancelled)` and no record
+    /// exists. The model is used when there is one and `use_llm` is set; otherwise, or when the
+    /// model fails before planning, the run is extractive.
+    pub async fn ask(
+        &self,
+        question: &str,
+        events: &UnboundedSender<Event>,
+        cancel: &CancellationToken,
+    ) -> Result<RunRecord, EngineError> {
+        let question = question.trim();
+        if question.is_empty() {
+            return Err(EngineError::InvalidInput("the question is empty".into()));
+        }
+        let started_at = rfc3339(self.ports.clock.now_unix_ms());
+        let t0 = Instant::now();
+        let llm = if self.config.use_llm { self.ports.llm.clone() } else { None };
+        let mut ctx = RunCtx {
+            config: self.config.clone(),
+            ports: self.ports.clone(),
+            llm,
+            question: question.to_string(),
+            events: events.clone(),
+            cancel: cancel.clone(),
+            evidence: Mutex::new(Vec::new()),
+            usage: Mutex::new(UsageRecord::default()),
+        };
+
+        let (plan, plan_raw) = if ctx.llm.is_some() {
+            match self.plan_with_llm(&ctx).await? {
+                Planned::Plan(p, raw) => (p, Some(raw)),
+                Planned::Unparsable(raw) => (self.heuristic_plan(question), Some(raw)),
+                Planned::ModelDown => {
+                    // The model failed outright; extractive from here on rather than failing
+                    // every later call too.
+                    ctx.llm = None;
+                    (self.heuristic_plan(question), None)
+                }
+            }
+        } else {
+            (self.heuristic_plan(question), None)
+        };
+
+        let ctx = Arc::new(ctx);
+        let nodes = execute::run(ctx.clone(), &plan).await?;
+        let evidence = lock(&ctx.evidence).clone();
+
+        let mut mode = Mode::Extractive;
+        let mut text = None;
+        if ctx.llm.is_some() {
+            let req = prompts::answer(question, &nodes, &evidence);
+            let sender = ctx.events.clone();
+            let on_delta = move |d: &str| {
+                let _ = sender.send(Event::AnswerDelta { text: d.to_string() });
+            };
+            match ctx.complete(CallPurpose::Answer, &req, Some(&on_delta)).await {
+                Ok(t) if !t.trim().is_empty() => {
+                    mode = Mode::Llm;
+                    text = Some(t.trim().to_string());
+                }
+                Ok(_) | Err(CallError::Llm(_)) => {}
+                Err(CallError::Engine(e)) => return Err(e),
+            }
+        }
+        let text = match text {
+            Some(t) => t,
+            None => {
+                let bridges = plan.nodes.iter().filter(|n| n.bridge_from.is_some()).map(|n| n.id).collect();
+                let t = answer::extractive(question, &nodes, &evidence, &bridges);
+                if !t.is_empty() {
+                    ctx.emit(Event::AnswerDelta { text: t.clone() });
+                }
+                t
+            }
+        };
+        if cancel.is_cancelled() {
+            return Err(EngineError::Cancelled);
+        }
+        let checked = answer::check(&text, &evidence);
+        let conflicts = answer::conflicts(&nodes, &evidence);
+        ctx.emit(Event::Verified {
+            answer: checked.answer.clone(),
+            citations: checked.citations.clone(),
+            unsupported_sentences: checked.unsupported.clone(),
+            conflicts: conflicts.clone(),
+        });
+
+        let mut usage = lock(&ctx.usage).clone();
+        usage.wall_ms = t0.elapsed().as_millis() as u64;
+        let record = RunRecord {
+            run_id: self.config.run_id.clone(),
+            question: question.to_string(),
+            mode,
+            answer: checked.answer,
+            nodes,
+            evidence,
+            citations: checked.citations,
+            unsupported_sentences: checked.unsupported,
+            conflicts,
+            usage,
+            plan_raw,
+            started_at,
+            finished_at: rfc3339(self.ports.clock.now_unix_ms()),
+            settings: SettingsRecord {
+                mrfs_threshold: self.config.mrfs_threshold,
+                missing_policy: self.config.missing_policy,
+                max_nodes: self.config.max_nodes,
+                top_k: self.config.top_k,
+                concurrency: self.config.concurrency,
+                use_llm: self.config.use_llm,
+            },
+        };
+        ctx.emit(Event::Finished { run_id: record.run_id.clone() });
+        Ok(record)
+    }
+
+    fn heuristic_plan(&self, question: &str) -> Plan {
+        Plan { nodes: heuristic::decompose(question, self.config.max_nodes), final_answer: None }
+    }
+
+    /// The planning call, and at most one repair call.
+    async fn plan_with_llm(&self, ctx: &RunCtx) -> Result<Planned, EngineError> {
+        let req = prompts::plan(&ctx.question, &self.ports.available(), self.config.max_nodes);
+        let raw = match ctx.complete(CallPurpose::Plan, &req, None).await {
+            Ok(raw) => raw,
+            Err(CallError::Engine(e)) => return Err(e),
+            Err(CallError::Llm(LlmError::Auth(m))) => return Err(EngineError::ProviderAuth(m)),
+            Err(CallError::Llm(_)) => return Ok(Planned::ModelDown),
+        };
+        let error = match plan::parse(&raw, self.config.max_nodes) {
+            Ok(p) => return Ok(Planned::Plan(p, raw)),
+            Err(e) => e,
+        };
+        let repair = prompts::repair(&req, &raw, &error.to_string());
+        match ctx.complete(CallPurpose::Repair, &repair, None).await {
+            Ok(fixed) => Ok(match plan::parse(&fixed, self.config.max_nodes) {
+                Ok(p) => Planned::Plan(p, fixed),
+                Err(_) => Planned::Unparsable(fixed),
+            }),
+            Err(CallError::Engine(e)) => Err(e),
+            Err(CallError::Llm(_)) => Ok(Planned::Unparsable(raw)),
+        }
+    }
+}
+
+enum Planned {
+    Plan(Plan, String),
+    /// Neither the plan nor its repair parsed; the model still answers.
+    Unparsable(String),
+    /// The planning call itself failed.
+    ModelDown,
+}
+
+/// `2026-11-25T17:12:00.000Z` from milliseconds since the epoch (proleptic Gregorian, UTC).
+pub(crate) fn rfc3339(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let millis = ms.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", sod / 3600, sod % 3600 / 60, sod % 60)
+}
+
+#[cfg(test)]
+#[path = "engine/tests.rs"]
+mod tests;

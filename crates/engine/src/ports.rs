@@ -1,0 +1,303 @@
+//! The ports: what the engine needs from the outside world, as traits. Adapters implement them
+//! (`llm` for [`Llm`], `library` for [`Corpus`], …); tests use in-memory fakes.
+//!
+//! Traits are dyn-compatible (`Arc<dyn Llm>`) through `async_trait`, because the engine holds
+//! them as trait objects chosen at run time from settings.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::{Location, Span};
+
+/// A secret that never prints: `Debug` and `Display` show `<redacted>`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Sensitive(String);
+
+impl Sensitive {
+    /// Wraps a secret.
+    pub fn new(s: impl Into<String>) -> Sensitive {
+        Sensitive(s.into())
+    }
+
+    /// The secret itself, for the one place that must send it (an HTTP header).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Sensitive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl fmt::Display for Sensitive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Who says a chat message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Instructions.
+    System,
+    /// The user's side (prompts, delimited evidence).
+    User,
+    /// The model's side.
+    Assistant,
+}
+
+/// One chat message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// Speaker.
+    pub role: Role,
+    /// Text.
+    pub content: String,
+}
+
+impl Message {
+    /// A system message.
+    pub fn system(s: impl Into<String>) -> Message {
+        Message { role: Role::System, content: s.into() }
+    }
+    /// A user message.
+    pub fn user(s: impl Into<String>) -> Message {
+        Message { role: Role::User, content: s.into() }
+    }
+    /// An assistant message.
+    pub fn assistant(s: impl Into<String>) -> Message {
+        Message { role: Role::Assistant, content: s.into() }
+    }
+}
+
+/// A completion request, provider-neutral.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ChatRequest {
+    /// The conversation.
+    pub messages: Vec<Message>,
+    /// Sampling temperature (0 for plans and verdicts).
+    pub temperature: Option<f32>,
+    /// Completion token cap.
+    pub max_tokens: Option<u32>,
+    /// Ask for JSON matching this schema (name, JSON Schema text), through the provider's
+    /// structured-output feature where it has one.
+    pub json_schema: Option<(String, String)>,
+    /// Stop sequences.
+    pub stop: Vec<String>,
+}
+
+/// Token accounting of one or more requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Usage {
+    /// Completion requests sent, retries included.
+    pub calls: u32,
+    /// Prompt tokens.
+    pub prompt_tokens: u64,
+    /// Completion tokens.
+    pub completion_tokens: u64,
+}
+
+impl std::ops::AddAssign for Usage {
+    fn add_assign(&mut self, o: Usage) {
+        self.calls += o.calls;
+        self.prompt_tokens += o.prompt_tokens;
+        self.completion_tokens += o.completion_tokens;
+    }
+}
+
+/// A finished completion.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ChatResponse {
+    /// The text the model wrote.
+    pub content: String,
+    /// Accounting (calls counts every request sent for this completion, retries included).
+    pub usage: Usage,
+    /// Wall time of the whole completion, retries included.
+    pub latency: Duration,
+}
+
+/// Why a completion failed. The variants are the ones a caller acts on.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LlmError {
+    /// No API key, or the provider refused it.
+    #[error("the provider refused the credentials: {0}")]
+    Auth(String),
+    /// Still rate limited after the retries.
+    #[error("rate limited by the provider")]
+    RateLimited {
+        /// What the provider asked for.
+        retry_after: Option<Duration>,
+        /// Requests sent, retries included.
+        calls: u32,
+    },
+    /// The request timed out.
+    #[error("the provider did not answer in time")]
+    Timeout {
+        /// Requests sent, retries included.
+        calls: u32,
+    },
+    /// Could not connect, or the connection broke (a stream cut midway).
+    #[error("network error: {message}")]
+    Network {
+        /// What happened (never contains a key).
+        message: String,
+        /// Requests sent, retries included.
+        calls: u32,
+    },
+    /// The provider answered with something that is not a valid response.
+    #[error("invalid response from the provider: {message}")]
+    Protocol {
+        /// What was wrong.
+        message: String,
+        /// Requests sent, retries included.
+        calls: u32,
+    },
+    /// Cancelled by the caller.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl LlmError {
+    /// Requests that were sent before the failure (for usage accounting).
+    pub fn calls(&self) -> u32 {
+        match self {
+            LlmError::RateLimited { calls, .. }
+            | LlmError::Timeout { calls }
+            | LlmError::Network { calls, .. }
+            | LlmError::Protocol { calls, .. } => *calls,
+            LlmError::Auth(_) => 1,
+            LlmError::Cancelled => 0,
+        }
+    }
+}
+
+/// A language model.
+#[async_trait::async_trait]
+pub trait Llm: Send + Sync {
+    /// A short description for logs and run records: `openai-compatible gpt-4o-mini at http://…`.
+    fn describe(&self) -> String;
+
+    /// One completion. `on_delta`, when given, receives text as it streams in (the adapter
+    /// streams when it is given one and the provider can).
+    ///
+    /// `for<'a>` is spelled out because `async_trait` names every elided lifetime in the
+    /// signature, `Fn(&str)`'s included: written plainly, the callback could only take text that
+    /// outlives the call, which streamed text never does. Implementations use the same spelling.
+    async fn complete(
+        &self,
+        request: &ChatRequest,
+        on_delta: Option<&(dyn for<'a> Fn(&'a str) + Send + Sync)>,
+    ) -> Result<ChatResponse, LlmError>;
+}
+
+/// A passage found in the user's library.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Passage {
+    /// Catalog document id.
+    pub doc_id: i64,
+    /// `"{doc_id}:{ordinal}"`.
+    pub chunk_id: String,
+    /// Document title.
+    pub title: String,
+    /// Source path.
+    pub path: String,
+    /// Where in the source.
+    pub location: Location,
+    /// Char span into the document's stored text.
+    pub span: Span,
+    /// The passage text.
+    pub text: String,
+    /// Retrieval score.
+    pub score: f32,
+}
+
+/// Why a corpus search failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CorpusError {
+    /// The index cannot be read.
+    #[error("the document index is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The user's document library, as the knowledge-base action sees it.
+#[async_trait::async_trait]
+pub trait Corpus: Send + Sync {
+    /// Top passages for a query (any text; never fails on syntax).
+    async fn search(&self, query: &str, limit: usize) -> Result<Vec<Passage>, CorpusError>;
+}
+
+/// A web page found by a web search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebPage {
+    /// Address.
+    pub url: String,
+    /// Page title.
+    pub title: String,
+    /// Extracted text (or the snippet, when the page was not fetched).
+    pub text: String,
+    /// When it was fetched, RFC 3339 (the adapter's clock, not the engine's).
+    pub fetched_at: Option<String>,
+    /// Rank score (higher is better; adapters without scores may use `1 / rank`).
+    pub score: f32,
+}
+
+/// Why a web search failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WebError {
+    /// The provider refused the credentials.
+    #[error("the web search provider refused the credentials: {0}")]
+    Auth(String),
+    /// Network failure, timeout or rate limit after retries.
+    #[error("web search failed: {0}")]
+    Unavailable(String),
+}
+
+/// The web-search action. Optional: without one, web nodes are skipped.
+#[async_trait::async_trait]
+pub trait WebSearch: Send + Sync {
+    /// Top pages for a query.
+    async fn search(&self, query: &str, limit: usize) -> Result<Vec<WebPage>, WebError>;
+}
+
+/// The result of analysing a table for a question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableFinding {
+    /// Catalog document id of the table's source, if it is in the library.
+    pub doc_id: Option<i64>,
+    /// Source path.
+    pub path: Option<String>,
+    /// Table or document title.
+    pub title: String,
+    /// Where in the source (usually [`Location::Rows`]).
+    pub location: Location,
+    /// The finding as text (the computed value and how it was computed), which the answer cites.
+    pub text: String,
+}
+
+/// Why a table analysis failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TableError {
+    /// No table fits the question.
+    #[error("no table answers the question: {0}")]
+    NoTable(String),
+    /// The analysis could not run.
+    #[error("table analysis failed: {0}")]
+    Failed(String),
+}
+
+/// The data-analysis action. Optional: without one, data nodes are skipped.
+#[async_trait::async_trait]
+pub trait TableAnalyst: Send + Sync {
+    /// Findings for a (sub-)question, best first.
+    async fn analyze(&self, question: &str) -> Result<Vec<TableFinding>, TableError>;
+}
+
+/// Wall-clock time, for the timestamps in run records. The engine never reads the system clock
+/// itself, so tests can pin time (`testing::FixedClock`). Durations are measured with
+/// `tokio::time::Instant`, which is monotonic and pausable in tests, not with this port.
+pub trait Clock: Send + Sync {
+    /// Milliseconds since the Unix epoch, UTC.
+    fn now_unix_ms(&self) -> i64;
+}

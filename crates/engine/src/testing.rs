@@ -1,0 +1,358 @@
+//! In-memory fakes of the ports, for this crate's tests and (with the `test-support` feature)
+//! for other crates' tests and the examples.
+//!
+//! - [`FakeLlm`]: replies scripted per [`CallPurpose`] (recognised from the prompt), recorded
+//!   requests, scripted failures, delays and usage (to test retry accounting).
+//! - [`FakeCorpus`]: BM25 over passages added by title and text, with an optional delay or error.
+//! - [`FakeWeb`], [`FakeTables`]: canned results.
+//! - [`FixedClock`]: a clock that does not move.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::ports::{
+    ChatRequest, ChatResponse, Clock, Corpus, CorpusError, Llm, LlmError, Passage, TableAnalyst, TableError,
+    TableFinding, Usage, WebError, WebPage, WebSearch,
+};
+use crate::run::CallPurpose;
+use crate::{Location, Span, text};
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A test that panicked while holding the lock already failed; keep the data usable.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One scripted completion.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    outcome: Result<String, LlmError>,
+    usage: Option<Usage>,
+    delay: Duration,
+}
+
+impl Reply {
+    /// A completion with this text; usage is one call and ~chars/4 tokens each way.
+    pub fn text(s: impl Into<String>) -> Reply {
+        Reply { outcome: Ok(s.into()), usage: None, delay: Duration::ZERO }
+    }
+
+    /// A failure.
+    pub fn fail(e: LlmError) -> Reply {
+        Reply { outcome: Err(e), usage: None, delay: Duration::ZERO }
+    }
+
+    /// Reports this usage instead of the estimate (e.g. `calls: 3` for two retries).
+    pub fn with_usage(mut self, usage: Usage) -> Reply {
+        self.usage = Some(usage);
+        self
+    }
+
+    /// Answers only after this long (`tokio::time`, so paused-time tests stay instant).
+    pub fn after(mut self, delay: Duration) -> Reply {
+        self.delay = delay;
+        self
+    }
+}
+
+/// A scripted language model.
+#[derive(Debug, Default)]
+pub struct FakeLlm {
+    script: Mutex<HashMap<CallPurpose, VecDeque<Reply>>>,
+    requests: Mutex<Vec<(Option<CallPurpose>, ChatRequest)>>,
+}
+
+impl FakeLlm {
+    /// A model with no script: every request fails with a protocol error.
+    pub fn new() -> FakeLlm {
+        FakeLlm::default()
+    }
+
+    /// Queues a reply for requests of this purpose (replies are used in order; the last one
+    /// repeats once the queue would run dry).
+    pub fn reply(self, purpose: CallPurpose, reply: Reply) -> FakeLlm {
+        lock(&self.script).entry(purpose).or_default().push_back(reply);
+        self
+    }
+
+    /// Every request received, with the purpose recognised from its prompt.
+    pub fn requests(&self) -> Vec<(Option<CallPurpose>, ChatRequest)> {
+        lock(&self.requests).clone()
+    }
+
+    /// The purposes of the requests received, in order.
+    pub fn purposes(&self) -> Vec<Option<CallPurpose>> {
+        lock(&self.requests).iter().map(|(p, _)| *p).collect()
+    }
+}
+
+#[async_trait::async_trait]
+impl Llm for FakeLlm {
+    fn describe(&self) -> String {
+        "fake llm".to_string()
+    }
+
+    async fn complete(
+        &self,
+        request: &ChatRequest,
+        on_delta: Option<&(dyn for<'a> Fn(&'a str) + Send + Sync)>,
+    ) -> Result<ChatResponse, LlmError> {
+        let purpose = crate::prompts::purpose(request);
+        lock(&self.requests).push((purpose, request.clone()));
+        let reply = purpose.and_then(|p| {
+            let mut script = lock(&self.script);
+            let queue = script.get_mut(&p)?;
+            if queue.len() > 1 { queue.pop_front() } else { queue.front().cloned() }
+        });
+        let Some(reply) = reply else {
+            return Err(LlmError::Protocol { message: format!("no scripted reply for {purpose:?}"), calls: 1 });
+        };
+        if !reply.delay.is_zero() {
+            tokio::time::sleep(reply.delay).await;
+        }
+        let content = reply.outcome?;
+        if let Some(f) = on_delta {
+            // Stream in a few pieces so consumers see more than one delta.
+            let words: Vec<&str> = content.split_inclusive(' ').collect();
+            for chunk in words.chunks(4) {
+                f(&chunk.concat());
+            }
+        }
+        let prompt_chars: usize = request.messages.iter().map(|m| m.content.len()).sum();
+        let usage = reply.usage.unwrap_or(Usage {
+            calls: 1,
+            prompt_tokens: (prompt_chars / 4) as u64,
+            completion_tokens: (content.len() / 4) as u64 + 1,
+        });
+        Ok(ChatResponse { content, usage, latency: reply.delay })
+    }
+}
+
+/// A small BM25 index, shared by the fake corpus and the fake web.
+#[derive(Debug, Default, Clone)]
+struct Bm25 {
+    docs: Vec<Vec<String>>,
+    postings: HashMap<String, Vec<(usize, u32)>>,
+    total_len: usize,
+}
+
+impl Bm25 {
+    fn add(&mut self, text: &str) {
+        let toks = text::tokens(text);
+        let id = self.docs.len();
+        let mut tf: HashMap<&str, u32> = HashMap::new();
+        for t in &toks {
+            *tf.entry(t.as_str()).or_default() += 1;
+        }
+        for (t, n) in tf {
+            self.postings.entry(t.to_string()).or_default().push((id, n));
+        }
+        self.total_len += toks.len();
+        self.docs.push(toks);
+    }
+
+    fn search(&self, query: &str, limit: usize) -> Vec<(usize, f32)> {
+        let n = self.docs.len() as f32;
+        if n == 0.0 {
+            return Vec::new();
+        }
+        let avg = self.total_len as f32 / n;
+        let mut q = text::tokens(query);
+        q.sort();
+        q.dedup();
+        let mut scores: HashMap<usize, f32> = HashMap::new();
+        for t in &q {
+            let Some(post) = self.postings.get(t) else { continue };
+            let df = post.len() as f32;
+            let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
+            for &(d, tf) in post {
+                let tf = tf as f32;
+                let len = self.docs[d].len() as f32;
+                let s = idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len / avg.max(1.0)));
+                *scores.entry(d).or_default() += s;
+            }
+        }
+        let mut v: Vec<(usize, f32)> = scores.into_iter().collect();
+        v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        v.truncate(limit);
+        v
+    }
+}
+
+/// An in-memory document library searched with BM25 over title and text.
+#[derive(Debug, Default)]
+pub struct FakeCorpus {
+    passages: Vec<Passage>,
+    index: Bm25,
+    delay: Duration,
+    error: Option<CorpusError>,
+    queries: Mutex<Vec<String>>,
+}
+
+impl FakeCorpus {
+    /// An empty library.
+    pub fn new() -> FakeCorpus {
+        FakeCorpus::default()
+    }
+
+    /// Adds a one-passage document; its doc id is its 1-based position.
+    pub fn doc(mut self, title: &str, text: &str) -> FakeCorpus {
+        self.add(title, text);
+        self
+    }
+
+    /// Adds a one-passage document in place (for large corpora).
+    pub fn add(&mut self, title: &str, text: &str) {
+        let doc_id = self.passages.len() as i64 + 1;
+        self.index.add(&format!("{title} {text}"));
+        self.passages.push(Passage {
+            doc_id,
+            chunk_id: format!("{doc_id}:0"),
+            title: title.to_string(),
+            path: format!("/library/{doc_id}.txt"),
+            location: Location::Whole,
+            span: Span::new(0, text.chars().count()),
+            text: text.to_string(),
+            score: 0.0,
+        });
+    }
+
+    /// Makes every search take this long (`tokio::time`).
+    pub fn with_delay(mut self, delay: Duration) -> FakeCorpus {
+        self.delay = delay;
+        self
+    }
+
+    /// Makes every search fail.
+    pub fn failing(mut self, error: CorpusError) -> FakeCorpus {
+        self.error = Some(error);
+        self
+    }
+
+    /// The queries received, in order.
+    pub fn queries(&self) -> Vec<String> {
+        lock(&self.queries).clone()
+    }
+
+    /// Top passages for a query, synchronously (baselines use it directly).
+    pub fn search_now(&self, query: &str, limit: usize) -> Vec<Passage> {
+        self.index
+            .search(query, limit)
+            .into_iter()
+            .filter_map(|(d, s)| {
+                let mut p = self.passages.get(d)?.clone();
+                p.score = s;
+                Some(p)
+            })
+            .collect()
+    }
+}
+
+#[async_trait::async_trait]
+impl Corpus for FakeCorpus {
+    async fn search(&self, query: &str, limit: usize) -> Result<Vec<Passage>, CorpusError> {
+        lock(&self.queries).push(query.to_string());
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        Ok(self.search_now(query, limit))
+    }
+}
+
+/// Canned web pages, matched to queries with BM25.
+#[derive(Debug, Default)]
+pub struct FakeWeb {
+    pages: Vec<WebPage>,
+    index: Bm25,
+    queries: Mutex<Vec<String>>,
+}
+
+impl FakeWeb {
+    /// No pages.
+    pub fn new() -> FakeWeb {
+        FakeWeb::default()
+    }
+
+    /// Adds a page, fetched at a fixed time.
+    pub fn page(mut self, url: &str, title: &str, text: &str) -> FakeWeb {
+        self.index.add(&format!("{title} {text}"));
+        self.pages.push(WebPage {
+            url: url.to_string(),
+            title: title.to_string(),
+            text: text.to_string(),
+            fetched_at: Some("2026-01-02T03:04:05Z".to_string()),
+            score: 0.0,
+        });
+        self
+    }
+
+    /// The queries received.
+    pub fn queries(&self) -> Vec<String> {
+        lock(&self.queries).clone()
+    }
+}
+
+#[async_trait::async_trait]
+impl WebSearch for FakeWeb {
+    async fn search(&self, query: &str, limit: usize) -> Result<Vec<WebPage>, WebError> {
+        lock(&self.queries).push(query.to_string());
+        Ok(self
+            .index
+            .search(query, limit)
+            .into_iter()
+            .filter_map(|(d, s)| {
+                let mut p = self.pages.get(d)?.clone();
+                p.score = s;
+                Some(p)
+            })
+            .collect())
+    }
+}
+
+/// A table analyst that returns the same findings for every question.
+#[derive(Debug, Default)]
+pub struct FakeTables {
+    findings: Vec<TableFinding>,
+}
+
+impl FakeTables {
+    /// No findings: every analysis fails with "no table".
+    pub fn new() -> FakeTables {
+        FakeTables::default()
+    }
+
+    /// Returns `text` as a finding from table `title`, rows `first..=last` of `sheet`.
+    pub fn finding(mut self, title: &str, sheet: &str, first: u64, last: u64, text: &str) -> FakeTables {
+        self.findings.push(TableFinding {
+            doc_id: Some(100 + self.findings.len() as i64),
+            path: Some(format!("/library/{title}.csv")),
+            title: title.to_string(),
+            location: Location::Rows { sheet: sheet.to_string(), first, last },
+            text: text.to_string(),
+        });
+        self
+    }
+}
+
+#[async_trait::async_trait]
+impl TableAnalyst for FakeTables {
+    async fn analyze(&self, _question: &str) -> Result<Vec<TableFinding>, TableError> {
+        if self.findings.is_empty() {
+            return Err(TableError::NoTable("no tables".to_string()));
+        }
+        Ok(self.findings.clone())
+    }
+}
+
+/// A clock stopped at a given instant (ms since the Unix epoch).
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub i64);
+
+impl Clock for FixedClock {
+    fn now_unix_ms(&self) -> i64 {
+        self.0
+    }
+}
