@@ -1,10 +1,15 @@
 //! The catalog: SQLite through sqlx, with embedded migrations.
 //!
-//! Owns every SQL statement about documents, their extracted text and their tables. It knows
-//! nothing of tantivy; the crash-consistency protocol between the two lives in the `library`
-//! crate and uses this crate's generation-tagged statuses (see `migrations/0001_catalog.sql`).
+//! Owns every SQL statement about documents, their extracted text and their tables, and the
+//! history of finished question runs (`runs.rs`, `migrations/0002_runs.sql`). It knows nothing
+//! of tantivy; the crash-consistency protocol between the two lives in the `library` crate and
+//! uses this crate's generation-tagged statuses (see `migrations/0001_catalog.sql`).
 //!
 //! Entry type: [`Catalog`].
+
+mod runs;
+
+pub use runs::RunSummary;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -31,9 +36,17 @@ pub enum StoreError {
     /// A query failed.
     #[error("catalog query failed: {0}")]
     Query(#[from] sqlx::Error),
-    /// Stored JSON could not be read back.
+    /// Stored JSON could not be read back (or a record could not be written as JSON).
     #[error("catalog holds malformed data: {0}")]
     Data(String),
+    /// A run id prefix that matches more than one stored run.
+    #[error("run id '{prefix}' is ambiguous: it matches {}", matches.join(", "))]
+    AmbiguousRun {
+        /// What was asked for.
+        prefix: String,
+        /// Some of the runs it matches, newest first.
+        matches: Vec<String>,
+    },
 }
 
 type Result<T> = std::result::Result<T, StoreError>;

@@ -95,3 +95,208 @@ async fn a_file_catalog_survives_reopening() {
     assert_eq!(cat.generation().await.unwrap(), 1);
     assert_eq!(cat.by_hash("h1").await.unwrap().map(|d| d.path), Some("/a".to_string()));
 }
+
+mod runs {
+    use engine::MissingPolicy;
+    use engine::run::*;
+
+    use super::*;
+
+    /// A run with two chained nodes, one piece of evidence each, a citation and two calls.
+    fn run(id: &str, started_at: &str) -> RunRecord {
+        let node = |id: u32, depends_on: Vec<u32>| NodeRecord {
+            id,
+            action: Action::KnowledgeBase,
+            sub_question: format!("step {id}?"),
+            depends_on,
+            missing: id == 2,
+            guess_answer: if id == 2 { String::new() } else { "1844".into() },
+            answer: "1844".into(),
+            status: NodeStatus::Done,
+            mrfs: (id == 1).then_some(0.87),
+            decision: Some(if id == 1 { Decision::Kept } else { Decision::Filled }),
+            path: if id == 1 { RetrievalPath::RetrievedVerify } else { RetrievalPath::RetrievedMissing },
+            reason: None,
+            scores: vec![ScoreRecord { evidence_id: id, score: 0.87 }],
+            evidence: vec![id],
+        };
+        let evidence = |id: u32| EvidenceRecord {
+            id,
+            node_id: id,
+            kind: EvidenceKind::Document,
+            doc_id: Some(7),
+            chunk_id: Some(format!("7:{id}")),
+            path: Some("/docs/x.pdf".into()),
+            title: "X".into(),
+            page: Some(3),
+            location: "p. 3".into(),
+            url: None,
+            span: Some([10, 52]),
+            text: "X was founded in 1844.".into(),
+            score: 1.25,
+            fetched_at: None,
+        };
+        let call = |purpose| CallRecord { purpose, prompt_tokens: 100, completion_tokens: 20, latency_ms: 5, ok: true };
+        RunRecord {
+            run_id: id.into(),
+            question: format!("question of {id}"),
+            mode: Mode::Llm,
+            answer: "X was founded in 1844 [1].".into(),
+            nodes: vec![node(1, vec![]), node(2, vec![1])],
+            evidence: vec![evidence(1), evidence(2)],
+            citations: vec![CitationRecord {
+                marker: 1,
+                evidence_id: 1,
+                sentence: "X was founded in 1844.".into(),
+                verdict: Verdict::Supported,
+            }],
+            unsupported_sentences: vec!["Something else.".into()],
+            conflicts: vec![],
+            usage: UsageRecord {
+                llm_calls: 2,
+                prompt_tokens: 200,
+                completion_tokens: 40,
+                actions: 2,
+                wall_ms: 1234,
+                calls: vec![call(CallPurpose::Plan), call(CallPurpose::Answer)],
+            },
+            plan_raw: Some("{\"chain\": []}".into()),
+            started_at: started_at.into(),
+            finished_at: started_at.into(),
+            settings: SettingsRecord {
+                mrfs_threshold: 0.71,
+                missing_policy: MissingPolicy::RetrieveAndVerify,
+                max_nodes: 6,
+                top_k: 3,
+                concurrency: 4,
+                use_llm: true,
+            },
+        }
+    }
+
+    async fn count(cat: &Catalog, table: &'static str) -> i64 {
+        // Table names come from the test's own literals.
+        let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
+        sqlx::query_scalar(sql).fetch_one(&cat.pool).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_run_round_trips_exactly_with_its_projection() {
+        let cat = Catalog::open_in_memory().await.unwrap();
+        let r = run("r-1000-aa", "2026-01-02T03:04:05.678Z");
+        cat.save_run(&r).await.unwrap();
+        assert_eq!(cat.get_run("r-1000-aa").await.unwrap(), Some(r.clone()));
+
+        for (table, n) in [("runs", 1), ("run_nodes", 2), ("run_evidence", 2), ("run_citations", 1), ("run_calls", 2)] {
+            assert_eq!(count(&cat, table).await, n, "{table}");
+        }
+        let node: (String, String, String, Option<f64>, Option<String>, bool) = sqlx::query_as(
+            "SELECT action, depends_on, status, mrfs, decision, missing FROM run_nodes WHERE run_id = ? AND id = 2",
+        )
+        .bind("r-1000-aa")
+        .fetch_one(&cat.pool)
+        .await
+        .unwrap();
+        assert_eq!(node, ("knowledge_base".into(), "[1]".into(), "done".into(), None, Some("filled".into()), true));
+        let ev: (String, Option<i64>, Option<i64>, Option<i64>, f64) =
+            sqlx::query_as("SELECT kind, page, span_start, span_end, score FROM run_evidence WHERE id = 1")
+                .fetch_one(&cat.pool)
+                .await
+                .unwrap();
+        assert_eq!(ev, ("document".into(), Some(3), Some(10), Some(52), 1.25));
+        let usage: (String, i64, i64, i64) = sqlx::query_as("SELECT mode, llm_calls, prompt_tokens, wall_ms FROM runs")
+            .fetch_one(&cat.pool)
+            .await
+            .unwrap();
+        assert_eq!(usage, ("llm".into(), 2, 200, 1234));
+        let verdict: String =
+            sqlx::query_scalar("SELECT verdict FROM run_citations").fetch_one(&cat.pool).await.unwrap();
+        assert_eq!(verdict, "supported");
+        let purposes: Vec<String> =
+            sqlx::query_scalar("SELECT purpose FROM run_calls ORDER BY seq").fetch_all(&cat.pool).await.unwrap();
+        assert_eq!(purposes, ["plan", "answer"]);
+    }
+
+    #[tokio::test]
+    async fn a_failed_save_writes_nothing() {
+        let cat = Catalog::open_in_memory().await.unwrap();
+        // Two evidence rows with the same id: the second insert fails inside the transaction,
+        // after the run and its nodes were written.
+        let mut bad = run("r-1-bad", "2026-01-02T03:04:05.678Z");
+        bad.evidence[1].id = 1;
+        assert!(cat.save_run(&bad).await.is_err());
+        for table in ["runs", "run_nodes", "run_evidence", "run_citations", "run_calls"] {
+            assert_eq!(count(&cat, table).await, 0, "{table}");
+        }
+        // An id is required, and an id is never reused.
+        assert!(cat.save_run(&run("", "2026-01-02T03:04:05.678Z")).await.is_err());
+        let ok = run("r-2-ok", "2026-01-02T03:04:05.678Z");
+        cat.save_run(&ok).await.unwrap();
+        assert!(cat.save_run(&ok).await.is_err());
+        assert_eq!(count(&cat, "runs").await, 1);
+    }
+
+    #[tokio::test]
+    async fn runs_are_listed_newest_first() {
+        let cat = Catalog::open_in_memory().await.unwrap();
+        for (id, at) in [
+            ("r-2-b", "2026-01-02T00:00:00.000Z"),
+            ("r-3-c", "2026-03-01T00:00:00.000Z"),
+            ("r-1-a", "2025-12-31T23:59:59.999Z"),
+            ("r-3-d", "2026-03-01T00:00:00.000Z"),
+        ] {
+            cat.save_run(&run(id, at)).await.unwrap();
+        }
+        let ids = |l: Vec<RunSummary>| l.into_iter().map(|s| s.run_id).collect::<Vec<_>>();
+        assert_eq!(ids(cat.list_runs(10).await.unwrap()), ["r-3-d", "r-3-c", "r-2-b", "r-1-a"]);
+        let top = cat.list_runs(2).await.unwrap();
+        assert_eq!(ids(top.clone()), ["r-3-d", "r-3-c"]);
+        assert_eq!(
+            top[0],
+            RunSummary {
+                run_id: "r-3-d".into(),
+                question: "question of r-3-d".into(),
+                mode: Mode::Llm,
+                started_at: "2026-03-01T00:00:00.000Z".into(),
+                wall_ms: 1234,
+                llm_calls: 2,
+            }
+        );
+        assert!(Catalog::open_in_memory().await.unwrap().list_runs(10).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_unique_id_prefix_finds_a_run() {
+        let cat = Catalog::open_in_memory().await.unwrap();
+        for id in ["r-100-aa", "r-100-ab", "r-200-cc", "r-200-c"] {
+            cat.save_run(&run(id, "2026-01-02T03:04:05.678Z")).await.unwrap();
+        }
+        let found = |id: &str| {
+            let cat = cat.clone();
+            let id = id.to_string();
+            async move { cat.get_run(&id).await.unwrap().map(|r| r.run_id) }
+        };
+        assert_eq!(found("r-100-aa").await.as_deref(), Some("r-100-aa"));
+        assert_eq!(found("r-100-ab").await.as_deref(), Some("r-100-ab"));
+        // An exact id wins over the longer ids it is a prefix of.
+        assert_eq!(found("r-200-c").await.as_deref(), Some("r-200-c"));
+        assert_eq!(found("r-200-cc").await.as_deref(), Some("r-200-cc"));
+        assert_eq!(found(" r-100-aa\n").await.as_deref(), Some("r-100-aa"));
+        assert_eq!(found("r-9").await, None);
+        assert_eq!(found("").await, None);
+        // Case matters and `_`/`%` are not wildcards.
+        assert_eq!(found("R-100-AA").await, None);
+        assert_eq!(found("r-100-a_").await, None);
+        assert_eq!(found("r-%").await, None);
+        match cat.get_run("r-100-a").await {
+            Err(StoreError::AmbiguousRun { prefix, matches }) => {
+                assert_eq!(prefix, "r-100-a");
+                let mut m = matches;
+                m.sort();
+                assert_eq!(m, ["r-100-aa", "r-100-ab"]);
+            }
+            other => panic!("expected an ambiguity, got {other:?}"),
+        }
+        assert!(matches!(cat.get_run("r-").await, Err(StoreError::AmbiguousRun { .. })));
+    }
+}

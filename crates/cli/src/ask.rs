@@ -1,0 +1,544 @@
+//! `catena ask`, `catena runs`, `catena show`: questions over the library, and their history.
+//!
+//! `ask` is a composition root in miniature: it opens the library read-only (asking never waits
+//! for an ingest), builds the model client from flags and environment, runs the engine while
+//! printing its events on stderr, stores the finished run in the catalog, then prints it.
+//! `--json` prints the [`RunRecord`] and nothing else on stdout; `show --json` prints the stored
+//! record with the same serialisation, so the two are byte-for-byte equal.
+//!
+//! A run that is cancelled (Ctrl-C) stores nothing and exits 130. A run is stored before it is
+//! printed, so a run that was printed can always be shown again.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, anyhow, bail};
+use clap::{Args, ValueEnum};
+use engine::ports::{Clock, Corpus, Llm, Sensitive};
+use engine::run::{Decision, Event, Mode, NodeRecord, NodeStatus, RunRecord};
+use engine::{CancellationToken, Engine, EngineConfig, EngineError, MissingPolicy, Ports};
+use library::Library;
+use llm::{Provider, ProviderConfig, ProviderKind};
+use store::{Catalog, RunSummary};
+
+use crate::output::say;
+
+/// `catena ask` arguments.
+#[derive(Args, Debug)]
+pub(crate) struct AskArgs {
+    /// The question (several words are joined with spaces, so quoting is optional).
+    #[arg(required = true, value_name = "QUESTION")]
+    question: Vec<String>,
+    /// Answer extractively, without a language model, even when one is configured.
+    #[arg(long)]
+    no_llm: bool,
+    /// Base URL of the model server, e.g. http://localhost:11434/v1. Without one (and without
+    /// `--provider anthropic`), answers are extractive.
+    #[arg(long, env = "CATENA_LLM_URL", value_name = "URL")]
+    llm_url: Option<String>,
+    /// Model name.
+    #[arg(long, env = "CATENA_LLM_MODEL", value_name = "NAME")]
+    model: Option<String>,
+    /// The API the server speaks: openai-compatible, ollama or anthropic.
+    #[arg(long, env = "CATENA_LLM_PROVIDER", value_name = "KIND", default_value = "openai-compatible",
+          value_parser = parse_provider)]
+    provider: ProviderKind,
+    /// MRFS threshold τ in [0, 1]: a guess scoring at least this against a reference is kept.
+    #[arg(long, value_name = "F")]
+    mrfs_threshold: Option<f64>,
+    /// For steps the planner answered itself: retrieve and verify the guess, or skip retrieval.
+    #[arg(long, value_enum, default_value_t = Policy::Verify)]
+    missing_policy: Policy,
+    /// References retrieved per step.
+    #[arg(long, value_name = "N")]
+    top_k: Option<usize>,
+    /// Longest chain of steps.
+    #[arg(long, value_name = "N")]
+    max_nodes: Option<usize>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum Policy {
+    /// Retrieve anyway and check the guess against the references (every answer gets evidence).
+    Verify,
+    /// Trust the guess; no retrieval (cheapest).
+    Skip,
+}
+
+fn parse_provider(s: &str) -> Result<ProviderKind, String> {
+    // An empty CATENA_LLM_PROVIDER counts as unset, like every other CATENA_* variable.
+    if s.trim().is_empty() {
+        return Ok(ProviderKind::OpenAiCompatible);
+    }
+    s.parse().map_err(|e: llm::ConfigError| e.to_string())
+}
+
+/// Wall-clock time for the run record's timestamps (the engine never reads the clock itself).
+struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_unix_ms(&self) -> i64 {
+        // A clock before 1970 is a broken machine, not a reason to fail a question.
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    }
+}
+
+/// The API key for `provider`: `CATENA_LLM_API_KEY` when set and non-empty, else the OS
+/// keyring's (`catena key set`).
+///
+/// This is the single place `ask` looks a key up. The key only ever travels inside
+/// [`Sensitive`], which prints as `<redacted>`.
+pub(crate) fn resolve_api_key(provider: ProviderKind) -> Option<Sensitive> {
+    crate::key::resolve_api_key(provider.as_str())
+}
+
+/// A new run id, `r-<unix_ms>-<8 hex>`: ids sort by creation time (13-digit milliseconds until
+/// the year 2286), and the random tail keeps two runs started in the same millisecond apart.
+fn new_run_id(now_ms: i64) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState is seeded from the OS per process; hashing the pid and time on top of it is
+    // plenty for an id that only has to be unique within one user's history.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.write_i64(now_ms);
+    format!("r-{now_ms}-{:08x}", h.finish() as u32)
+}
+
+/// The model as configured, and how to talk about it without leaking a key.
+struct Model {
+    client: Arc<dyn Llm>,
+    /// `openai-compatible test at http://…`, credentials cut out.
+    describe: String,
+    /// Normalised base URL, credentials cut out.
+    url: String,
+    provider: ProviderKind,
+    key: Option<Sensitive>,
+}
+
+/// Why the answer is extractive, when it is.
+enum NoModel {
+    Disabled,
+    NotConfigured,
+}
+
+fn model(args: &AskArgs, cancel: &CancellationToken) -> anyhow::Result<Result<Model, NoModel>> {
+    if args.no_llm {
+        return Ok(Err(NoModel::Disabled));
+    }
+    let url = args.llm_url.as_deref().map(str::trim).unwrap_or_default();
+    let model = args.model.as_deref().map(str::trim).unwrap_or_default();
+    // Anthropic has a public endpoint, so a model name alone configures it; the other APIs are
+    // usually local servers and need their address.
+    let anthropic_default = args.provider == ProviderKind::Anthropic && !model.is_empty();
+    if url.is_empty() && !anthropic_default {
+        return Ok(Err(NoModel::NotConfigured));
+    }
+    if model.is_empty() {
+        bail!("no model name: pass --model NAME or set CATENA_LLM_MODEL (or pass --no-llm)");
+    }
+    let key = resolve_api_key(args.provider);
+    let mut config = ProviderConfig::new(args.provider, url, model);
+    config.api_key = key.clone();
+    config.cancel = Some(cancel.clone());
+    let provider = Provider::from_config(&config).context("cannot use the language model settings")?;
+    Ok(Ok(Model {
+        describe: provider.describe(),
+        url: provider.base_url(),
+        client: Arc::new(provider),
+        provider: args.provider,
+        key,
+    }))
+}
+
+fn engine_config(args: &AskArgs, use_llm: bool, run_id: String) -> anyhow::Result<EngineConfig> {
+    let mut config = EngineConfig::default();
+    if let Some(t) = args.mrfs_threshold {
+        if !(0.0..=1.0).contains(&t) {
+            bail!("--mrfs-threshold must be between 0 and 1 (got {t})");
+        }
+        config.mrfs_threshold = t;
+    }
+    config.missing_policy = match args.missing_policy {
+        Policy::Verify => MissingPolicy::RetrieveAndVerify,
+        Policy::Skip => MissingPolicy::SkipRetrieval,
+    };
+    for (flag, value, target) in
+        [("--top-k", args.top_k, &mut config.top_k), ("--max-nodes", args.max_nodes, &mut config.max_nodes)]
+    {
+        match value {
+            Some(0) => bail!("{flag} must be at least 1"),
+            Some(n) => *target = n,
+            None => {}
+        }
+    }
+    config.use_llm = use_llm;
+    config.run_id = run_id;
+    Ok(config)
+}
+
+/// `catena ask`.
+pub(crate) async fn ask(dir: &Path, args: AskArgs, json: bool) -> anyhow::Result<ExitCode> {
+    let question = args.question.join(" ");
+    if question.trim().is_empty() {
+        bail!("the question is empty");
+    }
+    let cancel = CancellationToken::new();
+    let model = model(&args, &cancel)?;
+    let clock = Arc::new(SystemClock);
+    let run_id = new_run_id(clock.now_unix_ms());
+    let config = engine_config(&args, model.is_ok(), run_id)?;
+
+    let lib = Arc::new(Library::open_read(dir).await?);
+    let mut ports = Ports::new(lib.clone() as Arc<dyn Corpus>, clock);
+    match &model {
+        Ok(m) => {
+            note(&format!("asking {}", m.describe));
+            ports = ports.with_llm(m.client.clone());
+        }
+        Err(NoModel::Disabled) => note("answering extractively (--no-llm)"),
+        Err(NoModel::NotConfigured) => {
+            note("answering extractively: no language model configured (set --llm-url and --model)")
+        }
+    }
+
+    spawn_ctrl_c(cancel.clone());
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    // Live answer text only helps someone watching a terminal, and only when a model writes it
+    // (an extractive answer arrives in one piece and is printed in full at the end anyway).
+    let live = !json && model.is_ok() && std::io::stderr().is_terminal();
+    let printer = tokio::spawn(print_events(rx, live));
+    let result = Engine::new(config, ports).ask(&question, &tx, &cancel).await;
+    drop(tx);
+    // The printer ends when the channel closes; a panic in it only loses progress lines.
+    let _ = printer.await;
+
+    let record = match result {
+        Ok(r) if !cancel.is_cancelled() => r,
+        Ok(_) | Err(EngineError::Cancelled) => {
+            note("interrupted: the run was not stored");
+            return Ok(ExitCode::from(130));
+        }
+        Err(EngineError::ProviderAuth(message)) => {
+            let (url, provider, key) = match &model {
+                Ok(m) => (m.url.as_str(), m.provider.as_str(), m.key.as_ref()),
+                Err(_) => ("", "", None),
+            };
+            let hint = if key.is_some() {
+                "check the API key (CATENA_LLM_API_KEY, or the one stored with `catena key set`)"
+            } else {
+                "no API key was sent: set CATENA_LLM_API_KEY or store one with `catena key set`"
+            };
+            bail!("the {provider} server at {url} refused the credentials ({}); {hint}", scrub(&message, key));
+        }
+        Err(e) => return Err(anyhow!(e)),
+    };
+
+    let mut stored = true;
+    if let Err(e) = lib.catalog().save_run(&record).await {
+        // The answer is already paid for: print it anyway, and say (and exit 1) that it is not
+        // in the history.
+        note(&format!("error: the run could not be stored: {e}"));
+        stored = false;
+    }
+
+    if json {
+        print_record_json(&record)?;
+    } else {
+        let why = match (&model, record.mode) {
+            (_, Mode::Llm) => None,
+            (Err(NoModel::Disabled), _) => Some("--no-llm".to_string()),
+            (Err(NoModel::NotConfigured), _) => Some("no language model configured".to_string()),
+            (Ok(_), _) => {
+                Some(format!("the language model failed; its calls are in `catena show {} --json`", record.run_id))
+            }
+        };
+        print_record(&record, why.as_deref());
+    }
+    Ok(if stored { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Removes any occurrence of the key from a provider's message (the llm crate already scrubs
+/// them; this is the last line of defence before the terminal).
+fn scrub(message: &str, key: Option<&Sensitive>) -> String {
+    match key {
+        Some(k) if k.expose().len() >= 4 => message.replace(k.expose(), "<redacted>"),
+        _ => message.to_string(),
+    }
+}
+
+/// First Ctrl-C: cancel the run (the engine stops at its next step or model call, nothing is
+/// stored). Second: exit at once.
+fn spawn_ctrl_c(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            note("\ninterrupted: stopping the run (Ctrl-C again to quit at once)");
+            cancel.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+}
+
+/// A line on stderr. A closed stderr must not kill a run that is otherwise fine, so write
+/// errors are ignored (`eprintln!` would panic).
+fn note(s: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{s}");
+}
+
+fn decision_name(d: Decision) -> &'static str {
+    match d {
+        Decision::Kept => "guess kept",
+        Decision::Replaced => "guess replaced",
+        Decision::Filled => "filled from references",
+        Decision::NoEvidence => "no evidence",
+    }
+}
+
+fn status_name(s: NodeStatus) -> &'static str {
+    match s {
+        NodeStatus::Pending => "pending",
+        NodeStatus::Running => "running",
+        NodeStatus::Done => "done",
+        NodeStatus::Failed => "failed",
+        NodeStatus::Skipped => "skipped",
+    }
+}
+
+fn one_line(s: &str, max_chars: usize) -> String {
+    let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max_chars {
+        flat
+    } else {
+        let cut: String = flat.chars().take(max_chars.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
+/// How a finished node ended, on one line: `done: guess kept, MRFS 0.87, 2 sources → 1844`.
+fn node_outcome(n: &NodeRecord) -> String {
+    let mut line = status_name(n.status).to_string();
+    let mut facts = Vec::new();
+    if let Some(d) = n.decision {
+        facts.push(decision_name(d).to_string());
+    }
+    if let Some(m) = n.mrfs {
+        facts.push(format!("MRFS {m:.2}"));
+    }
+    if !n.evidence.is_empty() {
+        facts.push(format!("{} {}", n.evidence.len(), if n.evidence.len() == 1 { "source" } else { "sources" }));
+    }
+    if !facts.is_empty() {
+        line.push_str(&format!(": {}", facts.join(", ")));
+    }
+    if !n.answer.trim().is_empty() {
+        line.push_str(&format!(" → {}", one_line(&n.answer, 100)));
+    }
+    if let Some(r) = n.reason.as_deref().filter(|r| !r.trim().is_empty()) {
+        line.push_str(&format!(" ({})", one_line(r, 120)));
+    }
+    line
+}
+
+/// Progress on stderr, as the engine reports it.
+async fn print_events(mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>, live: bool) {
+    let mut actions = HashMap::new();
+    let mut streaming = false;
+    while let Some(event) = rx.recv().await {
+        match event {
+            Event::PlanReady { nodes } => {
+                note(&format!("plan: {} {}", nodes.len(), if nodes.len() == 1 { "step" } else { "steps" }));
+                for n in &nodes {
+                    actions.insert(n.id, n.action);
+                    let after = if n.depends_on.is_empty() {
+                        String::new()
+                    } else {
+                        let ids: Vec<String> = n.depends_on.iter().map(|d| format!("#{d}")).collect();
+                        format!(" (after {})", ids.join(", "))
+                    };
+                    note(&format!("  #{} {}: {}{after}", n.id, n.action.as_str(), one_line(&n.sub_question, 160)));
+                }
+            }
+            Event::NodeStarted { id } => {
+                let action = actions.get(&id).map(|a| a.as_str()).unwrap_or("step");
+                note(&format!("#{id} started ({action})"));
+            }
+            Event::NodeFinished { node } => {
+                note(&format!("#{} {} {}", node.id, node.action.as_str(), node_outcome(&node)))
+            }
+            Event::AnswerDelta { text } if live => {
+                let mut err = std::io::stderr().lock();
+                if !streaming {
+                    let _ = write!(err, "answer: ");
+                    streaming = true;
+                }
+                let _ = write!(err, "{text}");
+                let _ = err.flush();
+            }
+            Event::Verified { citations, unsupported_sentences, .. } => {
+                if streaming {
+                    note("");
+                }
+                note(&format!(
+                    "checked: {} {}, {} unsupported {}",
+                    citations.len(),
+                    if citations.len() == 1 { "citation" } else { "citations" },
+                    unsupported_sentences.len(),
+                    if unsupported_sentences.len() == 1 { "sentence" } else { "sentences" },
+                ));
+            }
+            Event::AnswerDelta { .. } | Event::EvidenceFound { .. } | Event::Finished { .. } => {}
+        }
+    }
+}
+
+/// The record as `ask --json` and `show --json` print it: one serialisation for both, so a
+/// stored run prints exactly as it did when it ran.
+fn print_record_json(record: &RunRecord) -> anyhow::Result<()> {
+    say(&serde_json::to_string_pretty(record).context("cannot write the run as JSON")?);
+    Ok(())
+}
+
+/// The human rendering: the answer, its sources, what was not supported, and a footer.
+fn print_record(r: &RunRecord, extractive_reason: Option<&str>) {
+    if let Some(why) = extractive_reason {
+        say(&format!("extractive answer ({why})"));
+        say("");
+    }
+    if r.answer.trim().is_empty() {
+        say("no answer: nothing in the library answers this question");
+    } else {
+        say(r.answer.trim());
+    }
+    let cited: BTreeSet<u32> = r.citations.iter().map(|c| c.evidence_id).collect();
+    if !cited.is_empty() {
+        say("");
+        say("Sources:");
+        for e in r.evidence.iter().filter(|e| cited.contains(&e.id)) {
+            let mut label = e.title.clone();
+            // A document's top heading is often its title: `Guide, Guide` says nothing twice.
+            if !e.location.is_empty() && e.location != e.title {
+                label.push_str(&format!(", {}", e.location));
+            }
+            say(&format!("  [{}] {label}", e.id));
+            if let Some(place) = e.path.as_deref().or(e.url.as_deref()) {
+                say(&format!("      {place}"));
+            }
+        }
+    }
+    if !r.unsupported_sentences.is_empty() {
+        say("");
+        say("Not supported by the cited sources:");
+        for s in &r.unsupported_sentences {
+            say(&format!("  - {}", one_line(s, 200)));
+        }
+    }
+    if !r.conflicts.is_empty() {
+        say("");
+        say("Sources that disagree:");
+        for c in &r.conflicts {
+            let parts: Vec<String> =
+                c.evidence_ids.iter().zip(&c.answers).map(|(id, a)| format!("[{id}] {}", one_line(a, 60))).collect();
+            say(&format!("  step #{}: {}", c.node_id, parts.join("; ")));
+        }
+    }
+    say("");
+    let mode = match r.mode {
+        Mode::Llm => "llm",
+        Mode::Extractive => "extractive",
+    };
+    say(&format!(
+        "run {} · {mode} · {} {} · {} model {} · {:.1} s",
+        r.run_id,
+        r.nodes.len(),
+        if r.nodes.len() == 1 { "step" } else { "steps" },
+        r.usage.llm_calls,
+        if r.usage.llm_calls == 1 { "call" } else { "calls" },
+        r.usage.wall_ms as f64 / 1000.0
+    ));
+}
+
+/// The catalog of `dir`, or None when the data directory has none yet (reading history must not
+/// create a library).
+async fn history(dir: &Path) -> anyhow::Result<Option<Catalog>> {
+    let path = dir.join("catalog.db");
+    if !path.exists() {
+        return Ok(None);
+    }
+    Ok(Some(Catalog::open(&path).await?))
+}
+
+/// `catena runs`.
+pub(crate) async fn runs(dir: &Path, limit: usize, json: bool) -> anyhow::Result<ExitCode> {
+    let list: Vec<RunSummary> = match history(dir).await? {
+        Some(catalog) => catalog.list_runs(limit).await?,
+        None => Vec::new(),
+    };
+    if json {
+        let items: Vec<serde_json::Value> = list
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "run_id": s.run_id,
+                    "question": s.question,
+                    "mode": s.mode,
+                    "started_at": s.started_at,
+                    "wall_ms": s.wall_ms,
+                    "llm_calls": s.llm_calls,
+                })
+            })
+            .collect();
+        say(&serde_json::to_string_pretty(&items).context("cannot write the runs as JSON")?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if list.is_empty() {
+        say("no runs yet — ask a question with `catena ask QUESTION`");
+    }
+    for s in &list {
+        let mode = match s.mode {
+            Mode::Llm => "llm",
+            Mode::Extractive => "extractive",
+        };
+        // `2026-01-02T03:04:05.678Z` → `2026-01-02 03:04` (UTC).
+        let when = s.started_at.get(..16).unwrap_or(&s.started_at).replace('T', " ");
+        say(&format!("{}  {when}  {mode:<10}  {}", s.run_id, one_line(&s.question, 80)));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `catena show`.
+pub(crate) async fn show(dir: &Path, run_id: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let record = match history(dir).await? {
+        Some(catalog) => catalog.get_run(run_id).await?,
+        None => None,
+    };
+    let Some(record) = record else {
+        bail!("no run '{}' in the history (see `catena runs`)", run_id.trim());
+    };
+    if json {
+        print_record_json(&record)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    say(&format!("question: {}", record.question));
+    say(&format!("asked:    {}", record.started_at));
+    say("");
+    for n in &record.nodes {
+        say(&format!("  #{} {}: {}", n.id, n.action.as_str(), one_line(&n.sub_question, 160)));
+        say(&format!("     {}", node_outcome(n)));
+    }
+    say("");
+    let why = (record.mode == Mode::Extractive).then_some(if record.settings.use_llm {
+        "the language model failed"
+    } else {
+        "no language model used"
+    });
+    print_record(&record, why);
+    Ok(ExitCode::SUCCESS)
+}
