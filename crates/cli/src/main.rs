@@ -3,11 +3,16 @@
 //! Thin by design: parse arguments, open the library, call it, print. Human output goes to
 //! stdout, progress and diagnostics to stderr; `--json` prints exactly one JSON document on stdout.
 //!
-//! Exit codes: 0 success; 1 the command ran but some files failed (ingest) or the library is
-//! inconsistent (check); 2 usage or fatal error (bad arguments, library busy, unreadable data
-//! directory); 130 interrupted by Ctrl-C (work finished before the interrupt is kept).
+//! Exit codes: 0 success; 1 the command ran but some files failed (ingest), the library is
+//! inconsistent (check) or the answer could not be stored (ask); 2 usage or fatal error (bad
+//! arguments, library busy, unreadable data directory, a model provider refusing the key); 130
+//! interrupted by Ctrl-C (work finished before the interrupt is kept; a cancelled run is not).
 
+mod ask;
 mod bench;
+mod bench_llm;
+mod eval;
+mod key;
 mod output;
 mod progress;
 
@@ -79,6 +84,29 @@ enum Command {
     },
     /// Verify that catalog and index agree (exit code 1 if not).
     Check,
+    /// Ask a question: the answer cites the library, and the run is kept in the history.
+    Ask(ask::AskArgs),
+    /// List past runs, newest first.
+    Runs {
+        /// Number of runs listed.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Print a stored run (with `--json`, exactly what `ask --json` printed).
+    Show {
+        /// Run id, or a unique prefix of one.
+        run_id: String,
+    },
+    /// Store, remove or check a model provider's API key in the system keyring.
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Measure answer quality, evidence recall and cost on multi-hop QA records (a fresh
+    /// temporary library; the data directory is not touched).
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
+    /// Measure the engine's wall time and LLM calls against a scripted model with a fixed
+    /// latency, next to a ReAct loop on the same model.
+    BenchLlm(bench_llm::BenchLlmArgs),
     /// Measure ingestion against pdftotext and search latency at scale.
     Bench {
         /// Folder of documents (e.g. a copy of a real corpus).
@@ -123,7 +151,8 @@ fn main() -> ExitCode {
 }
 
 fn data_dir(cli: &Cli) -> anyhow::Result<PathBuf> {
-    if let Some(d) = &cli.data_dir {
+    // An empty CATENA_DATA_DIR counts as unset, as it does in the desktop app.
+    if let Some(d) = cli.data_dir.as_ref().filter(|d| !d.as_os_str().is_empty()) {
         return Ok(d.clone());
     }
     directories::ProjectDirs::from("org", "Catena", "catena")
@@ -185,6 +214,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let report = lib.check().await?;
             output::check(&report, json);
             Ok(if report.is_consistent() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Ask(args) => ask::ask(&dir, args, json).await,
+        Command::Runs { limit } => ask::runs(&dir, limit.max(1), json).await,
+        Command::Show { run_id } => ask::show(&dir, &run_id, json).await,
+        Command::Key(cmd) => key::run(cmd, json),
+        Command::Eval(cmd) => {
+            eval::run(cmd, json).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchLlm(args) => {
+            bench_llm::run(args, json).await?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Bench { corpus, chunks, queries } => {
             bench::run(&corpus, chunks, queries, json).await?;

@@ -66,3 +66,40 @@ fn killing_ingest_at_random_points_keeps_catalog_and_index_consistent() {
     assert_eq!((code, check["consistent"].as_bool()), (0, Some(true)), "{check}");
     assert_eq!(c.search("xylophone orchestras").len(), 6);
 }
+
+#[test]
+fn ctrl_c_stops_cleanly_and_keeps_what_finished() {
+    let files = tempfile::tempdir().unwrap();
+    let all = fixture_tree(files.path(), 8);
+    let c = Catena::new();
+    let mut child = c
+        .cmd()
+        .env("CATENA_COMMIT_EVERY_DOCS", "2")
+        .args(["--json", "ingest", "--progress", "quiet", "--workers", "1"])
+        .arg(files.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    let interrupted_early = child.try_wait().unwrap().is_none();
+    std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    if interrupted_early {
+        assert_eq!(out.status.code(), Some(130), "{summary}");
+        assert_eq!(summary["interrupted"], true, "{summary}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
+    }
+    // Whatever finished before the interrupt is searchable and consistent; the rest is not
+    // half-there.
+    let docs = c.docs();
+    assert_eq!(docs.len() as u64, summary["ingested"].as_u64().unwrap(), "{summary}");
+    assert!(docs.iter().all(|d| d["status"] == "indexed"));
+    let (code, check) = c.json(&["check"]);
+    assert_eq!(code, 0, "{check}");
+    // The next run completes the library.
+    let (code, _) = c.json(&["ingest", files.path().to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(c.docs().len(), all.len());
+}

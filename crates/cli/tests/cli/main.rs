@@ -1,7 +1,10 @@
 //! The `catena` binary as a user runs it: real files, a real data directory, JSON on stdout.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod ask;
 mod crash;
+mod eval;
+mod key;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
