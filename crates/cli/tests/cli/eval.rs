@@ -135,7 +135,9 @@ fn eval_mrfs_gives_aurocs_for_both_formulas() {
 #[test]
 fn bench_llm_meets_the_latency_bound_with_fewer_calls_than_react() {
     let c = Catena::new();
-    let (code, v) = c.json(&["bench-llm", "--latency-ms", "50", "--questions", "2"]);
+    // A latency well above scheduling noise, so a loaded CI machine does not eat the margin
+    // between the engine's (depth + 1)·L and the (depth + 2)·L + 100 ms bound.
+    let (code, v) = c.json(&["bench-llm", "--latency-ms", "250", "--questions", "2"]);
     assert_eq!(code, 0, "{v:#}");
     assert_eq!(v["questions"], 2);
     assert_eq!(v["llm_mode_runs"], 2, "the scripted model planned and answered: {v:#}");
@@ -150,7 +152,7 @@ fn bench_llm_meets_the_latency_bound_with_fewer_calls_than_react() {
     assert_eq!(rows[0]["react_finished"], true);
     // ReAct is sequential: at least one latency per call.
     for r in rows {
-        assert!(r["react_wall_ms"].as_f64().unwrap() >= 50.0 * r["react_calls"].as_f64().unwrap());
+        assert!(r["react_wall_ms"].as_f64().unwrap() >= 250.0 * r["react_calls"].as_f64().unwrap());
         assert!(r["engine_wall_ms"].as_f64().unwrap() <= r["bound_ms"].as_f64().unwrap());
     }
     assert_eq!(v["fewer_calls_than_react"], true, "{v:#}");
