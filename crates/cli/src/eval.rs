@@ -798,46 +798,6 @@ fn print_multihop(r: &MultihopReport) {
 // ---------------------------------------------------------------------------------------------
 // eval mrfs
 
-/// A coarse answer type, so that a negative is a plausible wrong answer rather than a different
-/// kind of thing (a year against a name would be too easy). The same rule as
-/// `crates/engine/examples/calibrate_mrfs.rs`, so the figures are comparable.
-fn shape(answer: &str) -> Option<&'static str> {
-    const MONTHS: &[&str] = &[
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
-    let a = answer.trim();
-    let lower = a.to_lowercase();
-    if lower == "yes" || lower == "no" {
-        return None;
-    }
-    if a.len() == 4 && a.chars().all(|c| c.is_ascii_digit()) {
-        return Some("year");
-    }
-    if MONTHS.iter().any(|m| lower.contains(m)) && a.chars().any(|c| c.is_ascii_digit()) {
-        return Some("date");
-    }
-    if a.chars().any(|c| c.is_ascii_digit()) {
-        return Some("number");
-    }
-    let small = ["of", "the", "and", "de", "von", "van", "la", "le", "du", "in", "for", "a"];
-    let words: Vec<&str> = a.split_whitespace().collect();
-    if words.iter().all(|w| small.contains(w) || w.chars().next().is_some_and(|c| c.is_uppercase())) {
-        return Some("name");
-    }
-    Some("other")
-}
-
 #[derive(Serialize)]
 struct FormulaReport {
     auroc: f64,
@@ -913,7 +873,7 @@ fn mrfs_eval(args: &MrfsArgs, json: bool) -> anyhow::Result<()> {
     let keyed: Vec<(usize, String)> = records
         .iter()
         .enumerate()
-        .filter_map(|(i, r)| match shape(&r.answer) {
+        .filter_map(|(i, r)| match engine::mrfs::answer_shape(&r.answer) {
             Some(s) => Some((i, format!("{}/{}", r.kind.as_deref().unwrap_or("-"), s))),
             None => {
                 skipped_yes_no += 1;

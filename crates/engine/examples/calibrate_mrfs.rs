@@ -25,45 +25,6 @@ struct Record {
     supporting_titles: Vec<String>,
 }
 
-/// A coarse answer type, so that a negative is a plausible wrong answer, not a different kind of
-/// thing (a year against a name would be too easy).
-fn shape(answer: &str) -> Option<&'static str> {
-    const MONTHS: &[&str] = &[
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
-    let a = answer.trim();
-    let lower = a.to_lowercase();
-    if lower == "yes" || lower == "no" {
-        return None;
-    }
-    if a.len() == 4 && a.chars().all(|c| c.is_ascii_digit()) {
-        return Some("year");
-    }
-    if MONTHS.iter().any(|m| lower.contains(m)) && a.chars().any(|c| c.is_ascii_digit()) {
-        return Some("date");
-    }
-    if a.chars().any(|c| c.is_ascii_digit()) {
-        return Some("number");
-    }
-    let small = ["of", "the", "and", "de", "von", "van", "la", "le", "du", "in", "for", "a"];
-    let words: Vec<&str> = a.split_whitespace().collect();
-    if words.iter().all(|w| small.contains(w) || w.chars().next().is_some_and(|c| c.is_uppercase())) {
-        return Some("name");
-    }
-    Some("other")
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let path = args.next().ok_or("usage: calibrate_mrfs <records.jsonl> [--split train]")?;
@@ -89,7 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .enumerate()
         .filter_map(|(i, r)| {
-            let s = shape(&r.answer)?;
+            let s = engine::mrfs::answer_shape(&r.answer)?;
             Some((i, format!("{}/{}", r.kind.as_deref().unwrap_or("-"), s)))
         })
         .collect();

@@ -200,6 +200,47 @@ pub fn best_threshold(pos: &[f64], neg: &[f64]) -> (f64, f64) {
     best
 }
 
+/// A coarse answer type (`year`, `date`, `number`, `name`, `other`; `None` for yes/no), so that
+/// a wrong guess used to measure MRFS is a plausible one of the same kind rather than a
+/// different kind of thing (a year against a name would be too easy). Shared by the
+/// calibration example and `catena eval mrfs`, so their figures are comparable.
+pub fn answer_shape(answer: &str) -> Option<&'static str> {
+    const MONTHS: &[&str] = &[
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let a = answer.trim();
+    let lower = a.to_lowercase();
+    if lower == "yes" || lower == "no" {
+        return None;
+    }
+    if a.len() == 4 && a.chars().all(|c| c.is_ascii_digit()) {
+        return Some("year");
+    }
+    if MONTHS.iter().any(|m| lower.contains(m)) && a.chars().any(|c| c.is_ascii_digit()) {
+        return Some("date");
+    }
+    if a.chars().any(|c| c.is_ascii_digit()) {
+        return Some("number");
+    }
+    let small = ["of", "the", "and", "de", "von", "van", "la", "le", "du", "in", "for", "a"];
+    let words: Vec<&str> = a.split_whitespace().collect();
+    if words.iter().all(|w| small.contains(w) || w.chars().next().is_some_and(|c| c.is_uppercase())) {
+        return Some("name");
+    }
+    Some("other")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
