@@ -130,3 +130,17 @@ async fn oversized_files_are_refused_by_setting() {
     assert!(s.failed[0].1.contains("over the 50000-byte limit"), "{:?}", s.failed);
     assert!(lib.search("lemur", 5).await.unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_library_keeps_the_corpus_contract() {
+    let files = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    for (title, text) in engine::testing::contract::CORPUS_DOCS {
+        write(files.path(), &format!("{title}.md"), format!("# {title}\n\n{text}\n").as_bytes());
+    }
+    let lib = Library::open_write(data.path(), LibraryOptions::default()).await.unwrap();
+    lib.ingest(&[files.path().to_path_buf()], &IngestOptions::default(), &|_| {}, &CancelFlag::default())
+        .await
+        .unwrap();
+    engine::testing::contract::corpus(&lib).await;
+}

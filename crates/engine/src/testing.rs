@@ -356,3 +356,48 @@ impl Clock for FixedClock {
         self.0
     }
 }
+
+/// Contract suites: behaviour every implementation of a port must show, run against the fakes
+/// here and against the real adapters in their own tests, so the fakes cannot drift from the
+/// adapters the engine really meets.
+pub mod contract {
+    use crate::ports::Corpus;
+
+    /// The documents a [`Corpus`] under test must hold before [`corpus`] runs.
+    pub const CORPUS_DOCS: &[(&str, &str)] = &[
+        ("Narwhals", "Narwhals are Arctic whales. The narwhal tusk is an elongated tooth."),
+        ("Curling", "Curling stones are quarried from Ailsa Craig granite in Scotland."),
+    ];
+
+    /// Checks a corpus loaded with [`CORPUS_DOCS`]: the matching passage ranks first and carries
+    /// its text, spans are well-formed, limits are honoured, and no typed text is an error.
+    pub async fn corpus(c: &dyn Corpus) {
+        let hits = c.search("narwhal tusk", 5).await.expect("a plain query succeeds");
+        assert!(!hits.is_empty(), "the matching passage is found");
+        assert!(hits[0].text.to_lowercase().contains("tusk"), "best hit holds the words: {:?}", hits[0]);
+        assert!(hits[0].title.contains("Narwhal"), "titles are carried: {:?}", hits[0]);
+        for h in &hits {
+            assert!(h.span.start <= h.span.end, "span is ordered: {h:?}");
+            assert_eq!(h.span.len(), h.text.chars().count(), "span covers the text: {h:?}");
+        }
+        let one = c.search("granite OR narwhals", 1).await.expect("operators are plain text");
+        assert!(one.len() <= 1, "the limit is honoured");
+        for q in ["", "   ", "\"unbalanced", "title:", "(((", "*"] {
+            c.search(q, 3).await.unwrap_or_else(|e| panic!("query {q:?} failed: {e}"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod contract_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_fake_corpus_keeps_the_corpus_contract() {
+        let mut fake = FakeCorpus::new();
+        for (title, text) in contract::CORPUS_DOCS {
+            fake.add(title, text);
+        }
+        contract::corpus(&fake).await;
+    }
+}
