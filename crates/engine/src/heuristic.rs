@@ -301,27 +301,8 @@ fn conjunction(q: &str) -> Option<Vec<String>> {
     None
 }
 
-const NOT_ENTITIES: &[&str] = &[
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-];
+/// Calendar words that are capitalised in English but name no entity worth a retrieval hop.
+const WEEKDAYS: &[&str] = &["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 
 /// Capitalised spans of a sentence (`"Steven Spielberg"`, `"University of Oxford"`), and quoted
 /// spans, as written.
@@ -402,7 +383,10 @@ pub(crate) fn bridge_entities(question: &str, evidence: &[&EvidenceRecord], max:
                 let toks = text::tokens(&span);
                 if toks.is_empty()
                     || toks.iter().all(|t| qtoks.contains(t))
-                    || toks.iter().all(|t| NOT_ENTITIES.contains(&t.as_str()) || t.chars().all(char::is_numeric))
+                    || toks.iter().all(|t| {
+                        (crate::text::MONTHS.contains(&t.as_str()) || WEEKDAYS.contains(&t.as_str()))
+                            || t.chars().all(char::is_numeric)
+                    })
                     || titles.iter().any(|t| toks.iter().all(|x| t.contains(x)))
                 {
                     continue;

@@ -205,20 +205,6 @@ pub fn best_threshold(pos: &[f64], neg: &[f64]) -> (f64, f64) {
 /// different kind of thing (a year against a name would be too easy). Shared by the
 /// calibration example and `catena eval mrfs`, so their figures are comparable.
 pub fn answer_shape(answer: &str) -> Option<&'static str> {
-    const MONTHS: &[&str] = &[
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
     let a = answer.trim();
     let lower = a.to_lowercase();
     if lower == "yes" || lower == "no" {
@@ -227,7 +213,7 @@ pub fn answer_shape(answer: &str) -> Option<&'static str> {
     if a.len() == 4 && a.chars().all(|c| c.is_ascii_digit()) {
         return Some("year");
     }
-    if MONTHS.iter().any(|m| lower.contains(m)) && a.chars().any(|c| c.is_ascii_digit()) {
+    if crate::text::MONTHS.iter().any(|m| lower.contains(m)) && a.chars().any(|c| c.is_ascii_digit()) {
         return Some("date");
     }
     if a.chars().any(|c| c.is_ascii_digit()) {

@@ -132,6 +132,23 @@ pub(crate) fn clip(s: &str, max: usize) -> String {
     out
 }
 
+/// English month names, lowercase: dates in answers and words that are capitalised without
+/// naming an entity.
+pub(crate) const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
