@@ -393,6 +393,8 @@ mod tests {
             text: text.into(),
             score: 1.0,
             fetched_at: None,
+            note: None,
+            table: None,
         }
     }
 

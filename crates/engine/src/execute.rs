@@ -10,10 +10,11 @@ use crate::answer::best_sentence;
 use crate::config::MissingPolicy;
 use crate::engine::{CallError, EngineError, RunCtx, lock};
 use crate::plan::{Plan, PlannedNode};
+use crate::ports::{ChatRequest, ChatResponse, Llm, LlmError};
 use crate::ports::{Passage, TableFinding, WebPage};
 use crate::run::{
     Action, CallPurpose, Decision, Event, EvidenceKind, EvidenceRecord, NodeRecord, NodeStatus, RetrievalPath,
-    ScoreRecord,
+    ScoreRecord, TableCite,
 };
 use crate::{heuristic, mrfs, prompts, text};
 
@@ -225,6 +226,8 @@ fn from_passage(p: Passage) -> Found {
         text: p.text,
         score: p.score,
         fetched_at: None,
+        note: None,
+        table: None,
     };
     Found { record, key }
 }
@@ -246,12 +249,19 @@ fn from_page(p: WebPage) -> Found {
         text: p.text,
         score: p.score,
         fetched_at: p.fetched_at,
+        note: p.note,
+        table: None,
     };
     Found { record, key }
 }
 
 fn from_finding(f: TableFinding, rank: usize) -> Found {
     let key = format!("table:{:?}:{}:{}", f.doc_id, f.location.label(), f.text);
+    let sheet = match &f.location {
+        crate::Location::Rows { sheet, .. } => sheet.clone(),
+        _ => String::new(),
+    };
+    let table = TableCite { sheet, columns: f.columns, rows: f.rows, sql: f.sql };
     let record = EvidenceRecord {
         id: 0,
         node_id: 0,
@@ -267,6 +277,8 @@ fn from_finding(f: TableFinding, rank: usize) -> Found {
         text: f.text,
         score: 1.0 / (rank as f32 + 1.0),
         fetched_at: None,
+        note: None,
+        table: Some(table),
     };
     Found { record, key }
 }
@@ -309,10 +321,35 @@ fn register(ctx: &RunCtx, node_id: u32, found: Vec<Found>) -> Vec<EvidenceRecord
     out
 }
 
+/// The run's model as the data-analysis action sees it: every call is accounted to the run
+/// (purpose `sql`) and stops with the run.
+struct Accounted<'a>(&'a RunCtx);
+
+#[async_trait::async_trait]
+impl Llm for Accounted<'_> {
+    fn describe(&self) -> String {
+        self.0.llm.as_ref().map(|l| l.describe()).unwrap_or_default()
+    }
+
+    async fn complete(
+        &self,
+        request: &ChatRequest,
+        on_delta: Option<&(dyn for<'a> Fn(&'a str) + Send + Sync)>,
+    ) -> Result<ChatResponse, LlmError> {
+        match self.0.complete(CallPurpose::Sql, request, on_delta).await {
+            // Already accounted in the run's usage; the caller only needs the text.
+            Ok(content) => Ok(ChatResponse { content, ..ChatResponse::default() }),
+            Err(CallError::Engine(_)) => Err(LlmError::Cancelled),
+            Err(CallError::Llm(e)) => Err(e),
+        }
+    }
+}
+
 /// Runs the action of a node; `Err(Ok(why))` is an action failure to record.
 async fn retrieve(ctx: &RunCtx, action: Action, query: &str) -> Result<Result<Vec<Found>, String>, EngineError> {
     let k = ctx.config.top_k.max(1);
     ctx.count_action();
+    let accounted = &Accounted(ctx);
     Ok(match action {
         Action::KnowledgeBase => ctx
             .guard(ctx.ports.corpus.search(query, k))
@@ -329,7 +366,7 @@ async fn retrieve(ctx: &RunCtx, action: Action, query: &str) -> Result<Result<Ve
         },
         Action::DataAnalysis => match &ctx.ports.tables {
             Some(t) => ctx
-                .guard(t.analyze(query))
+                .guard(t.analyze(query, ctx.llm.as_ref().map(|_| accounted as &dyn Llm)))
                 .await?
                 .map(|fs| fs.into_iter().take(k).enumerate().map(|(i, f)| from_finding(f, i)).collect())
                 .map_err(|e| e.to_string()),
@@ -459,6 +496,9 @@ async fn run_node(
     };
     let refs = register(&ctx, r.id, found);
     r.evidence = refs.iter().map(|e| e.id).collect();
+    for e in refs.iter().filter(|e| e.note.is_some()) {
+        add_reason(&mut r, format!("[{}] {}", e.id, e.note.as_deref().unwrap_or_default()));
+    }
     r.status = NodeStatus::Done;
     if refs.is_empty() {
         r.decision = Some(crate::run::Decision::NoEvidence);

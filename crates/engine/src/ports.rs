@@ -241,6 +241,9 @@ pub struct WebPage {
     pub fetched_at: Option<String>,
     /// Rank score (higher is better; adapters without scores may use `1 / rank`).
     pub score: f32,
+    /// Something the user should know about how this page was obtained, recorded on the node:
+    /// `page fetch refused: … resolves to a private address; used the search snippet`.
+    pub note: Option<String>,
 }
 
 /// Why a web search failed.
@@ -274,6 +277,13 @@ pub struct TableFinding {
     pub location: Location,
     /// The finding as text (the computed value and how it was computed), which the answer cites.
     pub text: String,
+    /// The query that computed it, when it was computed by SQL.
+    pub sql: Option<String>,
+    /// The columns the finding used, by header name.
+    pub columns: Vec<String>,
+    /// The data rows the finding used (1-based, header not counted), so the answer can point at
+    /// the cells. Empty when the finding aggregates a whole column.
+    pub rows: Vec<u64>,
 }
 
 /// Why a table analysis failed.
@@ -290,8 +300,9 @@ pub enum TableError {
 /// The data-analysis action. Optional: without one, data nodes are skipped.
 #[async_trait::async_trait]
 pub trait TableAnalyst: Send + Sync {
-    /// Findings for a (sub-)question, best first.
-    async fn analyze(&self, question: &str) -> Result<Vec<TableFinding>, TableError>;
+    /// Findings for a (sub-)question, best first. `llm`, when given, is the run's model (its
+    /// calls are accounted to the run); without it the analyst answers deterministically.
+    async fn analyze(&self, question: &str, llm: Option<&dyn Llm>) -> Result<Vec<TableFinding>, TableError>;
 }
 
 /// Wall-clock time, for the timestamps in run records. The engine never reads the system clock

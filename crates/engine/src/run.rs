@@ -169,6 +169,25 @@ pub struct EvidenceRecord {
     pub score: f32,
     /// When a web page was fetched (RFC 3339), as the web port reported it.
     pub fetched_at: Option<String>,
+    /// How the evidence was obtained, when the user should know (a refused page fetch, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// For table evidence: the sheet, columns, rows and query it rests on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<TableCite>,
+}
+
+/// The cells a table finding rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TableCite {
+    /// Sheet or table name.
+    pub sheet: String,
+    /// Columns used, by header name.
+    pub columns: Vec<String>,
+    /// Data rows used (1-based, header not counted); empty for a whole-column aggregate.
+    pub rows: Vec<u64>,
+    /// The SQL that computed the finding, if any.
+    pub sql: Option<String>,
 }
 
 /// How well the cited evidence supports a sentence. The rule is deterministic: coverage is the
@@ -223,6 +242,8 @@ pub enum CallPurpose {
     Summarize,
     /// Writing the final answer.
     Answer,
+    /// Writing a query for the data-analysis action.
+    Sql,
 }
 
 /// One LLM completion (retries inside the adapter are counted in [`UsageRecord::llm_calls`]).
@@ -395,6 +416,8 @@ mod tests {
             text: "X was founded in 1844.".into(),
             score: 1.5,
             fetched_at: None,
+            note: None,
+            table: None,
         };
         RunRecord {
             run_id: String::new(),

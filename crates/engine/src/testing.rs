@@ -285,6 +285,7 @@ impl FakeWeb {
             text: text.to_string(),
             fetched_at: Some("2026-01-02T03:04:05Z".to_string()),
             score: 0.0,
+            note: None,
         });
         self
     }
@@ -332,6 +333,9 @@ impl FakeTables {
             title: title.to_string(),
             location: Location::Rows { sheet: sheet.to_string(), first, last },
             text: text.to_string(),
+            sql: None,
+            columns: Vec::new(),
+            rows: (first..=last).collect(),
         });
         self
     }
@@ -339,7 +343,7 @@ impl FakeTables {
 
 #[async_trait::async_trait]
 impl TableAnalyst for FakeTables {
-    async fn analyze(&self, _question: &str) -> Result<Vec<TableFinding>, TableError> {
+    async fn analyze(&self, _question: &str, _llm: Option<&dyn Llm>) -> Result<Vec<TableFinding>, TableError> {
         if self.findings.is_empty() {
             return Err(TableError::NoTable("no tables".to_string()));
         }

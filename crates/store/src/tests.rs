@@ -135,6 +135,8 @@ mod runs {
             text: "X was founded in 1844.".into(),
             score: 1.25,
             fetched_at: None,
+            note: None,
+            table: None,
         };
         let call = |purpose| CallRecord { purpose, prompt_tokens: 100, completion_tokens: 20, latency_ms: 5, ok: true };
         RunRecord {
