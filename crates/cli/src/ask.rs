@@ -14,7 +14,6 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, ValueEnum};
@@ -22,6 +21,7 @@ use engine::ports::{Clock, Corpus, Llm, Sensitive};
 use engine::run::{Decision, Event, Mode, NodeRecord, NodeStatus, RunRecord};
 use engine::{CancellationToken, Engine, EngineConfig, EngineError, MissingPolicy, Ports};
 use library::Library;
+use library::compose::{SystemClock, new_run_id};
 use llm::{Provider, ProviderConfig, ProviderKind};
 use store::{Catalog, RunSummary};
 
@@ -69,25 +69,12 @@ enum Policy {
     Skip,
 }
 
-fn parse_provider(s: &str) -> Result<ProviderKind, String> {
+pub(crate) fn parse_provider(s: &str) -> Result<ProviderKind, String> {
     // An empty CATENA_LLM_PROVIDER counts as unset, like every other CATENA_* variable.
     if s.trim().is_empty() {
         return Ok(ProviderKind::OpenAiCompatible);
     }
     s.parse().map_err(|e: llm::ConfigError| e.to_string())
-}
-
-/// Wall-clock time for the run record's timestamps (the engine never reads the clock itself).
-struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_unix_ms(&self) -> i64 {
-        // A clock before 1970 is a broken machine, not a reason to fail a question.
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-            .unwrap_or(0)
-    }
 }
 
 /// The API key for `provider`: `CATENA_LLM_API_KEY` when set and non-empty, else the OS
@@ -97,18 +84,6 @@ impl Clock for SystemClock {
 /// [`Sensitive`], which prints as `<redacted>`.
 pub(crate) fn resolve_api_key(provider: ProviderKind) -> Option<Sensitive> {
     crate::key::resolve_api_key(provider.as_str())
-}
-
-/// A new run id, `r-<unix_ms>-<8 hex>`: ids sort by creation time (13-digit milliseconds until
-/// the year 2286), and the random tail keeps two runs started in the same millisecond apart.
-fn new_run_id(now_ms: i64) -> String {
-    use std::hash::{BuildHasher, Hasher};
-    // RandomState is seeded from the OS per process; hashing the pid and time on top of it is
-    // plenty for an id that only has to be unique within one user's history.
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u32(std::process::id());
-    h.write_i64(now_ms);
-    format!("r-{now_ms}-{:08x}", h.finish() as u32)
 }
 
 /// The model as configured, and how to talk about it without leaking a key.
@@ -204,7 +179,11 @@ pub(crate) async fn ask(dir: &Path, args: AskArgs, json: bool) -> anyhow::Result
         }
         Err(NoModel::Disabled) => note("answering extractively (--no-llm)"),
         Err(NoModel::NotConfigured) => {
-            note("answering extractively: no language model configured (set --llm-url and --model)")
+            note("answering extractively: no language model configured (set --llm-url and --model)");
+            // A model server already running here is worth a hint; the probe costs at most ~0.3 s.
+            if let Some(hint) = crate::models::local_server_hint().await {
+                note(&hint);
+            }
         }
     }
 

@@ -13,6 +13,7 @@ mod bench;
 mod bench_llm;
 mod eval;
 mod key;
+mod models;
 mod output;
 mod progress;
 
@@ -97,6 +98,8 @@ enum Command {
         /// Run id, or a unique prefix of one.
         run_id: String,
     },
+    /// List the model servers running on this machine (or the models of the one at --llm-url).
+    Models(models::ModelsArgs),
     /// Store, remove or check a model provider's API key in the system keyring.
     #[command(subcommand)]
     Key(key::KeyCommand),
@@ -219,6 +222,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Runs { limit } => ask::runs(&dir, limit.max(1), json).await,
         Command::Show { run_id } => ask::show(&dir, &run_id, json).await,
         Command::Key(cmd) => key::run(cmd, json),
+        Command::Models(args) => {
+            models::run(args, json).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Eval(cmd) => {
             eval::run(cmd, json).await?;
             Ok(ExitCode::SUCCESS)

@@ -365,7 +365,11 @@ impl Clock for FixedClock {
 /// here and against the real adapters in their own tests, so the fakes cannot drift from the
 /// adapters the engine really meets.
 pub mod contract {
-    use crate::ports::Corpus;
+    use std::sync::{Arc, Mutex};
+
+    use crate::ports::{ChatRequest, Corpus, Llm, LlmError};
+
+    use super::lock;
 
     /// The documents a [`Corpus`] under test must hold before [`corpus`] runs.
     pub const CORPUS_DOCS: &[(&str, &str)] = &[
@@ -390,6 +394,83 @@ pub mod contract {
             c.search(q, 3).await.unwrap_or_else(|e| panic!("query {q:?} failed: {e}"));
         }
     }
+
+    /// What a model under [`llm`] answers in [`LlmScenario::Answers`].
+    pub const LLM_ANSWER: &str =
+        "Arthur's Magazine was started first, in 1844 [1]. First for Women followed in 1989 [2].";
+
+    /// How the backend under test must set a model up; the contract then checks that the model
+    /// reports it the way the engine relies on.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum LlmScenario {
+        /// Answers [`LLM_ANSWER`], in several pieces when streaming, and reports token usage.
+        Answers,
+        /// Rate-limits every request (HTTP 429), so the adapter retries and gives up.
+        RateLimited,
+        /// Refuses the credentials (HTTP 401).
+        RefusesKey,
+        /// Answers 200 with a body that is not a valid response of its protocol.
+        Garbled,
+        /// Nothing listens where the model should be.
+        Unreachable,
+    }
+
+    /// Makes models for the [`llm`] contract: the fake scripts them, adapters point at a scripted
+    /// server that speaks their wire protocol.
+    #[async_trait::async_trait]
+    pub trait LlmBackend: Send + Sync {
+        /// A model set up for `scenario` (kept alive, with any server, by the backend).
+        async fn model(&self, scenario: LlmScenario) -> Arc<dyn Llm>;
+    }
+
+    /// The request the contract sends: the engine's own final-answer prompt, so the fake
+    /// recognises it as [`crate::CallPurpose::Answer`].
+    pub fn llm_request() -> ChatRequest {
+        crate::prompts::answer("Which magazine was started first, Arthur's Magazine or First for Women?", &[], &[])
+    }
+
+    /// Checks what the engine relies on from every [`Llm`]: the text comes back whole with or
+    /// without streaming, streamed pieces add up to it, usage counts one call and some tokens,
+    /// and each failure arrives as the variant the engine acts on, counting the requests sent.
+    pub async fn llm(backend: &dyn LlmBackend) {
+        let request = llm_request();
+        let model = backend.model(LlmScenario::Answers).await;
+        assert!(!model.describe().is_empty(), "a model describes itself");
+
+        let whole = model.complete(&request, None).await.expect("a plain completion succeeds");
+        assert_eq!(whole.content, LLM_ANSWER, "the text comes back unchanged");
+        assert_eq!(whole.usage.calls, 1, "one request: {:?}", whole.usage);
+        assert!(whole.usage.prompt_tokens > 0 && whole.usage.completion_tokens > 0, "{:?}", whole.usage);
+
+        let seen = Mutex::new(Vec::<String>::new());
+        let sink = |t: &str| lock(&seen).push(t.to_string());
+        let streamed = model.complete(&request, Some(&sink)).await.expect("a streamed completion succeeds");
+        let pieces = lock(&seen).clone();
+        assert!(pieces.len() >= 2, "text streams in pieces: {pieces:?}");
+        assert_eq!(pieces.concat(), streamed.content, "the pieces add up to the text");
+        assert_eq!(streamed.content, LLM_ANSWER);
+        assert_eq!(streamed.usage.calls, 1, "{:?}", streamed.usage);
+
+        let limited = backend.model(LlmScenario::RateLimited).await;
+        let e = limited.complete(&request, None).await.expect_err("a rate limit that never lifts fails");
+        assert!(matches!(e, LlmError::RateLimited { .. }), "{e:?}");
+        assert!(e.calls() >= 2, "the adapter retried and counts every request: {e:?}");
+
+        let refused = backend.model(LlmScenario::RefusesKey).await;
+        let e = refused.complete(&request, None).await.expect_err("a refused key fails");
+        assert!(matches!(e, LlmError::Auth(_)), "{e:?}");
+        assert_eq!(e.calls(), 1, "a refused key is not retried");
+
+        let garbled = backend.model(LlmScenario::Garbled).await;
+        let e = garbled.complete(&request, None).await.expect_err("a garbled body fails");
+        assert!(matches!(e, LlmError::Protocol { .. }), "{e:?}");
+        assert!(e.calls() >= 1, "{e:?}");
+
+        let gone = backend.model(LlmScenario::Unreachable).await;
+        let e = gone.complete(&request, Some(&sink)).await.expect_err("an unreachable model fails");
+        assert!(matches!(e, LlmError::Network { .. } | LlmError::Timeout { .. }), "{e:?}");
+        assert!(!e.to_string().is_empty());
+    }
 }
 
 #[cfg(test)]
@@ -403,5 +484,28 @@ mod contract_tests {
             fake.add(title, text);
         }
         contract::corpus(&fake).await;
+    }
+
+    /// Scripts a [`FakeLlm`] the way each scenario's adapter would behave.
+    struct FakeBackend;
+
+    #[async_trait::async_trait]
+    impl contract::LlmBackend for FakeBackend {
+        async fn model(&self, scenario: contract::LlmScenario) -> std::sync::Arc<dyn Llm> {
+            use contract::LlmScenario as S;
+            let reply = match scenario {
+                S::Answers => Reply::text(contract::LLM_ANSWER),
+                S::RateLimited => Reply::fail(LlmError::RateLimited { retry_after: None, calls: 3 }),
+                S::RefusesKey => Reply::fail(LlmError::Auth("invalid key".into())),
+                S::Garbled => Reply::fail(LlmError::Protocol { message: "not JSON".into(), calls: 1 }),
+                S::Unreachable => Reply::fail(LlmError::Network { message: "connection refused".into(), calls: 3 }),
+            };
+            std::sync::Arc::new(FakeLlm::new().reply(CallPurpose::Answer, reply))
+        }
+    }
+
+    #[tokio::test]
+    async fn the_fake_llm_keeps_the_llm_contract() {
+        contract::llm(&FakeBackend).await;
     }
 }

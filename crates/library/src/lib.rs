@@ -13,6 +13,7 @@
 //! generation, so a document counts as indexed only once its chunks are committed. Readers see the
 //! same view without writing ([`Catalog::visible`]). Entry type: [`Library`].
 
+pub mod compose;
 mod ingest;
 mod walk;
 

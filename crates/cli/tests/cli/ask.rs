@@ -469,3 +469,58 @@ fn a_model_server_that_is_down_gives_an_extractive_answer_that_says_why() {
     assert_eq!((&calls[0]["purpose"], &calls[0]["ok"]), (&json!("plan"), &json!(false)));
     assert!(r["usage"]["llm_calls"].as_u64().unwrap() >= 1, "retries are counted");
 }
+
+#[test]
+fn a_local_model_server_is_found_listed_and_suggested() {
+    // Ollama's /api/tags and an OpenAI-compatible /v1/models, as the servers send them.
+    let tags = json!({"models": [
+        {"name": "qwen2.5:7b", "model": "qwen2.5:7b", "modified_at": "2025-01-10T08:00:00Z", "size": 4683087332u64,
+         "digest": "845dbda0ea48ed749caafd9e6037047aa19acfcfd82e704d7ca97d631a0b697e",
+         "details": {"format": "gguf", "family": "qwen2", "parameter_size": "7.6B", "quantization_level": "Q4_K_M"}},
+        {"name": "llama3.2:3b", "model": "llama3.2:3b", "modified_at": "2025-01-09T08:00:00Z", "size": 2019393189u64,
+         "digest": "a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72",
+         "details": {"format": "gguf", "family": "llama", "parameter_size": "3.2B", "quantization_level": "Q4_K_M"}}
+    ]});
+    let ollama = Server::start(move |_| Reply::Json(200, tags.to_string()));
+    let listing = json!({"object": "list", "data": [
+        {"id": "Qwen/Qwen2.5-7B-Instruct", "object": "model", "created": 1736000000, "owned_by": "vllm"}
+    ]});
+    let vllm = Server::start(move |_| Reply::Json(200, listing.to_string()));
+    let (_files, c) = library();
+    let targets = format!("ollama=127.0.0.1:{},vllm=127.0.0.1:{}", ollama.port, vllm.port);
+
+    let out = catena(&c).env("CATENA_PROBE_TARGETS", &targets).args(["--json", "models"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = stdout_json(&out);
+    let servers = v["servers"].as_array().unwrap();
+    assert_eq!(servers.len(), 2, "{v}");
+    assert_eq!(servers[0]["kind"], "Ollama");
+    assert_eq!(servers[0]["base_url"], format!("http://127.0.0.1:{}", ollama.port));
+    assert_eq!(servers[0]["provider"], "ollama");
+    assert_eq!(servers[0]["models"], json!(["qwen2.5:7b", "llama3.2:3b"]));
+    assert_eq!(servers[1]["base_url"], format!("http://127.0.0.1:{}/v1", vllm.port));
+    assert_eq!(servers[1]["models"], json!(["Qwen/Qwen2.5-7B-Instruct"]));
+
+    // Asking with no model configured still answers, and says how to use the server found.
+    let out =
+        catena(&c).env("CATENA_PROBE_TARGETS", &targets).args(["ask", "What are narwhal tusks?"]).output().unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("answering extractively"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("--llm-url http://127.0.0.1:{} --provider ollama --model qwen2.5:7b", ollama.port)),
+        "{stderr}"
+    );
+
+    // One server's models by URL; nothing found prints a plain sentence.
+    let out = catena(&c).args(["models", "--llm-url", &vllm.url()]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("Qwen/Qwen2.5-7B-Instruct"), "{stdout}");
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out =
+        catena(&c).env("CATENA_PROBE_TARGETS", format!("ollama=127.0.0.1:{closed}")).arg("models").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no model server found"));
+    let out = catena(&c).env("CATENA_PROBE_TARGETS", "ollama=nowhere").arg("models").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HOST:PORT"));
+}

@@ -5,11 +5,11 @@ use serde_json::json;
 use crate::server::{End, Reply, Server};
 use crate::{KEY, assert_no_key, fast, key, question, recorder};
 
-fn event(name: &str, data: serde_json::Value) -> String {
+pub(crate) fn event(name: &str, data: serde_json::Value) -> String {
     format!("event: {name}\ndata: {data}\n\n")
 }
 
-fn message_start() -> String {
+pub(crate) fn message_start() -> String {
     event(
         "message_start",
         json!({"type": "message_start", "message": {
@@ -20,7 +20,7 @@ fn message_start() -> String {
     )
 }
 
-fn text_delta(text: &str) -> String {
+pub(crate) fn text_delta(text: &str) -> String {
     event(
         "content_block_delta",
         json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": text}}),

@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::server::{End, Reply, Server};
 use crate::{fast, question, recorder};
 
-fn line(content: &str) -> String {
+pub(crate) fn line(content: &str) -> String {
     format!(
         "{}\n",
         json!({"model": "qwen2.5:7b", "created_at": "2025-01-15T10:00:00.000000Z",
@@ -13,7 +13,7 @@ fn line(content: &str) -> String {
     )
 }
 
-fn last_line() -> String {
+pub(crate) fn last_line() -> String {
     format!(
         "{}\n",
         json!({"model": "qwen2.5:7b", "created_at": "2025-01-15T10:00:01.000000Z",

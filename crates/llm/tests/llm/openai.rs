@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 use crate::server::{End, Reply, Server, closed_port};
 use crate::{KEY, assert_no_key, fast, key, question, recorder};
 
-const COMPLETION: &str = r#"{
+pub(crate) const COMPLETION: &str = r#"{
   "id": "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT",
   "object": "chat.completion",
   "created": 1741569952,
@@ -36,7 +36,7 @@ fn client(server: &Server, settings: HttpSettings) -> OpenAiCompatible {
     OpenAiCompatible::new(&format!("{}/v1/", server.url()), "gpt-4o-mini", key(), settings).expect("client")
 }
 
-fn chunk(delta: serde_json::Value, finish: Option<&str>) -> String {
+pub(crate) fn chunk(delta: serde_json::Value, finish: Option<&str>) -> String {
     let body = json!({
         "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1741569952,
         "model": "gpt-4o-mini", "system_fingerprint": "fp_06737a9306",
@@ -46,7 +46,7 @@ fn chunk(delta: serde_json::Value, finish: Option<&str>) -> String {
     format!("data: {body}\r\n\r\n")
 }
 
-fn usage_chunk() -> String {
+pub(crate) fn usage_chunk() -> String {
     let body = json!({
         "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1741569952,
         "model": "gpt-4o-mini", "choices": [],
