@@ -165,6 +165,43 @@ pub fn xlsx(tag: &str) -> Vec<u8> {
     wb.save_to_buffer().unwrap()
 }
 
+/// An XLSX with two sheets for table questions: "Budget" (text, real, boolean and date columns,
+/// an empty cell) and "Staff" (integer salaries).
+pub fn xlsx_budget() -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    let b = wb.add_worksheet();
+    b.set_name("Budget").unwrap();
+    for (c, h) in ["Department", "Cost", "Approved", "Due"].iter().enumerate() {
+        b.write_string(0, c as u16, *h).unwrap();
+    }
+    let rows = [
+        ("Research", Some(12500.5), true, (2024, 3, 31)),
+        ("Marketing", Some(8300.25), false, (2024, 6, 30)),
+        ("Legal", None, true, (2023, 12, 15)),
+        ("Operations", Some(20100.0), true, (2024, 9, 1)),
+    ];
+    for (i, (dept, cost, ok, (y, m, d))) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        b.write_string(r, 0, *dept).unwrap();
+        if let Some(c) = cost {
+            b.write_number(r, 1, *c).unwrap();
+        }
+        b.write_boolean(r, 2, *ok).unwrap();
+        let when = rust_xlsxwriter::ExcelDateTime::from_ymd(*y, *m, *d).unwrap();
+        b.write_datetime_with_format(r, 3, &when, &date).unwrap();
+    }
+    let s = wb.add_worksheet();
+    s.set_name("Staff").unwrap();
+    s.write_string(0, 0, "Name").unwrap();
+    s.write_string(0, 1, "Salary").unwrap();
+    for (i, (name, pay)) in [("Ada", 5200.0), ("Grace", 6100.0), ("Linus", 4800.0)].iter().enumerate() {
+        s.write_string(i as u32 + 1, 0, *name).unwrap();
+        s.write_number(i as u32 + 1, 1, *pay).unwrap();
+    }
+    wb.save_to_buffer().unwrap()
+}
+
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

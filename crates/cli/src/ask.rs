@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, ValueEnum};
-use engine::ports::{Clock, Corpus, Llm, Sensitive};
+use engine::ports::{Clock, Corpus, Llm, Sensitive, WebSearch};
 use engine::run::{Decision, Event, Mode, NodeRecord, NodeStatus, RunRecord};
 use engine::{CancellationToken, Engine, EngineConfig, EngineError, MissingPolicy, Ports};
 use library::Library;
@@ -59,6 +59,19 @@ pub(crate) struct AskArgs {
     /// Longest chain of steps.
     #[arg(long, value_name = "N")]
     max_nodes: Option<usize>,
+    /// Also search the web: wikipedia (no key), searxng (needs --search-url), brave or tavily
+    /// (their keys come from the keyring: `catena key set brave`).
+    #[arg(long, value_name = "PROVIDER")]
+    web: Option<String>,
+    /// Address of the search provider: required for searxng, overrides the others' default.
+    #[arg(long, value_name = "URL", requires = "web")]
+    search_url: Option<String>,
+    /// Let web page fetches reach loopback and private-network addresses (refused by default).
+    #[arg(long)]
+    allow_private_network: bool,
+    /// No web traffic at all: web steps are recorded as not run, with the reason.
+    #[arg(long)]
+    offline: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -158,6 +171,33 @@ fn engine_config(args: &AskArgs, use_llm: bool, run_id: String) -> anyhow::Resul
     Ok(config)
 }
 
+/// The web action when `--web` names a provider; answers and pages are cached in the catalog.
+fn web_search(args: &AskArgs, catalog: &Catalog) -> anyhow::Result<Option<Arc<dyn WebSearch>>> {
+    let Some(name) = args.web.as_deref() else {
+        return Ok(None);
+    };
+    let provider = web::Provider::from_name(name, args.search_url.as_deref())?;
+    let mut config = web::WebConfig::new(provider);
+    config.offline = args.offline;
+    config.allow_private_network = args.allow_private_network;
+    let provider = &config.provider;
+    if provider.needs_key() && !args.offline {
+        config.api_key = crate::key::resolve_web_key(provider.name());
+        if config.api_key.is_none() {
+            note(&format!(
+                "warning: no API key for {0}: store one with `catena key set {0}`; web steps will fail",
+                provider.name()
+            ));
+        }
+    }
+    if args.offline {
+        note("offline: no web requests are made");
+    } else {
+        note(&format!("searching the web with {} at {}", config.provider.name(), config.provider.url()));
+    }
+    Ok(Some(Arc::new(web::WebClient::new(config, Some(catalog.web_cache()))?)))
+}
+
 /// `catena ask`.
 pub(crate) async fn ask(dir: &Path, args: AskArgs, json: bool) -> anyhow::Result<ExitCode> {
     let question = args.question.join(" ");
@@ -171,7 +211,9 @@ pub(crate) async fn ask(dir: &Path, args: AskArgs, json: bool) -> anyhow::Result
     let config = engine_config(&args, model.is_ok(), run_id)?;
 
     let lib = Arc::new(Library::open_read(dir).await?);
-    let mut ports = Ports::new(lib.clone() as Arc<dyn Corpus>, clock);
+    let mut ports = Ports::new(lib.clone() as Arc<dyn Corpus>, clock)
+        // Data-analysis nodes run over the tables the library keeps from CSV/TSV/XLSX files.
+        .with_tables(Arc::new(tables::LibraryTables::new(lib.clone())));
     match &model {
         Ok(m) => {
             note(&format!("asking {}", m.describe));
@@ -185,6 +227,10 @@ pub(crate) async fn ask(dir: &Path, args: AskArgs, json: bool) -> anyhow::Result
                 note(&hint);
             }
         }
+    }
+
+    if let Some(web) = web_search(&args, lib.catalog())? {
+        ports = ports.with_web(web);
     }
 
     spawn_ctrl_c(cancel.clone());

@@ -52,6 +52,9 @@ pub(crate) enum EvalCommand {
     /// How well MRFS separates a correct guess from a wrong one (ours against the released
     /// formula).
     Mrfs(MrfsArgs),
+    /// Accuracy of the data-analysis action on table QA records (WikiTableQuestions, TAT-QA),
+    /// against a baseline in the same run.
+    Tableqa(crate::eval_tableqa::TableqaArgs),
 }
 
 /// Which records of the file to use.
@@ -126,6 +129,7 @@ pub(crate) async fn run(cmd: EvalCommand, json: bool) -> anyhow::Result<()> {
     match cmd {
         EvalCommand::Multihop(a) => multihop(a, json).await,
         EvalCommand::Mrfs(a) => mrfs_eval(&a, json),
+        EvalCommand::Tableqa(a) => crate::eval_tableqa::run(a, json).await,
     }
 }
 

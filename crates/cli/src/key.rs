@@ -123,6 +123,23 @@ pub(crate) fn resolve_api_key(provider: &str) -> Option<Sensitive> {
     }
 }
 
+/// The key of a web search provider (`brave`, `tavily`): the keyring item of that name
+/// (`catena key set brave`). `CATENA_LLM_API_KEY` is a model key and is never sent to a search
+/// provider. A keyring failure is a one-line warning on stderr and `None`.
+pub(crate) fn resolve_web_key(provider: &str) -> Option<Sensitive> {
+    let found = store().and_then(|store| {
+        let provider = secrets::normalize_provider(provider)?;
+        store.get(&provider).map_err(anyhow::Error::from)
+    });
+    match found {
+        Ok(key) => key,
+        Err(e) => {
+            eprintln!("warning: no API key from the keyring: {e:#}");
+            None
+        }
+    }
+}
+
 fn store() -> anyhow::Result<KeyStore> {
     match std::env::var_os(NAMESPACE_ENV) {
         None => Ok(KeyStore::new(NAMESPACE)),

@@ -313,7 +313,14 @@ impl Engine {
     }
 
     fn heuristic_plan(&self, question: &str) -> Plan {
-        Plan { nodes: heuristic::decompose(question, self.config.max_nodes), final_answer: None }
+        let mut nodes = heuristic::decompose(question, self.config.max_nodes);
+        if self.ports.web.is_some() {
+            nodes = heuristic::with_web(nodes, question, self.config.max_nodes);
+        }
+        if self.ports.tables.is_some() && heuristic::asks_for_numbers(question) {
+            nodes = heuristic::with_tables(nodes, question, self.config.max_nodes);
+        }
+        Plan { nodes, final_answer: None }
     }
 
     /// The planning call, and at most one repair call.

@@ -45,6 +45,58 @@ pub(crate) fn decompose(question: &str, max_nodes: usize) -> Vec<PlannedNode> {
     nodes
 }
 
+/// With web search on, the plan also asks the web the whole question, in a node of its own
+/// that depends on nothing (so it runs alongside the library nodes). When the plan is already
+/// full, its last library node (the bridge hop, or the last clause) makes room; a one-node plan
+/// stays with the library.
+pub(crate) fn with_web(mut nodes: Vec<PlannedNode>, question: &str, max_nodes: usize) -> Vec<PlannedNode> {
+    if max_nodes < 2 {
+        return nodes;
+    }
+    nodes.truncate(max_nodes - 1);
+    let id = nodes.iter().map(|n| n.id).max().unwrap_or(0) + 1;
+    nodes.push(PlannedNode::new(id, Action::WebSearch, question.trim()));
+    nodes
+}
+
+/// Words of a question that asks for a figure computed over a table.
+const AGGREGATE_CUES: &[&str] = &[
+    "how many",
+    "how much",
+    "number of",
+    "count",
+    "total",
+    "sum",
+    "average",
+    "mean",
+    "highest",
+    "lowest",
+    "maximum",
+    "minimum",
+    "most",
+    "least",
+    "largest",
+    "smallest",
+];
+
+/// True when the question asks for a count, sum, average, maximum or minimum.
+pub(crate) fn asks_for_numbers(question: &str) -> bool {
+    let lower = format!(" {} ", text::words(question).join(" "));
+    AGGREGATE_CUES.iter().any(|c| lower.contains(&format!(" {c} ")))
+}
+
+/// With table analysis on, a question asking for a figure also gets a data-analysis node for
+/// the whole question, independent of the others; room is made as in [`with_web`].
+pub(crate) fn with_tables(mut nodes: Vec<PlannedNode>, question: &str, max_nodes: usize) -> Vec<PlannedNode> {
+    if max_nodes < 2 {
+        return nodes;
+    }
+    nodes.truncate(max_nodes - 1);
+    let id = nodes.iter().map(|n| n.id).max().unwrap_or(0) + 1;
+    nodes.push(PlannedNode::new(id, Action::DataAnalysis, question.trim()));
+    nodes
+}
+
 fn starts_like_name(s: &str) -> bool {
     s.chars().next().is_some_and(|c| c.is_uppercase() || c.is_numeric() || matches!(c, '"' | '“' | '\''))
 }
@@ -412,6 +464,29 @@ mod tests {
 
     fn check(q: &str, want: Expect) {
         want.assert_eq(&render(&Plan { nodes: decompose(q, 6), final_answer: None }));
+    }
+
+    #[test]
+    fn figures_get_a_data_analysis_node() {
+        for q in [
+            "What is the total revenue in 2019?",
+            "How many stations broadcast country?",
+            "Which region has the highest sales",
+        ] {
+            assert!(asks_for_numbers(q), "{q}");
+        }
+        assert!(!asks_for_numbers("Who directed Jaws?"));
+        assert!(!asks_for_numbers("Where was the summit held?"));
+        let q = "What is the total revenue in 2019?";
+        let plan = Plan { nodes: with_tables(decompose(q, 6), q, 6), final_answer: None };
+        expect![[r#"
+            #1 knowledge_base "What is the total revenue in 2019?" missing
+            #2 data_analysis "What is the total revenue in 2019?" missing
+        "#]]
+        .assert_eq(&render(&plan));
+        // A full plan makes room; a one-node plan stays as it is.
+        assert_eq!(with_tables(decompose(q, 2), q, 2).last().map(|n| n.action), Some(Action::DataAnalysis));
+        assert_eq!(with_tables(decompose(q, 1), q, 1).len(), 1);
     }
 
     #[test]

@@ -35,8 +35,13 @@ const READABILITY_BUDGET: u64 = 6_000_000;
 /// Reads an HTML file.
 pub(crate) fn extract(path: &Path, opts: &ExtractOptions) -> Result<Document, ExtractError> {
     let bytes = std::fs::read(path).map_err(|e| ExtractError::io(path, e))?;
-    let declared = declared_charset(&bytes);
-    let html = crate::text::decode_with_hint(&bytes, declared, "html")?;
+    from_bytes(&bytes, opts)
+}
+
+/// Reads HTML held in memory (a file's or a fetched page's bytes).
+pub(crate) fn from_bytes(bytes: &[u8], opts: &ExtractOptions) -> Result<Document, ExtractError> {
+    let declared = declared_charset(bytes);
+    let html = crate::text::decode_with_hint(bytes, declared, "html")?;
     from_str(&html, opts)
 }
 

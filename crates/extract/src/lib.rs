@@ -224,3 +224,13 @@ pub fn extract(path: &Path, opts: &ExtractOptions) -> Result<Document, ExtractEr
         Format::Epub => epub::extract(path, opts),
     }
 }
+
+/// Reads an HTML page held in memory, such as a fetched web page: the same readable main text
+/// (no navigation, scripts or footers) and title that [`extract`] gives for an `.html` file. The
+/// charset comes from a BOM, then `<meta charset>`, then detection.
+pub fn extract_html(bytes: &[u8], opts: &ExtractOptions) -> Result<Document, ExtractError> {
+    if bytes.is_empty() {
+        return Err(ExtractError::Empty);
+    }
+    html::from_bytes(bytes, opts)
+}

@@ -575,3 +575,31 @@ fn timestamps() {
     assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
     assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999Z");
 }
+
+#[tokio::test]
+async fn without_a_model_web_search_on_plans_a_web_node_alongside_the_library() {
+    use crate::run::{Action, EvidenceKind};
+    let question = "When was the magazine First for Women started?";
+    let web = FakeWeb::new().page(
+        "https://news.example/magazines",
+        "Magazine history",
+        "The magazine First for Women was started in 1989 by Bauer Media Group.",
+    );
+    let out = ask(config(), ports(library()).with_web(Arc::new(web)), question).await;
+    let r = out.result.unwrap();
+    let last = r.nodes.last().unwrap();
+    assert_eq!((last.action, last.sub_question.as_str(), last.depends_on.len()), (Action::WebSearch, question, 0));
+    assert!(r.nodes[..r.nodes.len() - 1].iter().all(|n| n.action == Action::KnowledgeBase));
+    let web_evidence: Vec<_> = r.evidence.iter().filter(|e| e.kind == EvidenceKind::Web).collect();
+    assert_eq!(web_evidence.len(), 1);
+    assert_eq!(web_evidence[0].url.as_deref(), Some("https://news.example/magazines"));
+
+    // A full plan makes room for the web node; without web search nothing changes.
+    let small = EngineConfig { max_nodes: 2, ..config() };
+    let out = ask(small.clone(), ports(library()).with_web(Arc::new(FakeWeb::new())), COMPARISON).await;
+    let actions: Vec<Action> = out.result.unwrap().nodes.iter().map(|n| n.action).collect();
+    assert_eq!(actions, [Action::KnowledgeBase, Action::WebSearch]);
+    let out = ask(small, ports(library()), COMPARISON).await;
+    let actions: Vec<Action> = out.result.unwrap().nodes.iter().map(|n| n.action).collect();
+    assert_eq!(actions, [Action::KnowledgeBase, Action::KnowledgeBase]);
+}
