@@ -8,6 +8,9 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::error::{ErrorCode, IpcError};
+use crate::state::AppState;
+
 /// Overrides the per-user data directory. The CLI honours the same variable with the same rule, so
 /// both front ends always open the same library.
 pub const DATA_DIR_ENV: &str = "CATENA_DATA_DIR";
@@ -20,24 +23,10 @@ pub struct AppInfo {
     pub data_dir: String,
 }
 
-/// The error half of every command, serialised as `{"code": "...", "message": "..."}`.
-#[derive(Debug, Serialize)]
-pub struct IpcError {
-    pub code: ErrorCode,
-    pub message: String,
-}
-
-/// Stable error codes: a contract with the UI. Add one only when the UI needs to branch on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum ErrorCode {
-    /// Neither `CATENA_DATA_DIR` nor a home directory gives a place for the library.
-    DataDirUnavailable,
-}
-
 /// Reports the app version and the data directory the library lives in.
 #[tauri::command]
-pub fn app_info() -> Result<AppInfo, IpcError> {
-    let data_dir = data_dir_from(std::env::var_os(DATA_DIR_ENV))?;
+pub fn app_info(state: tauri::State<'_, AppState>) -> Result<AppInfo, IpcError> {
+    let data_dir = state.data_dir()?;
     Ok(AppInfo { version: env!("CARGO_PKG_VERSION").to_owned(), data_dir: data_dir.to_string_lossy().into_owned() })
 }
 
@@ -73,12 +62,5 @@ mod tests {
         let dir = data_dir_from(Some(OsString::new())).expect("platform dir resolves");
         assert!(dir.ends_with("catena"), "{}", dir.display());
         assert_eq!(dir, data_dir_from(None).expect("platform dir resolves"));
-    }
-
-    #[test]
-    fn errors_serialise_as_code_and_message() {
-        let error = IpcError { code: ErrorCode::DataDirUnavailable, message: "no home".to_owned() };
-        let json = serde_json::to_value(&error).expect("serialisable");
-        assert_eq!(json, serde_json::json!({"code": "DataDirUnavailable", "message": "no home"}));
     }
 }

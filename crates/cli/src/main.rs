@@ -12,6 +12,8 @@ mod ask;
 mod bench;
 mod bench_llm;
 mod eval;
+mod eval_tableqa;
+mod export;
 mod key;
 mod models;
 mod output;
@@ -98,6 +100,9 @@ enum Command {
         /// Run id, or a unique prefix of one.
         run_id: String,
     },
+    /// Export a stored run: a report (md, html, docx, pdf), the bibliography of the sources it
+    /// cites (bibtex, csl-json, ris) or its full trace (json).
+    Export(export::ExportArgs),
     /// List the model servers running on this machine (or the models of the one at --llm-url).
     Models(models::ModelsArgs),
     /// Store, remove or check a model provider's API key in the system keyring.
@@ -221,6 +226,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ask(args) => ask::ask(&dir, args, json).await,
         Command::Runs { limit } => ask::runs(&dir, limit.max(1), json).await,
         Command::Show { run_id } => ask::show(&dir, &run_id, json).await,
+        Command::Export(args) => export::export(&dir, args, json).await,
         Command::Key(cmd) => key::run(cmd, json),
         Command::Models(args) => {
             models::run(args, json).await?;

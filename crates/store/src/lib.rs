@@ -8,8 +8,11 @@
 //! Entry type: [`Catalog`].
 
 mod runs;
+mod settings;
+mod web_cache;
 
 pub use runs::RunSummary;
+pub use web_cache::WebCache;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -1,7 +1,13 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
 // Stand in for the Tauri bridge: the client is the only code that talks to it.
-const bridge = vi.hoisted(() => ({ invoke: vi.fn(), isTauri: vi.fn(() => true) }));
+const bridge = vi.hoisted(() => {
+  // A stand-in for Tauri's Channel: the client sets `onmessage`, the backend would call it.
+  class Channel<T> {
+    onmessage: (message: T) => void = () => undefined;
+  }
+  return { invoke: vi.fn(), isTauri: vi.fn(() => true), Channel };
+});
 vi.mock("@tauri-apps/api/core", () => bridge);
 
 import { CLIENT_ERROR, IpcError, tauriClient, toIpcError } from "./client";
@@ -29,6 +35,30 @@ describe("tauriClient", () => {
     bridge.isTauri.mockReturnValue(false);
     await expect(tauriClient.appInfo()).rejects.toMatchObject({ code: CLIENT_ERROR.notInApp });
     expect(bridge.invoke).not.toHaveBeenCalled();
+  });
+});
+
+describe("streaming commands", () => {
+  beforeEach(() => {
+    bridge.invoke.mockReset();
+    bridge.isTauri.mockReturnValue(true);
+  });
+
+  it("passes a channel to ask and delivers what arrives on it to the caller", async () => {
+    bridge.invoke.mockImplementation((_cmd: string, args: { onEvent: { onmessage: (m: unknown) => void } }) => {
+      args.onEvent.onmessage({ type: "node_started", id: 1 });
+      return Promise.resolve({ record: {}, stored: true, extractive_reason: null });
+    });
+    const seen: unknown[] = [];
+    await tauriClient.ask("Why?", (e) => seen.push(e), { noLlm: true });
+    expect(bridge.invoke).toHaveBeenCalledWith("ask", expect.objectContaining({ question: "Why?", noLlm: true }));
+    expect(seen).toEqual([{ type: "node_started", id: 1 }]);
+  });
+
+  it("names ingest's arguments as the command expects", async () => {
+    bridge.invoke.mockResolvedValue({ ingested: 1 });
+    await tauriClient.ingest(["/a"], () => undefined);
+    expect(bridge.invoke).toHaveBeenCalledWith("ingest", expect.objectContaining({ paths: ["/a"] }));
   });
 });
 

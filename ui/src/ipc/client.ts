@@ -1,17 +1,58 @@
 // The one façade between the UI and the Rust shell. This is the only module allowed to import
 // `@tauri-apps/api/core` (a test enforces it): components depend on the `Client` interface, so tests
 // hand them a fake and the transport can change without touching any view.
-import { invoke, isTauri, type InvokeArgs } from "@tauri-apps/api/core";
+import { Channel, invoke, isTauri, type InvokeArgs } from "@tauri-apps/api/core";
+import type {
+  AppInfo,
+  AskResult,
+  DocumentInfo,
+  DropEvent,
+  ExportChoices,
+  Hit,
+  IngestEvent,
+  IngestSummary,
+  LlmSettings,
+  LlmTest,
+  LocalServer,
+  RunEvent,
+  RunRecord,
+  RunSummary,
+  Settings,
+  SettingsView,
+  TableSlice,
+} from "../types";
 
-/** What `app_info` returns; mirrors `AppInfo` in src-tauri/commands.rs. */
-export interface AppInfo {
-  version: string;
-  data_dir: string;
-}
+export type * from "../types";
 
 /** Everything the UI can ask of the backend. */
 export interface Client {
   appInfo(): Promise<AppInfo>;
+  // Library
+  watchDrops(onEvent: (e: DropEvent) => void): Promise<void>;
+  pickPaths(folders: boolean): Promise<string[]>;
+  ingest(paths: string[], onEvent: (e: IngestEvent) => void): Promise<IngestSummary>;
+  cancelIngest(): Promise<boolean>;
+  listDocuments(): Promise<DocumentInfo[]>;
+  removeDocument(docId: number): Promise<void>;
+  search(query: string, limit?: number): Promise<Hit[]>;
+  documentText(docId: number): Promise<string>;
+  documentPdf(docId: number): Promise<ArrayBuffer>;
+  tableRows(docId: number, sheet: string, rows: number[]): Promise<TableSlice>;
+  // Ask and history
+  ask(question: string, onEvent: (e: RunEvent) => void, options?: { noLlm?: boolean }): Promise<AskResult>;
+  cancelAsk(): Promise<boolean>;
+  listRuns(limit?: number): Promise<RunSummary[]>;
+  getRun(runId: string): Promise<RunRecord>;
+  // Settings
+  getSettings(): Promise<SettingsView>;
+  saveSettings(settings: Settings): Promise<void>;
+  setApiKey(which: "llm" | "web", provider: string, key: string): Promise<void>;
+  deleteApiKey(which: "llm" | "web", provider: string): Promise<boolean>;
+  probeLocalServers(): Promise<LocalServer[]>;
+  testLlm(llm: LlmSettings): Promise<LlmTest>;
+  // Export
+  exportFormats(): Promise<ExportChoices>;
+  exportRun(runId: string, format: string, style: string): Promise<string | null>;
 }
 
 /**
@@ -62,7 +103,36 @@ async function call<T>(command: string, args?: InvokeArgs): Promise<T> {
   }
 }
 
+function channel<T>(onEvent: (e: T) => void): Channel<T> {
+  const ch = new Channel<T>();
+  ch.onmessage = onEvent;
+  return ch;
+}
+
 /** The real client, talking to the Rust shell over Tauri IPC. */
 export const tauriClient: Client = {
   appInfo: () => call<AppInfo>("app_info"),
+  watchDrops: (onEvent) => call<void>("watch_drops", { onEvent: channel(onEvent) }),
+  pickPaths: (folders) => call<string[]>("pick_paths", { folders }),
+  ingest: (paths, onEvent) => call<IngestSummary>("ingest", { paths, onEvent: channel(onEvent) }),
+  cancelIngest: () => call<boolean>("cancel_ingest"),
+  listDocuments: () => call<DocumentInfo[]>("list_documents"),
+  removeDocument: (docId) => call<void>("remove_document", { docId }),
+  search: (query, limit) => call<Hit[]>("search", { query, limit: limit ?? null }),
+  documentText: (docId) => call<string>("document_text", { docId }),
+  documentPdf: (docId) => call<ArrayBuffer>("document_pdf", { docId }),
+  tableRows: (docId, sheet, rows) => call<TableSlice>("table_rows", { docId, sheet, rows }),
+  ask: (question, onEvent, options) =>
+    call<AskResult>("ask", { question, noLlm: options?.noLlm ?? false, onEvent: channel(onEvent) }),
+  cancelAsk: () => call<boolean>("cancel_ask"),
+  listRuns: (limit) => call<RunSummary[]>("list_runs", { limit: limit ?? null }),
+  getRun: (runId) => call<RunRecord>("get_run", { runId }),
+  getSettings: () => call<SettingsView>("get_settings"),
+  saveSettings: (settings) => call<void>("save_settings", { settings }),
+  setApiKey: (which, provider, key) => call<void>("set_api_key", { which, provider, key }),
+  deleteApiKey: (which, provider) => call<boolean>("delete_api_key", { which, provider }),
+  probeLocalServers: () => call<LocalServer[]>("probe_local_servers"),
+  testLlm: (llm) => call<LlmTest>("test_llm", { llm }),
+  exportFormats: () => call<ExportChoices>("export_formats"),
+  exportRun: (runId, format, style) => call<string | null>("export_run", { runId, format, style }),
 };

@@ -1,81 +1,352 @@
-// The Library view: where the library lives on disk and how to fill it. Browsing documents and
-// drag-and-drop import come with the library crate; until then this says plainly what to do.
-import { type AppInfo, IpcError, toIpcError } from "../ipc/client";
+// The Library view: add files by dropping them on the window or picking them, watch each file go
+// in with overall files/bytes/ETA, see what failed and why, search while it works, remove documents.
+import { sourcePanel } from "../components/source";
 import { h } from "../dom";
+import { bytes, day, duration, fileName } from "../format";
 import { icon } from "../icons";
+import { type AppInfo, type Client, toIpcError } from "../ipc/client";
+import type { DocumentInfo, EvidenceRecord, Hit, IngestEvent, Progress } from "../types";
 
 /** Loads app info; `fresh` asks again instead of reusing an earlier answer (for "Try again"). */
 export type LoadInfo = (fresh?: boolean) => Promise<AppInfo>;
 
-export function libraryView(loadInfo: LoadInfo): HTMLElement {
-  // Announced politely so screen readers hear the path (or the error) once it arrives.
-  const dataDir = h("div", { class: "data-dir", "aria-live": "polite", "aria-busy": "true" });
+export interface LibraryView {
+  element: HTMLElement;
+  /** Adds paths (dropped or picked); batches run one after another. */
+  add(paths: string[]): void;
+  focusSearch(): void;
+  closePanels(): boolean;
+  refresh(): void;
+}
 
-  const show = (fresh: boolean) => {
-    dataDir.setAttribute("aria-busy", "true");
-    dataDir.replaceChildren(h("p", { class: "muted" }, "Looking up the data directory…"));
-    loadInfo(fresh).then(
-      (info) => {
-        dataDir.replaceChildren(
-          h("code", { class: "path", "data-testid": "data-dir-path" }, info.data_dir),
-          h(
-            "p",
-            { class: "hint" },
-            "Catena keeps its index and history here. Set ",
-            h("code", {}, "CATENA_DATA_DIR"),
-            " to use another folder; the command line reads it too.",
-          ),
-        );
-        dataDir.removeAttribute("aria-busy");
+const UNESCAPE: Record<string, string> = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&#x27;": "'" };
+const unescape = (s: string) => s.replace(/&(?:amp|lt|gt|quot|#39|#x27);/g, (m) => UNESCAPE[m] ?? m);
+
+/** A snippet with `<b>` marks as DOM nodes, without ever parsing it as HTML. */
+export function snippet(html: string): HTMLElement {
+  const p = h("p", { class: "snippet" });
+  html.split(/(<b>.*?<\/b>)/g).forEach((part) => {
+    if (part.startsWith("<b>") && part.endsWith("</b>")) p.append(h("mark", {}, unescape(part.slice(3, -4))));
+    else if (part !== "") p.append(unescape(part));
+  });
+  return p;
+}
+
+const FILE_LABEL: Record<string, string> = {
+  ingested: "Added",
+  unchanged: "Unchanged",
+  duplicate: "Duplicate",
+  failed: "Failed",
+  removed: "Removed",
+};
+
+export function progressText(p: Progress): string {
+  const parts = [`${p.files_done} of ${p.files_total} files`, `${bytes(p.bytes_done)} of ${bytes(p.bytes_total)}`];
+  if (p.eta_ms !== null && p.files_done < p.files_total) parts.push(`about ${duration(p.eta_ms)} left`);
+  return parts.join(" · ");
+}
+
+export function libraryView(client: Client, loadInfo: LoadInfo): LibraryView {
+  let batches: string[][] = [];
+  let busy = false;
+  let panel: HTMLElement | null = null;
+  let failures: { path: string; reason: string }[] = [];
+
+  // Adding
+  const addFiles = h("button", { type: "button", class: "button primary" }, "Add files…");
+  const addFolder = h("button", { type: "button", class: "button" }, "Add folder…");
+  const pick = (folders: boolean) =>
+    client.pickPaths(folders).then(
+      (paths) => paths.length > 0 && add(paths),
+      (raw) => (status.textContent = toIpcError(raw).message),
+    );
+  addFiles.addEventListener("click", () => void pick(false));
+  addFolder.addEventListener("click", () => void pick(true));
+
+  // Progress
+  const bar = h("progress", { class: "progress", max: "1", value: "0", "aria-labelledby": "ingest-title" });
+  const status = h("p", { class: "progress-text", role: "status", "aria-live": "polite" });
+  const fileList = h("ul", { class: "file-list", "aria-label": "Files in this batch" });
+  const stop = h("button", { type: "button", class: "button" }, "Stop");
+  stop.addEventListener("click", () => {
+    status.textContent = "Stopping after the current file…";
+    void client.cancelIngest();
+  });
+  const closeProgress = h("button", { type: "button", class: "button subtle", hidden: true }, "Close");
+  closeProgress.addEventListener("click", () => (progressCard.hidden = true));
+  const progressCard = h(
+    "section",
+    { class: "card progress-card", "aria-labelledby": "ingest-title", hidden: true },
+    h("div", { class: "card-head" }, h("h2", { id: "ingest-title", class: "card-title" }, "Adding files"), stop, closeProgress),
+    bar,
+    status,
+    fileList,
+  );
+  const failedCard = h("section", { class: "card failed-card", "aria-labelledby": "failed-title", hidden: true });
+
+  // Search
+  const search = h("input", {
+    type: "search",
+    id: "library-search",
+    class: "search-input",
+    placeholder: "Search your library  (Ctrl+K)",
+    autocomplete: "off",
+  });
+  const hits = h("ol", { class: "hits", "aria-label": "Search results" });
+  const hitStatus = h("p", { class: "muted small", role: "status", "aria-live": "polite" });
+  let searchTimer: ReturnType<typeof setTimeout> | undefined;
+  let searchSeq = 0;
+  const runSearch = () => {
+    const q = search.value.trim();
+    const seq = ++searchSeq;
+    if (q === "") {
+      hits.replaceChildren();
+      hitStatus.textContent = "";
+      return;
+    }
+    client.search(q, 20).then(
+      (found) => {
+        if (seq !== searchSeq) return;
+        hitStatus.textContent = found.length === 0 ? "No passages match." : `${found.length} passages, best first.`;
+        hits.replaceChildren(...found.map(hitItem));
       },
-      (raw: unknown) => {
-        dataDir.replaceChildren(errorBox(toIpcError(raw), () => show(true)));
-        dataDir.removeAttribute("aria-busy");
+      (raw) => {
+        if (seq === searchSeq) hitStatus.textContent = toIpcError(raw).message;
       },
     );
   };
-  show(false);
+  search.addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(runSearch, 150);
+  });
 
-  return h(
+  const hitItem = (hit: Hit) => {
+    const open = h("button", { type: "button", class: "link-button hit-title" }, hit.title || fileName(hit.path));
+    open.addEventListener("click", () => openHit(hit));
+    return h(
+      "li",
+      { class: "hit" },
+      open,
+      h("span", { class: "muted small" }, [hit.location, fileName(hit.path)].filter(Boolean).join(" · ")),
+      snippet(hit.snippet_html),
+    );
+  };
+
+  const openHit = (hit: Hit) => {
+    const ev: EvidenceRecord = {
+      id: 0,
+      node_id: 0,
+      kind: "document",
+      doc_id: hit.doc_id,
+      chunk_id: hit.chunk_id,
+      path: hit.path,
+      title: hit.title || fileName(hit.path),
+      page: hit.page,
+      location: hit.location,
+      url: null,
+      span: hit.span,
+      text: hit.text,
+      score: hit.score,
+      fetched_at: null,
+    };
+    closePanels();
+    panel = sourcePanel(client, ev, () => closePanels());
+    panelHost.replaceChildren(panel);
+    panel.querySelector<HTMLElement>(".icon-button")?.focus();
+  };
+
+  // Documents
+  const docsBody = h("div", { class: "docs" });
+  const docsCount = h("span", { class: "muted small" });
+  const refresh = () => {
+    client.listDocuments().then(renderDocs, (raw) => {
+      docsBody.replaceChildren(errorBox(toIpcError(raw).message, refresh));
+    });
+  };
+  const renderDocs = (docs: DocumentInfo[]) => {
+    const indexed = docs.filter((d) => d.status === "indexed");
+    docsCount.textContent = `${indexed.length} ${indexed.length === 1 ? "document" : "documents"}`;
+    if (docs.length === 0) {
+      docsBody.replaceChildren(
+        h(
+          "div",
+          { class: "empty-state" },
+          icon("documents", "empty-icon"),
+          h("h2", {}, "Add your first documents"),
+          h("p", {}, "Drop files or folders anywhere on this window, or use Add files."),
+          h("p", { class: "muted small" }, "PDF, Word, EPUB, HTML, Markdown, text, CSV/TSV and Excel."),
+        ),
+      );
+      return;
+    }
+    docsBody.replaceChildren(
+      h(
+        "table",
+        { class: "doc-table" },
+        h(
+          "thead",
+          {},
+          h("tr", {}, h("th", { scope: "col" }, "Document"), h("th", { scope: "col" }, "Size"), h("th", { scope: "col" }, "Status"), h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions"))),
+        ),
+        h("tbody", {}, ...docs.map(docRow)),
+      ),
+    );
+  };
+  const docRow = (d: DocumentInfo) => {
+    const remove = h("button", { type: "button", class: "button subtle", "aria-label": `Remove ${d.title ?? fileName(d.path)}` }, "Remove");
+    const cell = h("td", { class: "actions" }, remove);
+    remove.addEventListener("click", () => {
+      const yes = h("button", { type: "button", class: "button danger" }, "Remove");
+      const no = h("button", { type: "button", class: "button subtle" }, "Keep");
+      cell.replaceChildren(h("span", { class: "small" }, "Remove from library? "), yes, no);
+      yes.focus();
+      no.addEventListener("click", () => refresh());
+      yes.addEventListener("click", () => {
+        yes.disabled = true;
+        client.removeDocument(d.id).then(refresh, (raw) => {
+          cell.replaceChildren(h("span", { class: "small error-inline" }, toIpcError(raw).message));
+        });
+      });
+    });
+    const facts = [d.format?.toUpperCase(), d.pages ? `${d.pages} pages` : null, d.chunks ? `${d.chunks} ${d.chunks === 1 ? "passage" : "passages"}` : null]
+      .filter(Boolean)
+      .join(" · ");
+    return h(
+      "tr",
+      { class: `doc status-${d.status}` },
+      h(
+        "td",
+        {},
+        h("span", { class: "doc-title" }, d.title || fileName(d.path)),
+        h("span", { class: "doc-path", title: d.path }, d.path),
+        d.error ? h("span", { class: "doc-error" }, d.error) : null,
+        d.warnings.length > 0 ? h("span", { class: "doc-warning" }, d.warnings.join("; ")) : null,
+      ),
+      h("td", { class: "nowrap" }, bytes(d.size), h("span", { class: "muted small block" }, facts)),
+      h("td", {}, h("span", { class: `badge badge-${d.status}` }, d.status), h("span", { class: "muted small block nowrap" }, day(d.updated_at))),
+      cell,
+    );
+  };
+
+  const dataDir = h("p", { class: "muted small data-dir" });
+  loadInfo().then(
+    (info) => dataDir.replaceChildren("Library folder: ", h("code", { "data-testid": "data-dir-path" }, info.data_dir)),
+    (raw) => dataDir.replaceChildren(errorBox(toIpcError(raw).message, () => refresh())),
+  );
+
+  const panelHost = h("div", { class: "panel-host" });
+  const element = h(
     "section",
     { class: "view", "aria-labelledby": "library-title" },
     h(
       "header",
-      { class: "view-header" },
-      h("h1", { id: "library-title" }, "Library"),
-      h("p", { class: "lede" }, "The documents Catena searches and cites when it answers."),
+      { class: "view-header with-actions" },
+      h("div", {}, h("h1", { id: "library-title" }, "Library"), h("p", { class: "lede" }, "The documents Catena searches and cites.")),
+      h("div", { class: "header-actions" }, addFolder, addFiles),
     ),
+    progressCard,
+    failedCard,
     h(
       "section",
-      { class: "card", "aria-labelledby": "data-dir-title" },
-      h("h2", { id: "data-dir-title", class: "card-title" }, "Data directory"),
-      dataDir,
+      { class: "search-box", "aria-label": "Search the library" },
+      h("label", { for: "library-search", class: "sr-only" }, "Search the library"),
+      search,
+      hitStatus,
+      hits,
     ),
-    h(
-      "section",
-      { class: "empty-state", "aria-labelledby": "empty-title" },
-      icon("documents", "empty-icon"),
-      h("h2", { id: "empty-title" }, "Add your first documents"),
-      h("p", {}, "For now, documents are added from a terminal:"),
-      h("pre", { class: "command" }, h("code", {}, "catena ingest PATH")),
-      h(
-        "p",
-        { class: "muted" },
-        "Replace PATH with the documents you want to add. Browsing them here, and dropping files onto this window, is coming soon.",
-      ),
-    ),
+    h("section", { class: "card", "aria-labelledby": "docs-title" }, h("div", { class: "card-head" }, h("h2", { id: "docs-title", class: "card-title" }, "Documents"), docsCount), docsBody),
+    dataDir,
+    panelHost,
   );
+
+  const renderFailures = () => {
+    failedCard.hidden = failures.length === 0;
+    const clear = h("button", { type: "button", class: "button subtle" }, "Dismiss");
+    clear.addEventListener("click", () => {
+      failures = [];
+      renderFailures();
+    });
+    failedCard.replaceChildren(
+      h("div", { class: "card-head" }, h("h2", { id: "failed-title", class: "card-title" }, `Couldn't add ${failures.length} ${failures.length === 1 ? "file" : "files"}`), clear),
+      h("ul", { class: "failed-list" }, ...failures.map((f) => h("li", {}, h("span", { class: "doc-path" }, f.path), h("span", { class: "doc-error" }, f.reason)))),
+    );
+  };
+
+  const onEvent = (e: IngestEvent) => {
+    if (e.type === "scanned") {
+      status.textContent = `Found ${e.files} ${e.files === 1 ? "file" : "files"} (${bytes(e.bytes)}).`;
+      bar.max = Math.max(e.bytes, 1);
+    } else if (e.type === "file") {
+      bar.max = Math.max(e.progress.bytes_total, 1);
+      bar.value = e.progress.bytes_done;
+      status.textContent = progressText(e.progress);
+      const li = h(
+        "li",
+        { class: `file outcome-${e.outcome}` },
+        h("span", { class: `badge badge-${e.outcome}` }, FILE_LABEL[e.outcome] ?? e.outcome),
+        h("span", { class: "file-name", title: e.path }, fileName(e.path)),
+        e.detail ? h("span", { class: "muted small" }, e.detail) : e.chunks ? h("span", { class: "muted small" }, `${e.chunks} ${e.chunks === 1 ? "passage" : "passages"}`) : null,
+      );
+      fileList.prepend(li);
+      while (fileList.children.length > 200) fileList.lastElementChild?.remove();
+      if (e.outcome === "failed") {
+        failures.push({ path: e.path, reason: e.detail ?? "unreadable" });
+        renderFailures();
+      }
+    } else if (e.type === "committed" && e.documents > 0) {
+      refresh();
+    }
+  };
+
+  const next = () => {
+    const batch = batches.shift();
+    if (batch === undefined) {
+      busy = false;
+      stop.hidden = true;
+      closeProgress.hidden = false;
+      return;
+    }
+    busy = true;
+    stop.hidden = false;
+    closeProgress.hidden = true;
+    progressCard.hidden = false;
+    fileList.replaceChildren();
+    bar.value = 0;
+    status.textContent = "Looking at the files…";
+    client.ingest(batch, onEvent).then(
+      (summary) => {
+        const parts = [`Added ${summary.ingested}`, `skipped ${summary.skipped}`];
+        if (summary.failed.length > 0) parts.push(`${summary.failed.length} failed`);
+        status.textContent = `${summary.interrupted ? "Stopped" : "Done"}: ${parts.join(", ")} in ${duration(summary.elapsed_ms)}.`;
+        bar.value = bar.max;
+        refresh();
+        next();
+      },
+      (raw) => {
+        status.textContent = `Couldn't add files: ${toIpcError(raw).message}`;
+        next();
+      },
+    );
+  };
+
+  function add(paths: string[]) {
+    batches.push(paths);
+    if (!busy) next();
+  }
+
+  function closePanels(): boolean {
+    if (panel === null) return false;
+    panel.remove();
+    panel = null;
+    return true;
+  }
+
+  refresh();
+  return { element, add, focusSearch: () => search.focus(), closePanels, refresh };
 }
 
-function errorBox(error: IpcError, retry: () => void): HTMLElement {
+function errorBox(message: string, retry: () => void): HTMLElement {
   const again = h("button", { type: "button", class: "button" }, "Try again");
   again.addEventListener("click", retry);
-  return h(
-    "div",
-    { class: "error", role: "alert" },
-    h("p", { class: "error-title" }, "Couldn't find the data directory"),
-    h("p", { class: "error-message" }, error.message),
-    h("p", { class: "error-code" }, `Error code: ${error.code}`),
-    again,
-  );
+  return h("div", { class: "error", role: "alert" }, h("p", { class: "error-title" }, "Something went wrong"), h("p", { class: "error-message" }, message), again);
 }

@@ -4,7 +4,10 @@
 mod ask;
 mod crash;
 mod eval;
+mod export;
 mod key;
+mod tables;
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

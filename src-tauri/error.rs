@@ -1,0 +1,125 @@
+//! The error half of every command, serialised as `{"code": "...", "message": "..."}`.
+//!
+//! The UI branches on `code` (a stable contract) and shows `message` (written for people).
+
+use serde::Serialize;
+
+/// A failed command.
+#[derive(Debug, Serialize)]
+pub struct IpcError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// Stable error codes: a contract with the UI. Add one only when the UI needs to branch on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ErrorCode {
+    /// Neither `CATENA_DATA_DIR` nor a home directory gives a place for the library.
+    DataDirUnavailable,
+    /// Another Catena process holds the library's writer: reading works, adding and removing do not.
+    LibraryBusy,
+    /// The catalog or the index failed.
+    LibraryFailed,
+    /// A document, run or table that is not (or no longer) there.
+    NotFound,
+    /// A path the user did not hand to the app (by dropping it or picking it in a dialog).
+    PathNotGranted,
+    /// The request itself is wrong (an empty question, a threshold outside [0, 1], …).
+    InvalidInput,
+    /// A question is already running; cancel it or wait.
+    RunInProgress,
+    /// The user cancelled.
+    Cancelled,
+    /// The model provider refused the credentials.
+    ProviderAuth,
+    /// The model settings cannot be used (bad URL, unknown provider, no model).
+    LlmConfig,
+    /// The OS keyring cannot be used.
+    KeyringUnavailable,
+    /// The run could not be rendered in the chosen format.
+    ExportFailed,
+    /// Reading or writing a file failed.
+    Io,
+    /// A bug.
+    Internal,
+}
+
+impl IpcError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> IpcError {
+        IpcError { code, message: message.into() }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> IpcError {
+        IpcError::new(ErrorCode::InvalidInput, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> IpcError {
+        IpcError::new(ErrorCode::NotFound, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> IpcError {
+        IpcError::new(ErrorCode::Internal, message)
+    }
+}
+
+impl From<library::LibraryError> for IpcError {
+    fn from(e: library::LibraryError) -> IpcError {
+        use library::LibraryError as L;
+        let code = match &e {
+            L::Busy(_) | L::ReadOnly => ErrorCode::LibraryBusy,
+            L::NotFound(_) => ErrorCode::NotFound,
+            L::DataDir { .. } => ErrorCode::DataDirUnavailable,
+            L::Store(_) | L::Index(_) => ErrorCode::LibraryFailed,
+            L::Internal(_) => ErrorCode::Internal,
+        };
+        let message = match e {
+            L::ReadOnly => "another Catena process is writing to this library; try again once it has finished \
+                            (restart the app if this persists)"
+                .to_owned(),
+            other => other.to_string(),
+        };
+        IpcError { code, message }
+    }
+}
+
+impl From<store::StoreError> for IpcError {
+    fn from(e: store::StoreError) -> IpcError {
+        IpcError::new(ErrorCode::LibraryFailed, e.to_string())
+    }
+}
+
+impl From<secrets::SecretError> for IpcError {
+    fn from(e: secrets::SecretError) -> IpcError {
+        use secrets::SecretError as S;
+        let code = match e {
+            S::InvalidProvider | S::InvalidKey(_) => ErrorCode::InvalidInput,
+            S::Unavailable(_) | S::Platform(_) => ErrorCode::KeyringUnavailable,
+        };
+        IpcError { code, message: e.to_string() }
+    }
+}
+
+impl From<llm::ConfigError> for IpcError {
+    fn from(e: llm::ConfigError) -> IpcError {
+        IpcError::new(ErrorCode::LlmConfig, e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_serialise_as_code_and_message() {
+        let error = IpcError::new(ErrorCode::DataDirUnavailable, "no home");
+        let json = serde_json::to_value(&error).expect("serialisable");
+        assert_eq!(json, serde_json::json!({"code": "DataDirUnavailable", "message": "no home"}));
+    }
+
+    #[test]
+    fn a_read_only_library_is_reported_as_busy() {
+        let error = IpcError::from(library::LibraryError::ReadOnly);
+        assert_eq!(error.code, ErrorCode::LibraryBusy);
+        assert!(error.message.contains("another Catena process"), "{}", error.message);
+    }
+}

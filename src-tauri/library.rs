@@ -1,0 +1,359 @@
+//! Library commands: add files (dropped or picked) with progress over a channel, list, search,
+//! remove, and read a document's text, PDF bytes or table rows for the source viewer.
+//!
+//! Files reach the webview only through these commands: there is no filesystem access from the
+//! page, and ingesting accepts only paths the user handed over (see `AppState::is_granted`).
+
+use std::path::PathBuf;
+
+use library::{CancelFlag, DocRow, FileOutcome, IngestEvent, IngestOptions, Progress, Status};
+use serde::Serialize;
+use tauri::ipc::{Channel, Response};
+use tauri::{AppHandle, Runtime, State};
+use tauri_plugin_dialog::DialogExt;
+
+use crate::error::{ErrorCode, IpcError};
+use crate::state::{AppState, DropEvent};
+
+/// A document as the Library view lists it.
+#[derive(Debug, Serialize)]
+pub struct DocumentDto {
+    pub id: i64,
+    pub path: String,
+    pub title: Option<String>,
+    pub format: Option<String>,
+    pub size: u64,
+    pub pages: Option<u32>,
+    pub chunks: u64,
+    /// `indexed`, `pending`, `failed`, `duplicate`, …
+    pub status: &'static str,
+    pub error: Option<String>,
+    pub warnings: Vec<String>,
+    pub duplicate_of: Option<i64>,
+    pub updated_at: String,
+}
+
+impl From<DocRow> for DocumentDto {
+    fn from(d: DocRow) -> DocumentDto {
+        DocumentDto {
+            id: d.id,
+            path: d.path,
+            title: d.title,
+            format: d.format,
+            size: d.size,
+            pages: d.pages,
+            chunks: d.chunks,
+            status: d.status.as_str(),
+            error: d.error,
+            warnings: d.warnings,
+            duplicate_of: d.duplicate_of,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+/// Counts for the overall progress bar.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgressDto {
+    pub files_done: u64,
+    pub files_total: u64,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    pub eta_ms: Option<u64>,
+}
+
+impl From<Progress> for ProgressDto {
+    fn from(p: Progress) -> ProgressDto {
+        ProgressDto {
+            files_done: p.files_done,
+            files_total: p.files_total,
+            bytes_done: p.bytes_done,
+            bytes_total: p.bytes_total,
+            eta_ms: p.eta.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        }
+    }
+}
+
+/// One ingest progress event, streamed to the UI.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum IngestEventDto {
+    Scanned {
+        files: u64,
+        bytes: u64,
+    },
+    File {
+        path: String,
+        /// `ingested`, `unchanged`, `duplicate`, `failed` or `removed`.
+        outcome: &'static str,
+        doc_id: Option<i64>,
+        chunks: Option<u64>,
+        replaced: bool,
+        /// Why a file failed, or what it duplicates.
+        detail: Option<String>,
+        warnings: Vec<String>,
+        progress: ProgressDto,
+    },
+    Committed {
+        documents: u64,
+    },
+}
+
+impl From<IngestEvent> for IngestEventDto {
+    fn from(e: IngestEvent) -> IngestEventDto {
+        match e {
+            IngestEvent::Scanned { files, bytes } => IngestEventDto::Scanned { files, bytes },
+            IngestEvent::Committed { documents, .. } => IngestEventDto::Committed { documents },
+            IngestEvent::File { path, outcome, progress } => {
+                let progress: ProgressDto = progress.into();
+                let file = |outcome, doc_id, chunks, replaced, detail, warnings| IngestEventDto::File {
+                    path: path.clone(),
+                    outcome,
+                    doc_id,
+                    chunks,
+                    replaced,
+                    detail,
+                    warnings,
+                    progress: progress.clone(),
+                };
+                match outcome {
+                    FileOutcome::Ingested { doc_id, chunks, replaced, warnings } => {
+                        file("ingested", Some(doc_id), Some(chunks), replaced, None, warnings)
+                    }
+                    FileOutcome::Unchanged => file("unchanged", None, None, false, None, Vec::new()),
+                    FileOutcome::Duplicate { of, of_path } => {
+                        file("duplicate", Some(of), None, false, Some(format!("same content as {of_path}")), Vec::new())
+                    }
+                    FileOutcome::Failed { error } => file("failed", None, None, false, Some(error), Vec::new()),
+                    FileOutcome::Removed => file("removed", None, None, false, None, Vec::new()),
+                }
+            }
+        }
+    }
+}
+
+/// The result of one ingest.
+#[derive(Debug, Serialize)]
+pub struct IngestSummaryDto {
+    pub ingested: u64,
+    pub skipped: u64,
+    pub failed: Vec<FailedFile>,
+    pub chunks: u64,
+    pub bytes: u64,
+    pub interrupted: bool,
+    pub elapsed_ms: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FailedFile {
+    pub path: String,
+    pub reason: String,
+}
+
+/// Starts sending drag-and-drop events of the main window to `on_event`.
+#[tauri::command]
+pub fn watch_drops(state: State<'_, AppState>, on_event: Channel<DropEvent>) {
+    state.watch_drops(on_event);
+}
+
+/// Opens the system file (or folder) picker; the chosen paths may then be ingested.
+#[tauri::command]
+pub async fn pick_paths<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    folders: bool,
+) -> Result<Vec<String>, IpcError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let dialog = app.dialog().file().set_title(if folders { "Add folders" } else { "Add files" });
+    let send = move |picked: Option<Vec<tauri_plugin_dialog::FilePath>>| {
+        let _ = tx.send(picked.unwrap_or_default());
+    };
+    if folders {
+        dialog.pick_folders(send);
+    } else {
+        dialog
+            .add_filter(
+                "Documents",
+                &["pdf", "docx", "epub", "html", "htm", "md", "markdown", "txt", "csv", "tsv", "xlsx"],
+            )
+            .add_filter("All files", &["*"])
+            .pick_files(send);
+    }
+    let picked = rx.await.unwrap_or_default();
+    let paths: Vec<PathBuf> = picked.into_iter().filter_map(|p| p.into_path().ok()).collect();
+    state.grant(paths.iter().cloned());
+    Ok(paths.iter().map(|p| p.to_string_lossy().into_owned()).collect())
+}
+
+/// Adds files and folders (recursively) to the library, streaming progress. Only paths the user
+/// dropped or picked are accepted. Batches run one after another.
+#[tauri::command]
+pub async fn ingest(
+    state: State<'_, AppState>,
+    paths: Vec<String>,
+    on_event: Channel<IngestEventDto>,
+) -> Result<IngestSummaryDto, IpcError> {
+    if paths.is_empty() {
+        return Err(IpcError::invalid("no files to add"));
+    }
+    let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
+    if let Some(p) = paths.iter().find(|p| !state.is_granted(p)) {
+        return Err(IpcError::new(
+            ErrorCode::PathNotGranted,
+            format!("{} was not dropped on the window or picked in a dialog", p.display()),
+        ));
+    }
+    let lib = state.library().await?;
+    let _slot = state.ingest_slot().await;
+    let cancel = CancelFlag::default();
+    state.set_ingest_cancel(Some(cancel.clone()));
+    let send = |e: IngestEvent| {
+        // The page may have been reloaded; the ingest carries on regardless.
+        let _ = on_event.send(IngestEventDto::from(e));
+    };
+    let result = lib.ingest(&paths, &IngestOptions::default(), &send, &cancel).await;
+    state.set_ingest_cancel(None);
+    let s = result?;
+    Ok(IngestSummaryDto {
+        ingested: s.ingested,
+        skipped: s.skipped,
+        failed: s.failed.into_iter().map(|(path, reason)| FailedFile { path, reason }).collect(),
+        chunks: s.chunks,
+        bytes: s.bytes,
+        interrupted: s.interrupted,
+        elapsed_ms: u64::try_from(s.elapsed.as_millis()).unwrap_or(u64::MAX),
+    })
+}
+
+/// Stops the running ingest after the file in progress; what finished stays.
+#[tauri::command]
+pub fn cancel_ingest(state: State<'_, AppState>) -> bool {
+    state.cancel_ingest()
+}
+
+/// Every document in the library, newest first.
+#[tauri::command]
+pub async fn list_documents(state: State<'_, AppState>) -> Result<Vec<DocumentDto>, IpcError> {
+    let lib = state.library().await?;
+    let mut docs = lib.documents().await?;
+    docs.retain(|d| !matches!(d.status, Status::Removing | Status::Replacing));
+    docs.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(b.id.cmp(&a.id)));
+    Ok(docs.into_iter().map(DocumentDto::from).collect())
+}
+
+/// Removes a document from the library (the file on disk is left alone).
+#[tauri::command]
+pub async fn remove_document(state: State<'_, AppState>, doc_id: i64) -> Result<(), IpcError> {
+    let lib = state.library().await?;
+    let _slot = state.ingest_slot().await;
+    lib.remove(&doc_id.to_string()).await?;
+    Ok(())
+}
+
+/// One ranked search result.
+#[derive(Debug, Serialize)]
+pub struct HitDto {
+    pub doc_id: i64,
+    pub chunk_id: String,
+    pub title: String,
+    pub path: String,
+    pub format: String,
+    pub location: String,
+    pub page: Option<u32>,
+    pub score: f32,
+    /// Matched terms marked `<b>…</b>`, everything else HTML-escaped.
+    pub snippet_html: String,
+    /// The whole passage (what the source viewer highlights).
+    pub text: String,
+    pub span: [usize; 2],
+}
+
+/// Ranked passages for a query; works while an ingest runs.
+#[tauri::command]
+pub async fn search(state: State<'_, AppState>, query: String, limit: Option<usize>) -> Result<Vec<HitDto>, IpcError> {
+    if query.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let lib = state.library().await?;
+    let hits = lib.search(&query, limit.unwrap_or(20).clamp(1, 100)).await?;
+    Ok(hits
+        .into_iter()
+        .map(|h| HitDto {
+            doc_id: h.doc_id,
+            chunk_id: h.chunk_id,
+            title: h.title,
+            path: h.path,
+            format: h.format,
+            location: h.location.label(),
+            page: h.location.page(),
+            score: h.score,
+            snippet_html: h.snippet_html,
+            text: h.text,
+            span: [h.span.start, h.span.end],
+        })
+        .collect())
+}
+
+async fn document(state: &AppState, doc_id: i64) -> Result<DocRow, IpcError> {
+    let lib = state.library().await?;
+    lib.document(doc_id)
+        .await?
+        .ok_or_else(|| IpcError::not_found(format!("document {doc_id} is no longer in the library")))
+}
+
+/// A document's extracted text: what evidence spans index into (char offsets).
+#[tauri::command]
+pub async fn document_text(state: State<'_, AppState>, doc_id: i64) -> Result<String, IpcError> {
+    let lib = state.library().await?;
+    lib.text(doc_id).await?.ok_or_else(|| IpcError::not_found(format!("document {doc_id} has no stored text")))
+}
+
+/// The bytes of a PDF in the library, for the source viewer (sent raw, not as JSON).
+#[tauri::command]
+pub async fn document_pdf(state: State<'_, AppState>, doc_id: i64) -> Result<Response, IpcError> {
+    let doc = document(&state, doc_id).await?;
+    if doc.format.as_deref() != Some("pdf") {
+        return Err(IpcError::invalid(format!("document {doc_id} is not a PDF")));
+    }
+    let bytes = tokio::fs::read(&doc.path)
+        .await
+        .map_err(|e| IpcError::new(ErrorCode::Io, format!("cannot read {}: {e}", doc.path)))?;
+    Ok(Response::new(bytes))
+}
+
+/// The cited rows of a table, with its header.
+#[derive(Debug, Serialize)]
+pub struct TableSlice {
+    pub sheet: String,
+    pub columns: Vec<String>,
+    pub row_count: u64,
+    /// `(row number, cells)`, 1-based rows as cited.
+    pub rows: Vec<(u64, serde_json::Value)>,
+}
+
+/// Rows of a document's table, around the cited ones (a few rows of context each side).
+#[tauri::command]
+pub async fn table_rows(
+    state: State<'_, AppState>,
+    doc_id: i64,
+    sheet: String,
+    rows: Vec<u64>,
+) -> Result<TableSlice, IpcError> {
+    let lib = state.library().await?;
+    let tables = lib.catalog().tables(doc_id).await?;
+    let table = tables
+        .into_iter()
+        .find(|t| t.sheet == sheet)
+        .ok_or_else(|| IpcError::not_found(format!("no table '{sheet}' in document {doc_id}")))?;
+    let (first, last) = match (rows.iter().min(), rows.iter().max()) {
+        (Some(&lo), Some(&hi)) => (lo.saturating_sub(3).max(1), hi.saturating_add(3).min(lo.saturating_add(200))),
+        _ => (1, 20),
+    };
+    let cells = lib.catalog().table_rows(table.id, first, last).await?;
+    Ok(TableSlice {
+        sheet: table.sheet,
+        columns: table.columns.into_iter().map(|c| c.name).collect(),
+        row_count: table.row_count,
+        rows: (first..).zip(cells).collect(),
+    })
+}

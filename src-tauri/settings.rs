@@ -1,0 +1,444 @@
+//! Settings: stored in the catalog as one JSON document per group (`llm`, `web`, `engine`,
+//! `library`), read back with defaults for anything missing, and turned into the engine's
+//! configuration and the model client for a run.
+//!
+//! API keys never enter these documents or the DTOs: they go straight to the OS keyring, and
+//! the UI only learns whether one is stored (`key_stored`).
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use engine::ports::{Llm, Sensitive};
+use engine::{CancellationToken, EngineConfig, MissingPolicy};
+use llm::{Provider, ProviderConfig, ProviderKind};
+use serde::{Deserialize, Serialize};
+use store::Catalog;
+use tauri::State;
+
+use crate::error::{ErrorCode, IpcError};
+use crate::state::AppState;
+
+pub const MIN_CHUNK_CHARS: usize = 200;
+pub const MAX_CHUNK_CHARS: usize = 4000;
+
+/// The language model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LlmSettings {
+    /// Whether runs may use a model at all; off means extractive answers.
+    pub enabled: bool,
+    /// The preset the user picked (`openai`, `anthropic`, `ollama`, `lmstudio`, `llamacpp`, `vllm`,
+    /// `openrouter`, `custom`); the UI's label for the settings below.
+    pub preset: String,
+    /// The API: `openai-compatible`, `ollama` or `anthropic`.
+    pub provider: String,
+    pub base_url: String,
+    pub model: String,
+}
+
+impl Default for LlmSettings {
+    fn default() -> Self {
+        LlmSettings {
+            enabled: false,
+            preset: "ollama".into(),
+            provider: "ollama".into(),
+            base_url: "http://127.0.0.1:11434".into(),
+            model: String::new(),
+        }
+    }
+}
+
+/// Web search (the `web` adapter).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebSettings {
+    /// `searxng`, `brave`, `tavily` or `wikipedia`.
+    pub provider: String,
+    /// The search endpoint (SearXNG's instance URL; the others have a public default).
+    pub search_url: String,
+    /// No web access at all: web steps are skipped.
+    pub offline: bool,
+    /// Allow fetching pages on private and loopback addresses.
+    pub allow_private_network: bool,
+    /// Results per web search.
+    pub k: u32,
+    /// Fetch and read the result pages, not only their snippets.
+    pub fetch_pages: bool,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            provider: "wikipedia".into(),
+            search_url: String::new(),
+            offline: true,
+            allow_private_network: false,
+            k: 5,
+            fetch_pages: true,
+        }
+    }
+}
+
+/// How the engine runs a question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EngineSettings {
+    pub mrfs_threshold: f64,
+    pub missing_policy: MissingPolicy,
+    pub top_k: usize,
+    pub max_nodes: usize,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        let d = EngineConfig::default();
+        EngineSettings {
+            mrfs_threshold: d.mrfs_threshold,
+            missing_policy: d.missing_policy,
+            top_k: d.top_k,
+            max_nodes: d.max_nodes,
+        }
+    }
+}
+
+/// How files are cut into chunks (applies to files added after the app restarts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LibrarySettings {
+    pub chunk_chars: usize,
+}
+
+impl Default for LibrarySettings {
+    fn default() -> Self {
+        LibrarySettings { chunk_chars: library::ChunkOptions::default().target_chars }
+    }
+}
+
+/// Everything the Settings view edits.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub llm: LlmSettings,
+    pub web: WebSettings,
+    pub engine: EngineSettings,
+    pub library: LibrarySettings,
+}
+
+/// What `get_settings` returns: the settings and which keys are in the keyring (never the keys).
+#[derive(Debug, Serialize)]
+pub struct SettingsView {
+    #[serde(flatten)]
+    pub settings: Settings,
+    pub llm_key_stored: bool,
+    pub web_key_stored: bool,
+    /// Why the keyring cannot be used, when it cannot.
+    pub keyring_error: Option<String>,
+}
+
+/// Which keys a settings group has (the keyring item names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyFor {
+    Llm,
+    Web,
+}
+
+const GROUPS: [&str; 4] = ["llm", "web", "engine", "library"];
+
+/// The stored settings, with defaults for whatever was never saved or cannot be read.
+pub async fn load(catalog: &Catalog) -> Result<Settings, IpcError> {
+    let stored = catalog.settings().await?;
+    let mut doc = serde_json::Map::new();
+    for group in GROUPS {
+        if let Some(v) = stored.get(group) {
+            doc.insert(group.to_owned(), v.clone());
+        }
+    }
+    // A group written by another version that no longer parses falls back to its defaults.
+    Ok(serde_json::from_value(serde_json::Value::Object(doc.clone())).unwrap_or_else(|_| {
+        let mut s = Settings::default();
+        if let Some(v) = doc.get("llm").and_then(|v| serde_json::from_value(v.clone()).ok()) {
+            s.llm = v;
+        }
+        if let Some(v) = doc.get("web").and_then(|v| serde_json::from_value(v.clone()).ok()) {
+            s.web = v;
+        }
+        if let Some(v) = doc.get("engine").and_then(|v| serde_json::from_value(v.clone()).ok()) {
+            s.engine = v;
+        }
+        if let Some(v) = doc.get("library").and_then(|v| serde_json::from_value(v.clone()).ok()) {
+            s.library = v;
+        }
+        s
+    }))
+}
+
+fn validate(s: &Settings) -> Result<(), IpcError> {
+    if !(0.0..=1.0).contains(&s.engine.mrfs_threshold) {
+        return Err(IpcError::invalid("the MRFS threshold must be between 0 and 1"));
+    }
+    if s.engine.top_k == 0 || s.engine.top_k > 50 {
+        return Err(IpcError::invalid("references per step must be between 1 and 50"));
+    }
+    if s.engine.max_nodes == 0 || s.engine.max_nodes > 30 {
+        return Err(IpcError::invalid("the longest chain must be between 1 and 30 steps"));
+    }
+    if !(MIN_CHUNK_CHARS..=MAX_CHUNK_CHARS).contains(&s.library.chunk_chars) {
+        return Err(IpcError::invalid(format!(
+            "chunk size must be between {MIN_CHUNK_CHARS} and {MAX_CHUNK_CHARS} characters"
+        )));
+    }
+    if s.web.k == 0 || s.web.k > 20 {
+        return Err(IpcError::invalid("web results per search must be between 1 and 20"));
+    }
+    web_provider(&s.web)?;
+    ProviderKind::from_str(&s.llm.provider)?;
+    Ok(())
+}
+
+/// The web search provider the settings describe (SearXNG needs its address).
+pub fn web_provider(web: &WebSettings) -> Result<web::Provider, IpcError> {
+    let url = Some(web.search_url.trim()).filter(|u| !u.is_empty());
+    web::Provider::from_name(&web.provider, url).map_err(|e| IpcError::invalid(format!("web search: {e}")))
+}
+
+/// The keyring item an LLM key lives under: the same name `catena key set` and `catena ask` use
+/// (the API's canonical name, e.g. `openai-compatible`).
+pub fn llm_key_name(provider: &str) -> Result<String, IpcError> {
+    Ok(ProviderKind::from_str(provider)?.as_str().to_owned())
+}
+
+/// The keyring item of a web search provider's key: its name, as `catena key set brave` stores it.
+pub fn web_key_name(provider: &str) -> Result<String, IpcError> {
+    Ok(secrets::normalize_provider(provider)?)
+}
+
+fn key_name(state: &AppState, which: KeyFor, settings: &Settings) -> Result<String, IpcError> {
+    let _ = state;
+    match which {
+        KeyFor::Llm => llm_key_name(&settings.llm.provider),
+        KeyFor::Web => web_key_name(&settings.web.provider),
+    }
+}
+
+/// The stored settings and whether their keys are stored.
+#[tauri::command]
+pub async fn get_settings(state: State<'_, AppState>) -> Result<SettingsView, IpcError> {
+    let lib = state.library().await?;
+    let settings = load(lib.catalog()).await?;
+    let names = [llm_key_name(&settings.llm.provider), web_key_name(&settings.web.provider)];
+    let secrets = state.secrets_handle();
+    let (stored, keyring_error) = tokio::task::spawn_blocking(move || {
+        let mut keyring_error = None;
+        let stored = names.map(|name| match name.and_then(|n| Ok(secrets.has(&n)?)) {
+            Ok(b) => b,
+            Err(e) => {
+                keyring_error.get_or_insert(e.message);
+                false
+            }
+        });
+        (stored, keyring_error)
+    })
+    .await
+    .map_err(|e| IpcError::internal(e.to_string()))?;
+    let [llm_key_stored, web_key_stored] = stored;
+    Ok(SettingsView { settings, llm_key_stored, web_key_stored, keyring_error })
+}
+
+/// Validates and stores the settings (keys are not part of them).
+#[tauri::command]
+pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> Result<(), IpcError> {
+    validate(&settings)?;
+    let lib = state.library().await?;
+    let catalog = lib.catalog();
+    let value = serde_json::to_value(&settings).map_err(|e| IpcError::internal(e.to_string()))?;
+    for group in GROUPS {
+        if let Some(v) = value.get(group) {
+            catalog.set_setting(group, v).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Stores a key in the OS keyring for the provider the settings name. Write-only: no command
+/// ever returns a key.
+#[tauri::command]
+pub async fn set_api_key(
+    state: State<'_, AppState>,
+    which: KeyFor,
+    provider: String,
+    key: String,
+) -> Result<(), IpcError> {
+    let mut settings = Settings::default();
+    settings.llm.provider = provider.clone();
+    settings.web.provider = provider;
+    let name = key_name(&state, which, &settings)?;
+    let secrets = state.secrets_handle();
+    // The keyring may show an unlock prompt: wait for it off the async threads.
+    tokio::task::spawn_blocking(move || secrets.set(&name, &Sensitive::new(key)))
+        .await
+        .map_err(|e| IpcError::internal(e.to_string()))??;
+    Ok(())
+}
+
+/// Removes a stored key; true when there was one.
+#[tauri::command]
+pub async fn delete_api_key(state: State<'_, AppState>, which: KeyFor, provider: String) -> Result<bool, IpcError> {
+    let mut settings = Settings::default();
+    settings.llm.provider = provider.clone();
+    settings.web.provider = provider;
+    let name = key_name(&state, which, &settings)?;
+    let secrets = state.secrets_handle();
+    Ok(tokio::task::spawn_blocking(move || secrets.delete(&name))
+        .await
+        .map_err(|e| IpcError::internal(e.to_string()))??)
+}
+
+/// A model server found on this machine.
+#[derive(Debug, Serialize)]
+pub struct LocalServerDto {
+    pub preset: &'static str,
+    pub label: &'static str,
+    pub provider: &'static str,
+    pub base_url: String,
+    pub models: Vec<String>,
+}
+
+/// Model servers running on their usual local ports.
+#[tauri::command]
+pub async fn probe_local_servers() -> Result<Vec<LocalServerDto>, IpcError> {
+    let servers = llm::probe_local_servers(Duration::from_millis(800)).await;
+    Ok(servers
+        .into_iter()
+        .map(|s| LocalServerDto {
+            preset: match s.kind {
+                llm::LocalServerKind::Ollama => "ollama",
+                llm::LocalServerKind::LmStudio => "lmstudio",
+                llm::LocalServerKind::LlamaCpp => "llamacpp",
+                llm::LocalServerKind::Vllm => "vllm",
+            },
+            label: s.kind.label(),
+            provider: s.kind.provider().as_str(),
+            base_url: s.base_url,
+            models: s.models,
+        })
+        .collect())
+}
+
+/// The API key for a provider: `CATENA_LLM_API_KEY` first, then the keyring (as the CLI does).
+/// A keyring that cannot be used means no key: a local server needs none, and one that does
+/// reports the missing key itself.
+fn resolve_key(state: &AppState, provider: &str) -> Option<Sensitive> {
+    let name = llm_key_name(provider).ok()?;
+    secrets::api_key(state.secrets(), &name).ok().flatten()
+}
+
+/// The client the LLM settings describe, or None when they configure no model.
+pub fn provider(
+    state: &AppState,
+    llm: &LlmSettings,
+    cancel: Option<&CancellationToken>,
+) -> Result<Option<Provider>, IpcError> {
+    let kind = ProviderKind::from_str(&llm.provider)?;
+    let url = llm.base_url.trim();
+    let model = llm.model.trim();
+    // Anthropic has a public endpoint, so a model name alone configures it (the CLI's rule).
+    let anthropic_default = kind == ProviderKind::Anthropic && !model.is_empty();
+    if url.is_empty() && !anthropic_default {
+        return Ok(None);
+    }
+    let mut config = ProviderConfig::new(kind, url, model);
+    config.api_key = resolve_key(state, &llm.provider);
+    config.cancel = cancel.cloned();
+    Ok(Some(Provider::from_config(&config)?))
+}
+
+/// What the "Test" button reports.
+#[derive(Debug, Serialize)]
+pub struct LlmTest {
+    pub ok: bool,
+    pub message: String,
+    pub models: Vec<String>,
+}
+
+/// Lists the models of the server the (unsaved) settings describe, and says whether the chosen
+/// model is among them.
+#[tauri::command]
+pub async fn test_llm(state: State<'_, AppState>, llm: LlmSettings) -> Result<LlmTest, IpcError> {
+    let Some(client) = provider(&state, &llm, None)? else {
+        return Err(IpcError::new(ErrorCode::LlmConfig, "enter the server's base URL first"));
+    };
+    match client.list_models().await {
+        Ok(models) => {
+            let model = llm.model.trim();
+            let (ok, message) = if model.is_empty() {
+                (true, format!("connected: {} models available; choose one", models.len()))
+            } else if models.iter().any(|m| m == model) || models.is_empty() {
+                (true, format!("connected: {model} is available"))
+            } else {
+                (false, format!("connected, but the server does not offer {model}"))
+            };
+            Ok(LlmTest { ok, message, models })
+        }
+        Err(e) => Ok(LlmTest { ok: false, message: e.to_string(), models: Vec::new() }),
+    }
+}
+
+/// Turns the engine settings into the engine's configuration for one run.
+pub fn engine_config(s: &EngineSettings, use_llm: bool, run_id: String) -> EngineConfig {
+    let mut config = EngineConfig::default();
+    if (0.0..=1.0).contains(&s.mrfs_threshold) {
+        config.mrfs_threshold = s.mrfs_threshold;
+    }
+    config.missing_policy = s.missing_policy;
+    if s.top_k > 0 {
+        config.top_k = s.top_k;
+    }
+    if s.max_nodes > 0 {
+        config.max_nodes = s.max_nodes;
+    }
+    config.use_llm = use_llm;
+    config.run_id = run_id;
+    config
+}
+
+/// The model client for a run, as the engine holds it.
+pub fn model_for_run(
+    state: &AppState,
+    settings: &Settings,
+    cancel: &CancellationToken,
+) -> Result<Option<Arc<dyn Llm>>, IpcError> {
+    if !settings.llm.enabled {
+        return Ok(None);
+    }
+    Ok(provider(state, &settings.llm, Some(cancel))?.map(|p| Arc::new(p) as Arc<dyn Llm>))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate_and_keys_have_the_cli_names() {
+        validate(&Settings::default()).expect("defaults are valid");
+        assert_eq!(llm_key_name("openai").expect("known"), "openai-compatible");
+        assert_eq!(web_key_name("brave").expect("valid"), "brave");
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused() {
+        let mut s = Settings::default();
+        s.engine.mrfs_threshold = 1.5;
+        assert_eq!(validate(&s).expect_err("refused").code, ErrorCode::InvalidInput);
+        let mut s = Settings::default();
+        s.llm.provider = "gopher".into();
+        assert_eq!(validate(&s).expect_err("refused").code, ErrorCode::LlmConfig);
+        let mut s = Settings::default();
+        s.web.provider = "searxng".into();
+        let error = validate(&s).expect_err("SearXNG needs its address");
+        assert_eq!(error.code, ErrorCode::InvalidInput);
+        s.web.search_url = "https://searx.example.org".into();
+        validate(&s).expect("valid with an address");
+    }
+}

@@ -1,0 +1,183 @@
+//! What the app holds between commands: the one library (opened for writing once per process,
+//! so searches run on reader snapshots while an ingest writes), the keyring, the cancel handles
+//! of what is running, and the paths the user handed over.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use engine::CancellationToken;
+use library::{CancelFlag, Library, LibraryError, LibraryOptions};
+use secrets::SecretStore;
+use serde::Serialize;
+use tauri::ipc::Channel;
+
+use crate::error::{ErrorCode, IpcError};
+use crate::settings;
+
+/// The keyring namespace shared with the CLI (`catena key`), so a key stored in one is found by
+/// the other.
+pub const KEYRING_NAMESPACE: &str = "catena";
+
+/// A file drag over the window, as the UI sees it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DropEvent {
+    /// Files are being dragged over the window.
+    Hover { count: usize },
+    /// The drag left the window.
+    Cancelled,
+    /// Files were dropped; they may now be ingested.
+    Dropped { paths: Vec<String> },
+}
+
+pub struct AppState {
+    data_dir: Result<PathBuf, (ErrorCode, String)>,
+    library: tokio::sync::OnceCell<Arc<Library>>,
+    /// One ingest at a time: a second batch waits for the first instead of interleaving commits.
+    ingest_lock: tokio::sync::Mutex<()>,
+    ingest_cancel: Mutex<Option<CancelFlag>>,
+    run_cancel: Mutex<Option<CancellationToken>>,
+    /// Paths the user handed to the app by dropping them on the window or picking them in a
+    /// dialog. Ingesting anything else is refused, so the webview cannot make the app read
+    /// arbitrary files.
+    granted: Mutex<HashSet<PathBuf>>,
+    drops: Mutex<Option<Channel<DropEvent>>>,
+    secrets: Arc<dyn SecretStore>,
+}
+
+/// Locks a mutex whose data stays valid even if a holder panicked (plain values, no invariants).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl AppState {
+    pub fn new(data_dir: Result<PathBuf, IpcError>, secrets: Arc<dyn SecretStore>) -> AppState {
+        AppState {
+            data_dir: data_dir.map_err(|e| (e.code, e.message)),
+            library: tokio::sync::OnceCell::new(),
+            ingest_lock: tokio::sync::Mutex::new(()),
+            ingest_cancel: Mutex::new(None),
+            run_cancel: Mutex::new(None),
+            granted: Mutex::new(HashSet::new()),
+            drops: Mutex::new(None),
+            secrets,
+        }
+    }
+
+    pub fn data_dir(&self) -> Result<&Path, IpcError> {
+        self.data_dir.as_deref().map_err(|(code, message)| IpcError::new(*code, message.clone()))
+    }
+
+    /// The library, opened on first use: for writing when no other process holds the writer,
+    /// else read-only (searching and asking still work; adding files reports `LibraryBusy`).
+    pub async fn library(&self) -> Result<Arc<Library>, IpcError> {
+        let dir = self.data_dir()?.to_path_buf();
+        let lib = self
+            .library
+            .get_or_try_init(|| async move {
+                let options = library_options(&dir).await;
+                match Library::open_write(&dir, options).await {
+                    Ok(lib) => Ok(Arc::new(lib)),
+                    Err(LibraryError::Busy(_)) => Library::open_read(&dir).await.map(Arc::new),
+                    Err(e) => Err(e),
+                }
+            })
+            .await?;
+        Ok(lib.clone())
+    }
+
+    pub fn secrets(&self) -> &dyn SecretStore {
+        self.secrets.as_ref()
+    }
+
+    /// The keyring, for calls that run on a blocking thread (an unlock prompt may keep them waiting).
+    pub fn secrets_handle(&self) -> Arc<dyn SecretStore> {
+        self.secrets.clone()
+    }
+
+    pub async fn ingest_slot(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.ingest_lock.lock().await
+    }
+
+    pub fn set_ingest_cancel(&self, flag: Option<CancelFlag>) {
+        *lock(&self.ingest_cancel) = flag;
+    }
+
+    pub fn cancel_ingest(&self) -> bool {
+        match lock(&self.ingest_cancel).as_ref() {
+            Some(flag) => {
+                flag.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Registers the token of a new run, or fails when one is already running.
+    pub fn start_run(&self, token: CancellationToken) -> Result<(), IpcError> {
+        let mut slot = lock(&self.run_cancel);
+        if slot.as_ref().is_some_and(|t| !t.is_cancelled()) {
+            return Err(IpcError::new(ErrorCode::RunInProgress, "a question is already running; cancel it first"));
+        }
+        *slot = Some(token);
+        Ok(())
+    }
+
+    pub fn finish_run(&self) {
+        *lock(&self.run_cancel) = None;
+    }
+
+    pub fn cancel_run(&self) -> bool {
+        match lock(&self.run_cancel).as_ref() {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn grant(&self, paths: impl IntoIterator<Item = PathBuf>) {
+        lock(&self.granted).extend(paths);
+    }
+
+    /// True when `path` is, or lies under, a path the user handed over.
+    pub fn is_granted(&self, path: &Path) -> bool {
+        let granted = lock(&self.granted);
+        path.ancestors().any(|p| granted.contains(p))
+    }
+
+    pub fn watch_drops(&self, channel: Channel<DropEvent>) {
+        *lock(&self.drops) = Some(channel);
+    }
+
+    /// Forwards a drag-and-drop event to the UI, granting dropped paths first.
+    pub fn on_drop(&self, event: DropEvent) {
+        if let DropEvent::Dropped { paths } = &event {
+            self.grant(paths.iter().map(PathBuf::from));
+        }
+        if let Some(channel) = lock(&self.drops).as_ref() {
+            // A closed page simply misses the event; it re-registers when it loads again.
+            let _ = channel.send(event);
+        }
+    }
+}
+
+/// The library's options from the stored settings (chunk size), or the defaults when there are
+/// none yet or they cannot be read.
+async fn library_options(dir: &Path) -> LibraryOptions {
+    let mut options = LibraryOptions::default();
+    let path = dir.join("catalog.db");
+    if path.exists()
+        && let Ok(catalog) = store::Catalog::open(&path).await
+    {
+        if let Ok(s) = settings::load(&catalog).await {
+            let target = s.library.chunk_chars.clamp(settings::MIN_CHUNK_CHARS, settings::MAX_CHUNK_CHARS);
+            options.chunk.target_chars = target;
+            options.chunk.max_chars = options.chunk.max_chars.max(target * 2);
+        }
+        catalog.close().await;
+    }
+    options
+}

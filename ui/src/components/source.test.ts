@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { fakeClient, settle } from "../testing/fake-client";
+import type { EvidenceRecord } from "../types";
+import { charSpanToUtf16, highlightedText, renderTable, sourcePanel } from "./source";
+
+const evidence = (over: Partial<EvidenceRecord>): EvidenceRecord => ({
+  id: 3,
+  node_id: 1,
+  kind: "document",
+  doc_id: 7,
+  chunk_id: "7:0",
+  path: "/d/notes.md",
+  title: "Notes",
+  page: null,
+  location: "Intro",
+  url: null,
+  span: [0, 5],
+  text: "passage",
+  score: 1,
+  fetched_at: null,
+  ...over,
+});
+
+describe("source viewer", () => {
+  it("converts char spans to UTF-16 offsets past astral characters", () => {
+    const text = "😀 ab 𝔸 target end";
+    // Chars: 😀=0, ' '=1, a=2, b=3, ' '=4, 𝔸=5, ' '=6, t=7 … "target" is chars 7..13.
+    const [from, to] = charSpanToUtf16(text, 7, 13);
+    expect(text.slice(from, to)).toBe("target");
+    expect(charSpanToUtf16("abc", 0, 3)).toEqual([0, 3]);
+  });
+
+  it("marks the cited span in the document text", () => {
+    const pre = highlightedText("Intro. The cited passage. Outro.", [7, 25]);
+    expect(pre.querySelector("mark")?.textContent).toBe("The cited passage.");
+    expect(pre.textContent).toBe("Intro. The cited passage. Outro.");
+  });
+
+  it("opens a text document at the cited span through the client", async () => {
+    const client = fakeClient({ documentText: () => Promise.resolve("aaa 𝔸 bbb cited ccc") });
+    const panel = sourcePanel(client, evidence({ span: [10, 15] }), () => undefined);
+    await settle();
+    expect(panel.querySelector("mark")?.textContent).toBe("cited");
+    expect(panel.querySelector("h2")?.textContent).toBe("Notes");
+  });
+
+  it("shows a web source's address without making it a link", () => {
+    const panel = sourcePanel(fakeClient(), evidence({ kind: "web", doc_id: null, url: "https://example.org/a", span: null }), () => undefined);
+    expect(panel.textContent).toContain("https://example.org/a");
+    expect(panel.querySelector("a")).toBeNull();
+  });
+
+  it("marks cited rows and columns of a table", () => {
+    const table = renderTable(
+      { sheet: "Sales", columns: ["region", "total"], row_count: 40, rows: [[4, ["north", 10]], [5, ["south", 12]]] },
+      { columns: ["total"], rows: [5] },
+    );
+    expect(table.querySelectorAll("tr.cited-row").length).toBe(1);
+    expect(table.querySelector("tr.cited-row")?.textContent).toContain("south");
+    expect(table.querySelectorAll("th.cited-col").length).toBe(1);
+    expect(table.querySelector("caption")?.textContent).toBe("Sales · 40 rows");
+  });
+
+  it("reports a source that cannot be opened and still shows the passage", async () => {
+    const client = fakeClient({ documentText: () => Promise.reject({ code: "NotFound", message: "document 7 is gone" }) });
+    const panel = sourcePanel(client, evidence({}), () => undefined);
+    await settle();
+    expect(panel.querySelector("[role=alert]")?.textContent).toContain("document 7 is gone");
+    expect(panel.querySelector("blockquote")?.textContent).toBe("passage");
+  });
+});

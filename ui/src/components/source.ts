@@ -1,0 +1,161 @@
+// The source viewer: the cited passage in its document. A PDF opens at the cited page with the
+// passage highlighted; any other document shows its extracted text scrolled to the cited span; a web
+// source shows its address; a table shows the cited rows and columns.
+import { h } from "../dom";
+import { toIpcError, type Client } from "../ipc/client";
+import type { EvidenceRecord, TableSlice } from "../types";
+
+/**
+ * Converts a span of Unicode code points (how Rust counts chars) into UTF-16 offsets (how
+ * JavaScript strings index), so text outside the Basic Multilingual Plane does not shift it.
+ */
+export function charSpanToUtf16(text: string, start: number, end: number): [number, number] {
+  let chars = 0;
+  let i = 0;
+  let from = text.length;
+  let to = text.length;
+  while (i <= text.length) {
+    if (chars === start) from = i;
+    if (chars === end) {
+      to = i;
+      break;
+    }
+    if (i === text.length) break;
+    const code = text.codePointAt(i) ?? 0;
+    i += code > 0xffff ? 2 : 1;
+    chars += 1;
+  }
+  return [Math.min(from, to), to];
+}
+
+/** The document's text with the span marked. */
+export function highlightedText(text: string, span: [number, number]): HTMLElement {
+  const [from, to] = charSpanToUtf16(text, span[0], span[1]);
+  const mark = h("mark", { class: "cited", id: "cited-passage" }, text.slice(from, to));
+  return h("pre", { class: "source-text", tabindex: "0" }, text.slice(0, from), mark, text.slice(to));
+}
+
+export function renderTable(slice: TableSlice, cite: { columns: string[]; rows: number[] }): HTMLElement {
+  const cols = new Set(cite.columns);
+  const rows = new Set(cite.rows);
+  const cell = (v: unknown) => (v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: "source-table" },
+      h("caption", {}, `${slice.sheet} · ${slice.row_count.toLocaleString("en")} rows`),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          h("th", { scope: "col" }, "Row"),
+          ...slice.columns.map((c) => h("th", { scope: "col", class: cols.has(c) ? "cited-col" : undefined }, c)),
+        ),
+      ),
+      h(
+        "tbody",
+        {},
+        ...slice.rows.map(([n, cells]) =>
+          h(
+            "tr",
+            { class: rows.has(n) ? "cited-row" : undefined },
+            h("th", { scope: "row" }, String(n)),
+            ...slice.columns.map((c, i) => h("td", { class: cols.has(c) ? "cited-col" : undefined }, cell(cells[i]))),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+export function isPdf(ev: EvidenceRecord): boolean {
+  return (ev.path ?? "").toLowerCase().endsWith(".pdf");
+}
+
+/** The side panel showing one source. `close` is called by its close button and by Esc. */
+export function sourcePanel(client: Client, ev: EvidenceRecord, close: () => void): HTMLElement {
+  const body = h("div", { class: "source-body", "aria-busy": "true" }, h("p", { class: "muted" }, "Opening the source…"));
+  const closeButton = h("button", { type: "button", class: "icon-button", "aria-label": "Close source" }, "×");
+  closeButton.addEventListener("click", close);
+  const where = [ev.location, ev.page !== null && !ev.location.includes(String(ev.page)) ? `p. ${ev.page}` : ""]
+    .filter((s) => s !== "")
+    .join(" · ");
+  const panel = h(
+    "aside",
+    { class: "source-panel", role: "dialog", "aria-modal": "false", "aria-labelledby": "source-title" },
+    h(
+      "header",
+      { class: "source-header" },
+      h(
+        "div",
+        {},
+        h(
+          "p",
+          { class: "source-kicker" },
+          `${ev.id > 0 ? `Source [${ev.id}]` : "Search result"} · ${ev.kind === "web" ? "Web page" : ev.kind === "table" ? "Table" : "Document"}`,
+        ),
+        h("h2", { id: "source-title" }, ev.title || "Untitled"),
+        where ? h("p", { class: "muted" }, where) : null,
+        ev.path ? h("p", { class: "source-path" }, ev.path) : null,
+      ),
+      closeButton,
+    ),
+    body,
+  );
+  const done = (...nodes: (Node | null)[]) => {
+    body.replaceChildren(...nodes.filter((n): n is Node => n !== null));
+    body.removeAttribute("aria-busy");
+  };
+  const fail = (raw: unknown) => {
+    const e = toIpcError(raw);
+    done(
+      h("div", { class: "error", role: "alert" }, h("p", { class: "error-title" }, "Couldn't open the source"), h("p", {}, e.message)),
+      h("h3", { class: "card-title" }, "Cited passage"),
+      h("blockquote", { class: "passage" }, ev.text),
+    );
+  };
+
+  if (ev.kind === "web") {
+    done(
+      h("p", {}, "Web page: ", h("code", { class: "path" }, ev.url ?? "(no address)")),
+      ev.fetched_at ? h("p", { class: "muted" }, `Fetched ${ev.fetched_at}`) : null,
+      ev.note ? h("p", { class: "muted" }, ev.note) : null,
+      h("h3", { class: "card-title" }, "Cited passage"),
+      h("blockquote", { class: "passage" }, ev.text),
+    );
+  } else if (ev.kind === "table" && ev.doc_id !== null && ev.table) {
+    const cite = ev.table;
+    client.tableRows(ev.doc_id, cite.sheet, cite.rows).then(
+      (slice) =>
+        done(
+          h("blockquote", { class: "passage" }, ev.text),
+          renderTable(slice, cite),
+          cite.sql ? h("details", {}, h("summary", {}, "Query"), h("pre", { class: "sql" }, cite.sql)) : null,
+        ),
+      fail,
+    );
+  } else if (ev.doc_id !== null && isPdf(ev)) {
+    const host = h("div", { class: "pdf-host" });
+    done(host);
+    body.setAttribute("aria-busy", "true");
+    Promise.all([client.documentPdf(ev.doc_id), import("./pdf")])
+      .then(([bytes, pdf]) => pdf.renderPdfPage(host, bytes, ev.page ?? 1, ev.text))
+      .then(
+        () => body.removeAttribute("aria-busy"),
+        fail,
+      );
+  } else if (ev.doc_id !== null && ev.span !== null) {
+    const span = ev.span;
+    client.documentText(ev.doc_id).then((text) => {
+      done(highlightedText(text, span));
+      body.querySelector("#cited-passage")?.scrollIntoView?.({ block: "center" });
+    }, fail);
+  } else {
+    done(h("blockquote", { class: "passage" }, ev.text));
+  }
+  return panel;
+}

@@ -1,0 +1,121 @@
+// A run as the UI knows it while it unfolds: folded from the engine's event stream, or taken whole
+// from a stored record. Pure data and pure functions, so the views can be tested on recorded streams.
+import type {
+  CitationRecord,
+  ConflictRecord,
+  EvidenceRecord,
+  NodeRecord,
+  RunEvent,
+  RunRecord,
+  UsageRecord,
+} from "./types";
+
+export interface RunState {
+  question: string;
+  nodes: NodeRecord[];
+  evidence: Map<number, EvidenceRecord>;
+  /** The streamed answer until `verified`, then the checked one. */
+  answer: string;
+  verified: boolean;
+  citations: CitationRecord[];
+  unsupported: string[];
+  conflicts: ConflictRecord[];
+  finished: boolean;
+  usage: UsageRecord | null;
+  runId: string | null;
+  mode: "llm" | "extractive" | null;
+}
+
+export function emptyRun(question: string): RunState {
+  return {
+    question,
+    nodes: [],
+    evidence: new Map(),
+    answer: "",
+    verified: false,
+    citations: [],
+    unsupported: [],
+    conflicts: [],
+    finished: false,
+    usage: null,
+    runId: null,
+    mode: null,
+  };
+}
+
+/** Applies one engine event. Returns a new state; the old one is left untouched. */
+export function applyEvent(state: RunState, event: RunEvent): RunState {
+  switch (event.type) {
+    case "plan_ready":
+      return { ...state, nodes: event.nodes.map((n) => ({ ...n })) };
+    case "node_started":
+      return {
+        ...state,
+        nodes: state.nodes.map((n) => (n.id === event.id ? { ...n, status: "running" } : n)),
+      };
+    case "evidence_found": {
+      const evidence = new Map(state.evidence);
+      evidence.set(event.evidence.id, event.evidence);
+      return { ...state, evidence };
+    }
+    case "node_finished": {
+      const known = state.nodes.some((n) => n.id === event.node.id);
+      const nodes = known
+        ? state.nodes.map((n) => (n.id === event.node.id ? event.node : n))
+        : [...state.nodes, event.node];
+      return { ...state, nodes };
+    }
+    case "answer_delta":
+      return state.verified ? state : { ...state, answer: state.answer + event.text };
+    case "verified":
+      return {
+        ...state,
+        answer: event.answer,
+        verified: true,
+        citations: event.citations,
+        unsupported: event.unsupported_sentences,
+        conflicts: event.conflicts,
+      };
+    case "finished":
+      return { ...state, finished: true, runId: event.run_id || state.runId };
+  }
+}
+
+/** The whole state of a finished run, from its record (history, or the end of a live run). */
+export function fromRecord(record: RunRecord): RunState {
+  return {
+    question: record.question,
+    nodes: record.nodes,
+    evidence: new Map(record.evidence.map((e) => [e.id, e])),
+    answer: record.answer,
+    verified: true,
+    citations: record.citations,
+    unsupported: record.unsupported_sentences,
+    conflicts: record.conflicts,
+    finished: true,
+    usage: record.usage,
+    runId: record.run_id,
+    mode: record.mode,
+  };
+}
+
+export const ACTION_LABEL: Record<NodeRecord["action"], string> = {
+  knowledge_base: "Knowledge base",
+  web_search: "Web",
+  data_analysis: "Data",
+};
+
+export const STATUS_LABEL: Record<NodeRecord["status"], string> = {
+  pending: "Pending",
+  running: "Running",
+  done: "Done",
+  failed: "Failed",
+  skipped: "Skipped",
+};
+
+export const DECISION_LABEL: Record<NonNullable<NodeRecord["decision"]>, string> = {
+  kept: "guess kept",
+  replaced: "guess replaced",
+  filled: "filled from sources",
+  no_evidence: "no evidence",
+};

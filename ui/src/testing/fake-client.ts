@@ -1,0 +1,48 @@
+// A scripted stand-in for the backend, for component tests. Every method resolves with an empty
+// but valid answer unless a test overrides it.
+import { vi } from "vitest";
+import type { Client } from "../ipc/client";
+import type { SettingsView } from "../types";
+
+export const DEFAULT_SETTINGS: SettingsView = {
+  llm: { enabled: false, preset: "ollama", provider: "ollama", base_url: "http://127.0.0.1:11434", model: "" },
+  web: { provider: "wikipedia", search_url: "", offline: true, allow_private_network: false, k: 5, fetch_pages: true },
+  engine: { mrfs_threshold: 0.7, missing_policy: "retrieve_and_verify", top_k: 3, max_nodes: 6 },
+  library: { chunk_chars: 800 },
+  llm_key_stored: false,
+  web_key_stored: false,
+  keyring_error: null,
+};
+
+export function fakeClient(overrides: Partial<Client> = {}): Client {
+  const base: Client = {
+    appInfo: vi.fn(() => Promise.resolve({ version: "0.9.0", data_dir: "/data/catena" })),
+    watchDrops: vi.fn(() => Promise.resolve()),
+    pickPaths: vi.fn(() => Promise.resolve([])),
+    ingest: vi.fn(() =>
+      Promise.resolve({ ingested: 0, skipped: 0, failed: [], chunks: 0, bytes: 0, interrupted: false, elapsed_ms: 0 }),
+    ),
+    cancelIngest: vi.fn(() => Promise.resolve(true)),
+    listDocuments: vi.fn(() => Promise.resolve([])),
+    removeDocument: vi.fn(() => Promise.resolve()),
+    search: vi.fn(() => Promise.resolve([])),
+    documentText: vi.fn(() => Promise.resolve("")),
+    documentPdf: vi.fn(() => Promise.resolve(new ArrayBuffer(0))),
+    tableRows: vi.fn(() => Promise.resolve({ sheet: "", columns: [], row_count: 0, rows: [] })),
+    ask: vi.fn(() => Promise.reject({ code: "Internal", message: "not scripted" })),
+    cancelAsk: vi.fn(() => Promise.resolve(true)),
+    listRuns: vi.fn(() => Promise.resolve([])),
+    getRun: vi.fn(() => Promise.reject({ code: "NotFound", message: "no run" })),
+    getSettings: vi.fn(() => Promise.resolve(structuredClone(DEFAULT_SETTINGS))),
+    saveSettings: vi.fn(() => Promise.resolve()),
+    setApiKey: vi.fn(() => Promise.resolve()),
+    deleteApiKey: vi.fn(() => Promise.resolve(true)),
+    probeLocalServers: vi.fn(() => Promise.resolve([])),
+    testLlm: vi.fn(() => Promise.resolve({ ok: true, message: "connected", models: [] })),
+    exportFormats: vi.fn(() => Promise.resolve({ formats: [], styles: [] })),
+    exportRun: vi.fn(() => Promise.resolve(null)),
+  };
+  return { ...base, ...overrides };
+}
+
+export const settle = () => new Promise((resolve) => setTimeout(resolve, 0));

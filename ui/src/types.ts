@@ -1,0 +1,262 @@
+// The data that crosses the bridge, mirroring the Rust DTOs (src-tauri/*.rs) and the engine's run
+// records (crates/engine/src/run.rs). Field names are snake_case, as serde writes them.
+
+export interface AppInfo {
+  version: string;
+  data_dir: string;
+}
+
+export interface DocumentInfo {
+  id: number;
+  path: string;
+  title: string | null;
+  format: string | null;
+  size: number;
+  pages: number | null;
+  chunks: number;
+  status: string;
+  error: string | null;
+  warnings: string[];
+  duplicate_of: number | null;
+  updated_at: string;
+}
+
+export interface Progress {
+  files_done: number;
+  files_total: number;
+  bytes_done: number;
+  bytes_total: number;
+  eta_ms: number | null;
+}
+
+export type IngestEvent =
+  | { type: "scanned"; files: number; bytes: number }
+  | {
+      type: "file";
+      path: string;
+      outcome: "ingested" | "unchanged" | "duplicate" | "failed" | "removed";
+      doc_id: number | null;
+      chunks: number | null;
+      replaced: boolean;
+      detail: string | null;
+      warnings: string[];
+      progress: Progress;
+    }
+  | { type: "committed"; documents: number };
+
+export interface IngestSummary {
+  ingested: number;
+  skipped: number;
+  failed: { path: string; reason: string }[];
+  chunks: number;
+  bytes: number;
+  interrupted: boolean;
+  elapsed_ms: number;
+}
+
+export type DropEvent =
+  | { type: "hover"; count: number }
+  | { type: "cancelled" }
+  | { type: "dropped"; paths: string[] };
+
+export interface Hit {
+  doc_id: number;
+  chunk_id: string;
+  title: string;
+  path: string;
+  format: string;
+  location: string;
+  page: number | null;
+  score: number;
+  snippet_html: string;
+  text: string;
+  span: [number, number];
+}
+
+export type Action = "knowledge_base" | "web_search" | "data_analysis";
+export type NodeStatus = "pending" | "running" | "done" | "failed" | "skipped";
+export type Decision = "kept" | "replaced" | "filled" | "no_evidence";
+export type Verdict = "supported" | "partial" | "unsupported";
+
+export interface NodeRecord {
+  id: number;
+  action: Action;
+  sub_question: string;
+  depends_on: number[];
+  missing: boolean;
+  guess_answer: string;
+  answer: string;
+  status: NodeStatus;
+  mrfs: number | null;
+  decision: Decision | null;
+  path: string;
+  reason: string | null;
+  scores: { evidence_id: number; score: number }[];
+  evidence: number[];
+}
+
+export interface TableCite {
+  sheet: string;
+  columns: string[];
+  rows: number[];
+  sql: string | null;
+}
+
+export interface EvidenceRecord {
+  id: number;
+  node_id: number;
+  kind: "document" | "web" | "table";
+  doc_id: number | null;
+  chunk_id: string | null;
+  path: string | null;
+  title: string;
+  page: number | null;
+  location: string;
+  url: string | null;
+  span: [number, number] | null;
+  text: string;
+  score: number;
+  fetched_at: string | null;
+  note?: string | null;
+  table?: TableCite | null;
+}
+
+export interface CitationRecord {
+  marker: number;
+  evidence_id: number;
+  sentence: string;
+  verdict: Verdict;
+}
+
+export interface ConflictRecord {
+  node_id: number;
+  evidence_ids: number[];
+  answers: string[];
+}
+
+export interface UsageRecord {
+  llm_calls: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  actions: number;
+  wall_ms: number;
+  calls: { purpose: string; prompt_tokens: number; completion_tokens: number; latency_ms: number; ok: boolean }[];
+}
+
+export interface RunRecord {
+  run_id: string;
+  question: string;
+  mode: "llm" | "extractive";
+  answer: string;
+  nodes: NodeRecord[];
+  evidence: EvidenceRecord[];
+  citations: CitationRecord[];
+  unsupported_sentences: string[];
+  conflicts: ConflictRecord[];
+  usage: UsageRecord;
+  plan_raw: string | null;
+  started_at: string;
+  finished_at: string;
+  settings: Record<string, unknown>;
+}
+
+export type RunEvent =
+  | { type: "plan_ready"; nodes: NodeRecord[] }
+  | { type: "node_started"; id: number }
+  | { type: "evidence_found"; node_id: number; evidence: EvidenceRecord }
+  | { type: "node_finished"; node: NodeRecord }
+  | { type: "answer_delta"; text: string }
+  | {
+      type: "verified";
+      answer: string;
+      citations: CitationRecord[];
+      unsupported_sentences: string[];
+      conflicts: ConflictRecord[];
+    }
+  | { type: "finished"; run_id: string };
+
+export interface AskResult {
+  record: RunRecord;
+  stored: boolean;
+  extractive_reason: string | null;
+}
+
+export interface RunSummary {
+  run_id: string;
+  question: string;
+  mode: "llm" | "extractive";
+  started_at: string;
+  wall_ms: number;
+  llm_calls: number;
+}
+
+export interface TableSlice {
+  sheet: string;
+  columns: string[];
+  row_count: number;
+  rows: [number, unknown[]][];
+}
+
+export interface LlmSettings {
+  enabled: boolean;
+  preset: string;
+  provider: string;
+  base_url: string;
+  model: string;
+}
+
+export interface WebSettings {
+  provider: "searxng" | "brave" | "tavily" | "wikipedia";
+  search_url: string;
+  offline: boolean;
+  allow_private_network: boolean;
+  k: number;
+  fetch_pages: boolean;
+}
+
+export interface EngineSettings {
+  mrfs_threshold: number;
+  missing_policy: "retrieve_and_verify" | "skip_retrieval";
+  top_k: number;
+  max_nodes: number;
+}
+
+export interface Settings {
+  llm: LlmSettings;
+  web: WebSettings;
+  engine: EngineSettings;
+  library: { chunk_chars: number };
+}
+
+export interface SettingsView extends Settings {
+  llm_key_stored: boolean;
+  web_key_stored: boolean;
+  keyring_error: string | null;
+}
+
+export interface LocalServer {
+  preset: string;
+  label: string;
+  provider: string;
+  base_url: string;
+  models: string[];
+}
+
+export interface LlmTest {
+  ok: boolean;
+  message: string;
+  models: string[];
+}
+
+export interface ExportFormat {
+  name: string;
+  label: string;
+  extension: string;
+  available: boolean;
+  uses_style: boolean;
+}
+
+export interface ExportChoices {
+  formats: ExportFormat[];
+  styles: { name: string; label: string }[];
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it, vi } from "vitest";
+import recorded from "../fixtures/ask-extractive.json";
+import { fakeClient, settle } from "../testing/fake-client";
+import type { AskResult, RunEvent, RunRecord } from "../types";
+import { askView } from "./ask";
+
+const events = recorded.events as RunEvent[];
+const result = recorded.result as unknown as AskResult;
+const frame = () => new Promise((resolve) => requestAnimationFrame(() => resolve(undefined)));
+
+function typeQuestion(view: ReturnType<typeof askView>, text: string) {
+  const box = view.element.querySelector<HTMLTextAreaElement>("#question");
+  if (box === null) throw new Error("no question box");
+  box.value = text;
+  return box;
+}
+
+describe("Ask view", () => {
+  it("sends on Enter, not on Shift+Enter, and replays the recorded run as it streams", async () => {
+    let emit: (e: RunEvent) => void = () => undefined;
+    let finish: (r: AskResult) => void = () => undefined;
+    const client = fakeClient({
+      ask: vi.fn((_q: string, onEvent: (e: RunEvent) => void) => {
+        emit = onEvent;
+        return new Promise<AskResult>((resolve) => (finish = resolve));
+      }),
+    });
+    const view = askView(client);
+    document.body.replaceChildren(view.element);
+    const box = typeQuestion(view, recorded.question);
+
+    box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", shiftKey: true, bubbles: true }));
+    expect(client.ask).not.toHaveBeenCalled();
+    box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    expect(client.ask).toHaveBeenCalledWith(recorded.question, expect.any(Function), { noLlm: false });
+
+    // The plan arrives: every node is drawn, pending, and the cancel button is offered.
+    emit(events[0] as RunEvent);
+    await frame();
+    const nodes = () => view.element.querySelectorAll(".graph-node");
+    expect(nodes().length).toBe(result.record.nodes.length);
+    expect(view.element.querySelectorAll(".graph-node.status-pending").length).toBe(nodes().length);
+    const cancel = [...view.element.querySelectorAll<HTMLButtonElement>("button")].find((b) => b.textContent === "Cancel");
+    expect(cancel?.hidden).toBe(false);
+    expect(view.element.querySelector("[role=status]")?.textContent).toBe(`Working: 0 of ${nodes().length} steps done.`);
+
+    for (const e of events.slice(1)) emit(e);
+    await frame();
+    const finished = result.record.nodes.filter((n) => n.status !== "pending" && n.status !== "running").length;
+    expect(view.element.querySelectorAll(".graph-node.status-done, .graph-node.status-failed").length).toBe(finished);
+    expect(view.element.querySelectorAll(".answer-text .marker").length).toBe(result.record.citations.length);
+
+    finish(result);
+    await settle();
+    expect(cancel?.hidden).toBe(true);
+    expect(view.element.querySelector(".usage")?.textContent).toContain("Extractive answer");
+    expect(view.element.textContent).toContain("Run again");
+  });
+
+  it("cancels a running question", async () => {
+    let fail: (e: unknown) => void = () => undefined;
+    const client = fakeClient({
+      ask: vi.fn(() => new Promise<AskResult>((_resolve, reject) => (fail = reject))),
+      cancelAsk: vi.fn(() => {
+        fail({ code: "Cancelled", message: "the run was cancelled" });
+        return Promise.resolve(true);
+      }),
+    });
+    const view = askView(client);
+    typeQuestion(view, "Why?");
+    view.element.querySelector("form")?.dispatchEvent(new Event("submit", { cancelable: true }));
+    [...view.element.querySelectorAll<HTMLButtonElement>("button")].find((b) => b.textContent === "Cancel")?.click();
+    await settle();
+    expect(client.cancelAsk).toHaveBeenCalled();
+    expect(view.element.querySelector("[role=status]")?.textContent).toBe("Cancelled. Nothing was saved.");
+  });
+
+  it("shows a node's evidence when it is selected, and opens the source", async () => {
+    const client = fakeClient({ documentText: () => Promise.resolve("x".repeat(5000)) });
+    const view = askView(client);
+    document.body.replaceChildren(view.element);
+    view.openRecord(result.record);
+    const node = result.record.nodes[0];
+    view.element.querySelector(`[data-node='${node?.id}']`)?.dispatchEvent(new MouseEvent("click"));
+    const detail = view.element.querySelector(".node-detail");
+    expect(detail?.textContent).toContain(node?.sub_question ?? "?");
+    const items = detail?.querySelectorAll(".evidence-list li") ?? [];
+    expect(items.length).toBe(node?.evidence.length);
+    items[0]?.querySelector("button")?.click();
+    expect(view.element.querySelector(".source-panel")).not.toBeNull();
+    expect(view.closePanels()).toBe(true);
+    expect(view.element.querySelector(".source-panel")).toBeNull();
+  });
+
+  it("runs a reopened question again and shows what changed", async () => {
+    const changed: RunRecord = {
+      ...result.record,
+      run_id: "r-2",
+      answer: `${result.record.answer} Something new.`,
+    };
+    const client = fakeClient({ ask: vi.fn(() => Promise.resolve({ record: changed, stored: true, extractive_reason: null })) });
+    const view = askView(client);
+    document.body.replaceChildren(view.element);
+    view.openRecord(result.record);
+    [...view.element.querySelectorAll<HTMLButtonElement>("button")].find((b) => b.textContent === "Run again")?.click();
+    await settle();
+    const diff = view.element.querySelector(".diff-card");
+    expect(diff?.hasAttribute("hidden")).toBe(false);
+    expect(diff?.querySelector("ins")?.textContent).toBe("Something new.");
+    expect(diff?.textContent).toContain("The same sources are cited.");
+  });
+});

@@ -1,0 +1,323 @@
+// The Ask view: a question box, the action graph drawing itself as the run unfolds, the answer
+// streaming in with its citations, the evidence of a chosen step, and the source viewer.
+import { formatUsage, renderAnswer, renderConflicts } from "../components/answer";
+import { exportDialog } from "../components/export";
+import { graphView, nodeOutcome } from "../components/graph";
+import { sourcePanel } from "../components/source";
+import { diffRuns } from "../diff";
+import { h } from "../dom";
+import { toIpcError, type Client } from "../ipc/client";
+import { ACTION_LABEL, STATUS_LABEL, applyEvent, emptyRun, fromRecord, type RunState } from "../run-state";
+import type { EvidenceRecord, RunRecord } from "../types";
+
+const present = (...nodes: (Node | null)[]): Node[] => nodes.filter((n): n is Node => n !== null);
+
+export interface AskView {
+  element: HTMLElement;
+  /** Shows a stored run (from History). */
+  openRecord(record: RunRecord): void;
+  /** Closes the source viewer or dialog; true when something was closed. */
+  closePanels(): boolean;
+  focusQuestion(): void;
+}
+
+export function askView(client: Client): AskView {
+  let state: RunState | null = null;
+  let record: RunRecord | null = null;
+  let previous: RunRecord | null = null;
+  let running = false;
+  let selected: number | null = null;
+  let panel: HTMLElement | null = null;
+  let queued = false;
+
+  const question = h("textarea", {
+    id: "question",
+    class: "question-input",
+    rows: "2",
+    placeholder: "Ask about your documents…",
+    "aria-describedby": "question-hint",
+  });
+  const askButton = h("button", { type: "submit", class: "button primary" }, "Ask");
+  const cancelButton = h("button", { type: "button", class: "button", hidden: true }, "Cancel");
+  const noLlm = h("input", { type: "checkbox", id: "no-llm" });
+  const form = h(
+    "form",
+    { class: "ask-form card", "aria-label": "Ask a question" },
+    h("label", { for: "question", class: "sr-only" }, "Question"),
+    question,
+    h(
+      "div",
+      { class: "ask-row" },
+      h("span", { id: "question-hint", class: "muted small" }, "Enter to ask · Shift+Enter for a new line"),
+      h("label", { class: "check small" }, noLlm, " Without a language model"),
+      h("span", { class: "spacer" }),
+      cancelButton,
+      askButton,
+    ),
+  );
+  const status = h("p", { class: "run-status", role: "status", "aria-live": "polite" });
+  const answerCard = h("section", { class: "card answer-card", "aria-labelledby": "answer-title" });
+  const graph = graphView((id) => {
+    selected = selected === id ? null : id;
+    render();
+  });
+  const graphScroll = h("div", { class: "graph-scroll" }, graph.element);
+  const legend = h(
+    "div",
+    { class: "legend", "aria-hidden": "true" },
+    ...(["knowledge_base", "web_search", "data_analysis"] as const).map((a) =>
+      h("span", { class: `legend-item action-${a}` }, h("span", { class: "swatch" }), ACTION_LABEL[a]),
+    ),
+  );
+  const detail = h("div", { class: "node-detail", "aria-live": "polite" });
+  const stepsCard = h(
+    "section",
+    { class: "card steps-card", "aria-labelledby": "steps-title" },
+    h("div", { class: "card-head" }, h("h2", { id: "steps-title", class: "card-title" }, "Steps"), legend),
+    h("div", { class: "steps-body" }, graphScroll, detail),
+  );
+  const diffCard = h("section", { class: "card diff-card", "aria-labelledby": "diff-title", hidden: true });
+  const results = h("div", { class: "ask-results", hidden: true }, answerCard, diffCard, stepsCard);
+  const empty = h(
+    "div",
+    { class: "empty-state" },
+    h("h2", {}, "Ask a question"),
+    h(
+      "p",
+      { class: "muted" },
+      "Catena breaks it into steps, searches your library for each, checks every guess against the passages it finds, and answers with citations you can open.",
+    ),
+  );
+  const panelHost = h("div", { class: "panel-host" });
+  const element = h(
+    "section",
+    { class: "view wide", "aria-labelledby": "ask-title" },
+    h("header", { class: "view-header" }, h("h1", { id: "ask-title" }, "Ask")),
+    form,
+    status,
+    empty,
+    results,
+    panelHost,
+  );
+
+  const openSource = (ev: EvidenceRecord) => {
+    closePanels();
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    panel = sourcePanel(client, ev, () => {
+      closePanels();
+      opener?.focus();
+    });
+    panelHost.replaceChildren(panel);
+    panel.querySelector<HTMLElement>(".icon-button")?.focus();
+  };
+
+  function closePanels(): boolean {
+    if (panel === null) return false;
+    panel.remove();
+    panel = null;
+    return true;
+  }
+
+  const describeStatus = (s: RunState): string => {
+    if (s.finished) return s.usage ? `Finished in ${(s.usage.wall_ms / 1000).toFixed(1)} s.` : "Finished.";
+    if (s.nodes.length === 0) return "Planning the steps…";
+    const done = s.nodes.filter((n) => ["done", "failed", "skipped"].includes(n.status)).length;
+    if (done < s.nodes.length) return `Working: ${done} of ${s.nodes.length} steps done.`;
+    return s.verified ? "Checking the answer…" : "Writing the answer…";
+  };
+
+  const renderDetail = (s: RunState) => {
+    const node = s.nodes.find((n) => n.id === selected);
+    if (node === undefined) {
+      detail.replaceChildren(h("p", { class: "muted small" }, "Select a step to see its evidence."));
+      return;
+    }
+    const ev = node.evidence.map((id) => s.evidence.get(id)).filter((e): e is EvidenceRecord => e !== undefined);
+    const score = new Map(node.scores.map((x) => [x.evidence_id, x.score]));
+    detail.replaceChildren(
+      h("h3", {}, `Step ${node.id} · ${ACTION_LABEL[node.action]} · ${STATUS_LABEL[node.status]}`),
+      h("p", { class: "detail-question" }, node.sub_question),
+      h(
+        "dl",
+        { class: "facts" },
+        node.guess_answer ? h("dt", {}, "Guess") : null,
+        node.guess_answer ? h("dd", {}, node.guess_answer) : null,
+        h("dt", {}, "Answer"),
+        h("dd", {}, node.answer || "—"),
+        h("dt", {}, "Check"),
+        h("dd", {}, node.decision ? `${nodeOutcome(node)}` : node.missing ? "missing knowledge: filled from sources" : "—"),
+        node.reason ? h("dt", {}, "Note") : null,
+        node.reason ? h("dd", {}, node.reason) : null,
+      ),
+      ev.length === 0
+        ? h("p", { class: "muted small" }, "No evidence gathered for this step.")
+        : h(
+            "ol",
+            { class: "evidence-list" },
+            ...ev.map((e) => {
+              const open = h("button", { type: "button", class: "link-button" }, `[${e.id}] ${e.title}`);
+              open.addEventListener("click", () => openSource(e));
+              const s2 = score.get(e.id);
+              return h(
+                "li",
+                {},
+                open,
+                h("span", { class: "muted small" }, [e.location, s2 !== undefined ? `MRFS ${s2.toFixed(2)}` : ""].filter(Boolean).join(" · ")),
+                h("p", { class: "evidence-text" }, e.text.length > 320 ? `${e.text.slice(0, 319)}…` : e.text),
+              );
+            }),
+          ),
+    );
+  };
+
+  const renderDiff = () => {
+    if (previous === null || record === null || previous.run_id === record.run_id) {
+      diffCard.hidden = true;
+      return;
+    }
+    const d = diffRuns(previous, record);
+    diffCard.hidden = false;
+    const list = (title: string, items: string[], cls: string) =>
+      items.length === 0 ? null : h("div", {}, h("h3", {}, title), h("ul", { class: cls }, ...items.map((i) => h("li", {}, i))));
+    diffCard.replaceChildren(
+      ...present(
+      h("h2", { id: "diff-title", class: "card-title" }, "What changed since the earlier run"),
+      d.answerChanged
+        ? h(
+            "p",
+            { class: "word-diff" },
+            ...d.answer.flatMap((w) => [
+              w.op === "same" ? w.text : h(w.op === "added" ? "ins" : "del", {}, w.text),
+              " ",
+            ]),
+          )
+        : h("p", { class: "muted" }, "The answer is the same."),
+      list("New sources", d.sourcesAdded, "added"),
+      list("Sources no longer cited", d.sourcesRemoved, "removed"),
+      d.sourcesAdded.length + d.sourcesRemoved.length === 0 ? h("p", { class: "muted" }, "The same sources are cited.") : null,
+      ),
+    );
+  };
+
+  function render() {
+    queued = false;
+    if (state === null) return;
+    const s = state;
+    empty.hidden = true;
+    results.hidden = false;
+    // A reopened run keeps the line that says when it was asked; a live one reports progress.
+    if (running) status.textContent = describeStatus(s);
+    graph.update(s.nodes, selected);
+    renderDetail(s);
+    const actions = h("div", { class: "answer-actions" });
+    if (record !== null && !running) {
+      const again = h("button", { type: "button", class: "button" }, "Run again");
+      again.addEventListener("click", () => {
+        previous = record;
+        void start(s.question);
+      });
+      const exp = h("button", { type: "button", class: "button" }, "Export…");
+      const runId = record.run_id;
+      exp.addEventListener("click", () => {
+        closePanels();
+        panel = exportDialog(client, runId, () => {
+          closePanels();
+          exp.focus();
+        });
+        panelHost.replaceChildren(panel);
+      });
+      actions.append(again, exp);
+    }
+    answerCard.replaceChildren(
+      ...present(
+      h("div", { class: "card-head" }, h("h2", { id: "answer-title", class: "card-title" }, "Answer"), actions),
+      h("p", { class: "asked" }, s.question),
+      h("div", { "aria-live": "polite", "aria-busy": String(!s.verified) }, renderAnswer(s, { openSource })),
+      renderConflicts(s, { openSource }),
+      s.usage ? h("p", { class: "usage muted small" }, formatUsage(s)) : null,
+      ),
+    );
+    renderDiff();
+  }
+
+  // Token deltas can arrive hundreds of times a second; draw at most once per frame.
+  const schedule = () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(render);
+  };
+
+  const setRunning = (on: boolean) => {
+    running = on;
+    askButton.disabled = on;
+    cancelButton.hidden = !on;
+    question.readOnly = on;
+  };
+
+  async function start(text: string) {
+    const q = text.trim();
+    if (q === "" || running) return;
+    closePanels();
+    question.value = q;
+    state = emptyRun(q);
+    record = null;
+    selected = null;
+    setRunning(true);
+    render();
+    try {
+      const result = await client.ask(
+        q,
+        (event) => {
+          if (state !== null) state = applyEvent(state, event);
+          schedule();
+        },
+        { noLlm: noLlm.checked },
+      );
+      record = result.record;
+      state = fromRecord(result.record);
+      setRunning(false);
+      render();
+      status.textContent = describeStatus(state);
+      if (result.extractive_reason) status.textContent += ` Extractive answer: ${result.extractive_reason}.`;
+      if (!result.stored) status.textContent += " The run could not be saved to the history.";
+    } catch (raw) {
+      setRunning(false);
+      const e = toIpcError(raw);
+      render();
+      status.textContent = e.code === "Cancelled" ? "Cancelled. Nothing was saved." : `Couldn't answer: ${e.message}`;
+    }
+  }
+
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    previous = null;
+    void start(question.value);
+  });
+  question.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+      ev.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  cancelButton.addEventListener("click", () => {
+    status.textContent = "Cancelling…";
+    void client.cancelAsk();
+  });
+
+  return {
+    element,
+    openRecord(r) {
+      if (running) return;
+      closePanels();
+      record = r;
+      previous = null;
+      state = fromRecord(r);
+      selected = null;
+      question.value = r.question;
+      render();
+      status.textContent = `Asked ${r.started_at.slice(0, 16).replace("T", " ")} UTC.`;
+    },
+    closePanels,
+    focusQuestion: () => question.focus(),
+  };
+}

@@ -1,0 +1,268 @@
+// The Settings view: the language model (presets, server's model list, a test), API keys written
+// to the OS keyring and never read back, web search, and the engine's advanced knobs.
+import { h } from "../dom";
+import { type Client, toIpcError } from "../ipc/client";
+import type { LocalServer, Settings, SettingsView } from "../types";
+
+export interface Preset {
+  id: string;
+  label: string;
+  provider: "openai-compatible" | "ollama" | "anthropic";
+  baseUrl: string;
+  needsKey: boolean;
+}
+
+export const PRESETS: Preset[] = [
+  { id: "openai", label: "OpenAI", provider: "openai-compatible", baseUrl: "https://api.openai.com/v1", needsKey: true },
+  { id: "anthropic", label: "Anthropic", provider: "anthropic", baseUrl: "https://api.anthropic.com", needsKey: true },
+  { id: "ollama", label: "Ollama", provider: "ollama", baseUrl: "http://127.0.0.1:11434", needsKey: false },
+  { id: "lmstudio", label: "LM Studio", provider: "openai-compatible", baseUrl: "http://127.0.0.1:1234/v1", needsKey: false },
+  { id: "llamacpp", label: "llama.cpp", provider: "openai-compatible", baseUrl: "http://127.0.0.1:8080/v1", needsKey: false },
+  { id: "vllm", label: "vLLM", provider: "openai-compatible", baseUrl: "http://127.0.0.1:8000/v1", needsKey: false },
+  { id: "openrouter", label: "OpenRouter", provider: "openai-compatible", baseUrl: "https://openrouter.ai/api/v1", needsKey: true },
+  { id: "custom", label: "Other OpenAI-compatible server", provider: "openai-compatible", baseUrl: "", needsKey: false },
+];
+
+const WEB_PROVIDERS = [
+  ["wikipedia", "Wikipedia (no key)"],
+  ["searxng", "SearXNG (your instance)"],
+  ["brave", "Brave Search"],
+  ["tavily", "Tavily"],
+] as const;
+
+type Field = HTMLInputElement | HTMLSelectElement;
+
+function row(id: string, label: string, control: Field | HTMLElement, hint?: string): HTMLElement {
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id }, label),
+    control,
+    hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null,
+  );
+}
+
+function check(id: string, label: string, input: HTMLInputElement, hint?: string): HTMLElement {
+  return h("div", { class: "field check-field" }, h("label", { class: "check", for: id }, input, ` ${label}`), hint ? h("p", { class: "hint" }, hint) : null);
+}
+
+export interface SettingsViewHandle {
+  element: HTMLElement;
+  refresh(): void;
+}
+
+export function settingsView(client: Client): SettingsViewHandle {
+  const status = h("p", { class: "save-status", role: "status", "aria-live": "polite" });
+  const body = h("div", { class: "settings-body" }, h("p", { class: "muted" }, "Loading settings…"));
+  const element = h(
+    "section",
+    { class: "view", "aria-labelledby": "settings-title" },
+    h("header", { class: "view-header" }, h("h1", { id: "settings-title" }, "Settings"), h("p", { class: "lede" }, "Where answers come from and how carefully they are checked.")),
+    body,
+  );
+
+  const build = (s: SettingsView) => {
+    // Language model
+    const enabled = h("input", { type: "checkbox", id: "llm-enabled", checked: s.llm.enabled });
+    const preset = h("select", { id: "llm-preset" }, ...PRESETS.map((p) => h("option", { value: p.id }, p.label)));
+    preset.value = PRESETS.some((p) => p.id === s.llm.preset) ? s.llm.preset : "custom";
+    const baseUrl = h("input", { type: "url", id: "llm-url", value: s.llm.base_url, placeholder: "http://127.0.0.1:11434", spellcheck: false });
+    const model = h("input", { type: "text", id: "llm-model", value: s.llm.model, list: "llm-models", spellcheck: false, placeholder: "Choose or type a model" });
+    const models = h("datalist", { id: "llm-models" });
+    const testButton = h("button", { type: "button", class: "button" }, "Test connection");
+    const testResult = h("p", { class: "small test-result", role: "status", "aria-live": "polite" });
+    const key = h("input", { type: "password", id: "llm-key", autocomplete: "off", placeholder: s.llm_key_stored ? "Stored — type to replace" : "Paste an API key" });
+    const keyState = h("span", { class: "key-state small" });
+    const forget = h("button", { type: "button", class: "button subtle" }, "Remove key");
+    let llmKeyStored = s.llm_key_stored;
+    const paintKey = () => {
+      keyState.textContent = llmKeyStored ? "✓ Stored in the system keyring" : "No key stored";
+      keyState.className = `key-state small ${llmKeyStored ? "ok" : "muted"}`;
+      forget.hidden = !llmKeyStored;
+      key.placeholder = llmKeyStored ? "Stored — type to replace" : "Paste an API key";
+    };
+    paintKey();
+    const currentPreset = () => PRESETS.find((p) => p.id === preset.value) ?? (PRESETS[PRESETS.length - 1] as Preset);
+    preset.addEventListener("change", () => {
+      baseUrl.value = currentPreset().baseUrl;
+      model.value = "";
+      models.replaceChildren();
+      testResult.textContent = "";
+    });
+    const llmSettings = () => ({
+      enabled: enabled.checked,
+      preset: preset.value,
+      provider: currentPreset().provider,
+      base_url: baseUrl.value.trim(),
+      model: model.value.trim(),
+    });
+    testButton.addEventListener("click", () => {
+      testResult.textContent = "Connecting…";
+      testResult.className = "small test-result";
+      client.testLlm(llmSettings()).then(
+        (r) => {
+          testResult.textContent = r.message;
+          testResult.className = `small test-result ${r.ok ? "ok" : "bad"}`;
+          models.replaceChildren(...r.models.map((m) => h("option", { value: m })));
+        },
+        (raw) => {
+          testResult.textContent = toIpcError(raw).message;
+          testResult.className = "small test-result bad";
+        },
+      );
+    });
+    forget.addEventListener("click", () => {
+      client.deleteApiKey("llm", currentPreset().provider).then(
+        () => {
+          llmKeyStored = false;
+          paintKey();
+        },
+        (raw) => (keyState.textContent = toIpcError(raw).message),
+      );
+    });
+
+    const local = h("div", { class: "local-servers", "aria-live": "polite" });
+    const useServer = (server: LocalServer) => {
+      preset.value = server.preset;
+      baseUrl.value = server.base_url;
+      models.replaceChildren(...server.models.map((m) => h("option", { value: m })));
+      if (server.models[0] !== undefined && model.value === "") model.value = server.models[0];
+      enabled.checked = true;
+      testResult.textContent = `${server.label} selected: ${server.models.length} models.`;
+    };
+    client.probeLocalServers().then(
+      (servers) => {
+        if (servers.length === 0) {
+          local.replaceChildren(h("p", { class: "muted small" }, "No model server found on this machine (Ollama, LM Studio, llama.cpp, vLLM on their usual ports)."));
+          return;
+        }
+        local.replaceChildren(
+          h("p", { class: "small" }, "Found on this machine:"),
+          ...servers.map((server) => {
+            const b = h("button", { type: "button", class: "chip" }, `${server.label} · ${server.models.length} models`);
+            b.addEventListener("click", () => useServer(server));
+            return b;
+          }),
+        );
+      },
+      () => local.replaceChildren(),
+    );
+
+    // Web search
+    const webProvider = h("select", { id: "web-provider" }, ...WEB_PROVIDERS.map(([v, l]) => h("option", { value: v }, l)));
+    webProvider.value = s.web.provider;
+    const searchUrl = h("input", { type: "url", id: "web-url", value: s.web.search_url, placeholder: "https://searx.example.org", spellcheck: false });
+    const offline = h("input", { type: "checkbox", id: "web-offline", checked: s.web.offline });
+    const privateNet = h("input", { type: "checkbox", id: "web-private", checked: s.web.allow_private_network });
+    const fetchPages = h("input", { type: "checkbox", id: "web-fetch", checked: s.web.fetch_pages });
+    const webK = h("input", { type: "number", id: "web-k", min: "1", max: "20", value: String(s.web.k) });
+    const webKey = h("input", { type: "password", id: "web-key", autocomplete: "off", placeholder: s.web_key_stored ? "Stored — type to replace" : "API key (Brave, Tavily)" });
+
+    // Advanced
+    const threshold = h("input", { type: "number", id: "mrfs", min: "0", max: "1", step: "0.01", value: String(s.engine.mrfs_threshold) });
+    const policy = h(
+      "select",
+      { id: "missing-policy" },
+      h("option", { value: "retrieve_and_verify" }, "Check every guess against the sources"),
+      h("option", { value: "skip_retrieval" }, "Trust the model's own answers (faster)"),
+    );
+    policy.value = s.engine.missing_policy;
+    const topK = h("input", { type: "number", id: "top-k", min: "1", max: "50", value: String(s.engine.top_k) });
+    const maxNodes = h("input", { type: "number", id: "max-nodes", min: "1", max: "30", value: String(s.engine.max_nodes) });
+    const chunk = h("input", { type: "number", id: "chunk", min: "200", max: "4000", step: "50", value: String(s.library.chunk_chars) });
+
+    const save = h("button", { type: "submit", class: "button primary" }, "Save settings");
+    const form = h(
+      "form",
+      { class: "settings-form", novalidate: true },
+      h(
+        "fieldset",
+        { class: "card" },
+        h("legend", { class: "card-title" }, "Language model"),
+        check("llm-enabled", "Use a language model to plan and write answers", enabled, "Without one, answers are stitched from the passages found (extractive)."),
+        local,
+        row("llm-preset", "Provider", preset),
+        row("llm-url", "Base URL", baseUrl),
+        h("div", { class: "field" }, h("label", { for: "llm-model" }, "Model"), h("div", { class: "inline" }, model, testButton), models, testResult),
+        h("div", { class: "field" }, h("label", { for: "llm-key" }, "API key"), h("div", { class: "inline" }, key, forget), keyState, s.keyring_error ? h("p", { class: "hint bad" }, s.keyring_error) : null),
+      ),
+      h(
+        "fieldset",
+        { class: "card" },
+        h("legend", { class: "card-title" }, "Web search"),
+        check("web-offline", "Offline: never search the web", offline),
+        row("web-provider", "Search provider", webProvider),
+        row("web-url", "Search URL", searchUrl, "For SearXNG, the address of your instance."),
+        row("web-key", "API key", webKey, s.web_key_stored ? "A key is stored in the system keyring." : undefined),
+        row("web-k", "Results per search", webK),
+        check("web-fetch", "Read the result pages, not only their snippets", fetchPages),
+        check("web-private", "Allow pages on private and local network addresses", privateNet),
+      ),
+      h(
+        "details",
+        { class: "card advanced" },
+        h("summary", { class: "card-title" }, "Advanced"),
+        row("mrfs", "MRFS threshold", threshold, "A guess scoring at least this against a source is kept; below it, the answer is taken from the sources."),
+        row("missing-policy", "Answers the model already knows", policy),
+        row("top-k", "Passages per step", topK),
+        row("max-nodes", "Longest chain of steps", maxNodes),
+        row("chunk", "Passage size (characters)", chunk, "Applies to files added after Catena restarts."),
+      ),
+      h("div", { class: "form-actions" }, status, save),
+    );
+
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const settings: Settings = {
+        llm: llmSettings(),
+        web: {
+          provider: webProvider.value as Settings["web"]["provider"],
+          search_url: searchUrl.value.trim(),
+          offline: offline.checked,
+          allow_private_network: privateNet.checked,
+          k: Number(webK.value),
+          fetch_pages: fetchPages.checked,
+        },
+        engine: {
+          mrfs_threshold: Number(threshold.value),
+          missing_policy: policy.value as Settings["engine"]["missing_policy"],
+          top_k: Number(topK.value),
+          max_nodes: Number(maxNodes.value),
+        },
+        library: { chunk_chars: Number(chunk.value) },
+      };
+      save.disabled = true;
+      status.textContent = "Saving…";
+      status.className = "save-status";
+      const keys: Promise<void>[] = [];
+      if (key.value.trim() !== "") keys.push(client.setApiKey("llm", settings.llm.provider, key.value));
+      if (webKey.value.trim() !== "") keys.push(client.setApiKey("web", settings.web.provider, webKey.value));
+      Promise.all([client.saveSettings(settings), ...keys]).then(
+        () => {
+          save.disabled = false;
+          if (key.value.trim() !== "") llmKeyStored = true;
+          // Keys are write-only: the fields empty as soon as the keyring has them.
+          key.value = "";
+          webKey.value = "";
+          paintKey();
+          status.textContent = "Saved.";
+          status.className = "save-status ok";
+        },
+        (raw) => {
+          save.disabled = false;
+          status.textContent = toIpcError(raw).message;
+          status.className = "save-status bad";
+        },
+      );
+    });
+    body.replaceChildren(form);
+  };
+
+  const refresh = () => {
+    client.getSettings().then(build, (raw) =>
+      body.replaceChildren(h("div", { class: "error", role: "alert" }, h("p", { class: "error-title" }, "Couldn't load the settings"), h("p", {}, toIpcError(raw).message))),
+    );
+  };
+  refresh();
+  return { element, refresh };
+}
