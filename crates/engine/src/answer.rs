@@ -333,10 +333,44 @@ fn numbers(s: &str) -> BTreeSet<String> {
 }
 
 /// References of one node that disagree on a number (see the module docs).
+/// True when a question's answer is a number, a year or a date ("when", "how many", "what
+/// year", "how old", …).
+fn asks_for_a_number(question: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "when",
+        "year",
+        "years",
+        "date",
+        "dates",
+        "number",
+        "percent",
+        "percentage",
+        "population",
+        "age",
+        "cost",
+        "price",
+        "founded",
+        "born",
+        "died",
+    ];
+    const AFTER_HOW: &[&str] =
+        &["many", "much", "old", "long", "far", "tall", "high", "big", "large", "often", "wide", "deep", "heavy"];
+    let words: Vec<String> = question.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase).collect();
+    let asks_where_or_who = words.first().is_some_and(|w| matches!(w.as_str(), "where" | "who" | "whom" | "whose"));
+    words.windows(2).any(|w| w[0] == "how" && AFTER_HOW.contains(&w[1].as_str()))
+        || (!asks_where_or_who && words.iter().any(|w| WORDS.contains(&w.as_str())))
+        || words.first().is_some_and(|w| w == "when")
+}
+
 pub(crate) fn conflicts(nodes: &[NodeRecord], evidence: &[EvidenceRecord]) -> Vec<ConflictRecord> {
     let by_id: HashMap<u32, &EvidenceRecord> = evidence.iter().map(|e| (e.id, e)).collect();
     let mut out = Vec::new();
     for n in nodes {
+        // Numbers only disagree about a question that asks for one: two passages about where
+        // someone was born may well mention different years.
+        if !asks_for_a_number(&n.sub_question) {
+            continue;
+        }
         let sub_numbers = numbers(&n.sub_question);
         let q: HashSet<String> =
             text::tokens(&n.sub_question).into_iter().filter(|t| !t.chars().all(|c| c.is_ascii_digit())).collect();
@@ -516,6 +550,20 @@ mod tests {
             ]
         "#]]
         .assert_debug_eq(&conflicts(&nodes, &evidence));
+    }
+
+    #[test]
+    fn numbers_only_conflict_when_the_question_asks_for_one() {
+        let evidence = vec![
+            ev(1, 1, "Ines Varga", "Ines Varga was born in Trieste in 1871 and trained as an engineer."),
+            ev(2, 1, "Lighthouse", "Ines Varga, born in Trieste, designed the lighthouse between 1899 and 1903."),
+        ];
+        assert!(conflicts(&[node(1, "Where was Ines Varga born?", vec![1, 2])], &evidence).is_empty());
+        assert_eq!(conflicts(&[node(1, "When was Ines Varga born?", vec![1, 2])], &evidence).len(), 1);
+        assert!(asks_for_a_number("How many people live in Trieste?"));
+        assert!(asks_for_a_number("In what year did the lighthouse open?"));
+        assert!(!asks_for_a_number("Who designed the lighthouse?"));
+        assert!(!asks_for_a_number("Which city is Ines Varga from?"));
     }
 
     #[test]

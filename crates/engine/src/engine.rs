@@ -210,7 +210,7 @@ impl Engine {
         if question.is_empty() {
             return Err(EngineError::InvalidInput("the question is empty".into()));
         }
-        let started_at = rfc3339(self.ports.clock.now_unix_ms());
+        let started_at = crate::calendar::rfc3339(self.ports.clock.now_unix_ms());
         let t0 = Instant::now();
         let llm = if self.config.use_llm { self.ports.llm.clone() } else { None };
         let mut ctx = RunCtx {
@@ -298,7 +298,7 @@ impl Engine {
             usage,
             plan_raw,
             started_at,
-            finished_at: rfc3339(self.ports.clock.now_unix_ms()),
+            finished_at: crate::calendar::rfc3339(self.ports.clock.now_unix_ms()),
             settings: SettingsRecord {
                 mrfs_threshold: self.config.mrfs_threshold,
                 missing_policy: self.config.missing_policy,
@@ -315,10 +315,10 @@ impl Engine {
     fn heuristic_plan(&self, question: &str) -> Plan {
         let mut nodes = heuristic::decompose(question, self.config.max_nodes);
         if self.ports.web.is_some() {
-            nodes = heuristic::with_web(nodes, question, self.config.max_nodes);
+            nodes = heuristic::with_action(nodes, Action::WebSearch, question, self.config.max_nodes);
         }
         if self.ports.tables.is_some() && heuristic::asks_for_numbers(question) {
-            nodes = heuristic::with_tables(nodes, question, self.config.max_nodes);
+            nodes = heuristic::with_action(nodes, Action::DataAnalysis, question, self.config.max_nodes);
         }
         Plan { nodes, final_answer: None }
     }
@@ -354,25 +354,6 @@ enum Planned {
     Unparsable(String),
     /// The planning call itself failed.
     ModelDown,
-}
-
-/// `2026-11-25T17:12:00.000Z` from milliseconds since the epoch (proleptic Gregorian, UTC).
-pub(crate) fn rfc3339(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let millis = ms.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", sod / 3600, sod % 3600 / 60, sod % 60)
 }
 
 #[cfg(test)]

@@ -45,17 +45,33 @@ pub(crate) fn decompose(question: &str, max_nodes: usize) -> Vec<PlannedNode> {
     nodes
 }
 
-/// With web search on, the plan also asks the web the whole question, in a node of its own
-/// that depends on nothing (so it runs alongside the library nodes). When the plan is already
-/// full, its last library node (the bridge hop, or the last clause) makes room; a one-node plan
-/// stays with the library.
-pub(crate) fn with_web(mut nodes: Vec<PlannedNode>, question: &str, max_nodes: usize) -> Vec<PlannedNode> {
+/// Adds a node running `action` on the whole question, depending on nothing (so it runs
+/// alongside the library nodes): the web node when web search is on, the data node when table
+/// analysis is on and the question asks for a figure. When the plan is full, the last library
+/// node that nothing depends on (the bridge hop, or the last clause) makes room; a plan that
+/// cannot make room stays as it is.
+pub(crate) fn with_action(
+    mut nodes: Vec<PlannedNode>,
+    action: Action,
+    question: &str,
+    max_nodes: usize,
+) -> Vec<PlannedNode> {
     if max_nodes < 2 {
         return nodes;
     }
-    nodes.truncate(max_nodes - 1);
+    while nodes.len() >= max_nodes {
+        let spare = nodes
+            .iter()
+            .rposition(|n| n.action == Action::KnowledgeBase && !nodes.iter().any(|m| m.depends_on.contains(&n.id)));
+        match spare {
+            Some(i) => {
+                nodes.remove(i);
+            }
+            None => return nodes,
+        }
+    }
     let id = nodes.iter().map(|n| n.id).max().unwrap_or(0) + 1;
-    nodes.push(PlannedNode::new(id, Action::WebSearch, question.trim()));
+    nodes.push(PlannedNode::new(id, action, question.trim()));
     nodes
 }
 
@@ -83,18 +99,6 @@ const AGGREGATE_CUES: &[&str] = &[
 pub(crate) fn asks_for_numbers(question: &str) -> bool {
     let lower = format!(" {} ", text::words(question).join(" "));
     AGGREGATE_CUES.iter().any(|c| lower.contains(&format!(" {c} ")))
-}
-
-/// With table analysis on, a question asking for a figure also gets a data-analysis node for
-/// the whole question, independent of the others; room is made as in [`with_web`].
-pub(crate) fn with_tables(mut nodes: Vec<PlannedNode>, question: &str, max_nodes: usize) -> Vec<PlannedNode> {
-    if max_nodes < 2 {
-        return nodes;
-    }
-    nodes.truncate(max_nodes - 1);
-    let id = nodes.iter().map(|n| n.id).max().unwrap_or(0) + 1;
-    nodes.push(PlannedNode::new(id, Action::DataAnalysis, question.trim()));
-    nodes
 }
 
 fn starts_like_name(s: &str) -> bool {
@@ -467,6 +471,19 @@ mod tests {
     }
 
     #[test]
+    fn a_full_plan_makes_room_from_its_library_nodes_and_keeps_the_web_node() {
+        let q = "Which magazine was started first, Arthur's Magazine or First for Women?";
+        let with_web = with_action(decompose(q, 3), Action::WebSearch, q, 3);
+        assert_eq!(with_web.len(), 3);
+        let both = with_action(with_web, Action::DataAnalysis, q, 3);
+        let actions: Vec<Action> = both.iter().map(|n| n.action).collect();
+        assert_eq!(actions, [Action::KnowledgeBase, Action::WebSearch, Action::DataAnalysis]);
+        // Nothing is left that depends on a removed node.
+        let ids: Vec<u32> = both.iter().map(|n| n.id).collect();
+        assert!(both.iter().all(|n| n.depends_on.iter().all(|d| ids.contains(d))), "{both:?}");
+    }
+
+    #[test]
     fn figures_get_a_data_analysis_node() {
         for q in [
             "What is the total revenue in 2019?",
@@ -478,15 +495,18 @@ mod tests {
         assert!(!asks_for_numbers("Who directed Jaws?"));
         assert!(!asks_for_numbers("Where was the summit held?"));
         let q = "What is the total revenue in 2019?";
-        let plan = Plan { nodes: with_tables(decompose(q, 6), q, 6), final_answer: None };
+        let plan = Plan { nodes: with_action(decompose(q, 6), Action::DataAnalysis, q, 6), final_answer: None };
         expect![[r#"
             #1 knowledge_base "What is the total revenue in 2019?" missing
             #2 data_analysis "What is the total revenue in 2019?" missing
         "#]]
         .assert_eq(&render(&plan));
         // A full plan makes room; a one-node plan stays as it is.
-        assert_eq!(with_tables(decompose(q, 2), q, 2).last().map(|n| n.action), Some(Action::DataAnalysis));
-        assert_eq!(with_tables(decompose(q, 1), q, 1).len(), 1);
+        assert_eq!(
+            with_action(decompose(q, 2), Action::DataAnalysis, q, 2).last().map(|n| n.action),
+            Some(Action::DataAnalysis)
+        );
+        assert_eq!(with_action(decompose(q, 1), Action::DataAnalysis, q, 1).len(), 1);
     }
 
     #[test]

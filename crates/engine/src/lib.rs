@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 mod answer;
+pub mod calendar;
 pub mod config;
 mod engine;
 mod execute;

@@ -206,20 +206,7 @@ pub(crate) fn render(report: &Report<'_>) -> Result<Vec<u8>, ExportError> {
             p = p.add_run(text(&format!("[{}]\t", s.number)));
             p = rich_runs(p, entry);
             docx = docx.add_paragraph(p);
-            let mut facts = vec![s.kind_label().to_string()];
-            let location = s.location();
-            if !location.is_empty() {
-                facts.push(location);
-            }
-            if let Some(place) = s.place().filter(|p| !plain(entry).contains(p)) {
-                facts.push(place.to_string());
-            }
-            if let Some(d) = s.accessed() {
-                facts.push(format!("accessed {d}"));
-            }
-            if let Some(sql) = s.evidence.table.as_ref().and_then(|t| t.sql.as_deref()) {
-                facts.push(format!("query: {sql}"));
-            }
+            let facts = s.facts(&plain(entry));
             docx = docx
                 .add_paragraph(Paragraph::new().indent(Some(567), None, None, None).add_run(muted(&facts.join(" · "))));
         }

@@ -420,20 +420,7 @@ pub(crate) fn render(report: &Report<'_>) -> Result<Vec<u8>, ExportError> {
             let mut pieces = vec![piece(format!("[{}] ", s.number), true, Ink::Accent)];
             pieces.extend(rich(entry));
             w.paragraph(&pieces, BODY, 22.0, 22.0);
-            let mut facts = vec![s.kind_label().to_string()];
-            let location = s.location();
-            if !location.is_empty() {
-                facts.push(location);
-            }
-            if let Some(place) = s.place().filter(|p| !plain(entry).contains(p)) {
-                facts.push(place.to_string());
-            }
-            if let Some(d) = s.accessed() {
-                facts.push(format!("accessed {d}"));
-            }
-            if let Some(sql) = s.evidence.table.as_ref().and_then(|t| t.sql.as_deref()) {
-                facts.push(format!("query: {sql}"));
-            }
+            let facts = s.facts(&plain(entry));
             w.paragraph(&[piece(facts.join(" · "), false, Ink::Muted)], 8.5, 22.0, 0.0);
             let passage = one_line(&s.evidence.text);
             if !passage.is_empty() {

@@ -51,6 +51,27 @@ impl Source<'_> {
         parts.join("; ")
     }
 
+    /// The plain facts under a reference entry (kind, location, path or address unless the
+    /// entry already shows it, access date, the query of a table finding), for the formats that
+    /// print them as one muted line.
+    pub fn facts(&self, entry_text: &str) -> Vec<String> {
+        let mut facts = vec![self.kind_label().to_string()];
+        let location = self.location();
+        if !location.is_empty() {
+            facts.push(location);
+        }
+        if let Some(place) = self.place().filter(|p| !entry_text.contains(p)) {
+            facts.push(place.to_string());
+        }
+        if let Some(d) = self.accessed() {
+            facts.push(format!("accessed {d}"));
+        }
+        if let Some(sql) = self.evidence.table.as_ref().and_then(|t| t.sql.as_deref()) {
+            facts.push(format!("query: {sql}"));
+        }
+        facts
+    }
+
     /// The file path or the web address.
     pub fn place(&self) -> Option<&str> {
         self.evidence.url.as_deref().or(self.evidence.path.as_deref())

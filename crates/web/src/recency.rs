@@ -77,32 +77,7 @@ pub fn recency(question: &str, now_ms: i64) -> Option<Recency> {
     found.into_iter().min_by_key(|r| r.rank())
 }
 
-/// `(year, month, day)` in UTC (proleptic Gregorian; Howard Hinnant's `civil_from_days`).
-pub(crate) fn civil(ms: i64) -> (i64, u32, u32) {
-    let days = ms.div_euclid(86_400_000);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// `2026-11-25` in UTC.
-pub(crate) fn date(ms: i64) -> String {
-    let (y, m, d) = civil(ms);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// `2026-11-25T17:12:00.000Z` in UTC.
-pub(crate) fn rfc3339(ms: i64) -> String {
-    let sod = ms.div_euclid(1000).rem_euclid(86_400);
-    let millis = ms.rem_euclid(1000);
-    format!("{}T{:02}:{:02}:{:02}.{millis:03}Z", date(ms), sod / 3600, sod % 3600 / 60, sod % 60)
-}
+pub(crate) use engine::calendar::{date, rfc3339, ymd as civil};
 
 #[cfg(test)]
 mod tests {

@@ -568,14 +568,6 @@ async fn a_model_that_is_down_means_an_extractive_run() {
     assert_eq!(r.citations.len(), 2);
 }
 
-#[test]
-fn timestamps() {
-    assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
-    assert_eq!(rfc3339(NOW), "2026-01-02T03:04:05.678Z");
-    assert_eq!(rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
-    assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999Z");
-}
-
 #[tokio::test]
 async fn without_a_model_web_search_on_plans_a_web_node_alongside_the_library() {
     use crate::run::{Action, EvidenceKind};
