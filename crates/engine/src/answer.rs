@@ -24,7 +24,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::heuristic::{self, ranked_sentences};
-use crate::run::{CitationRecord, ConflictRecord, EvidenceRecord, NodeRecord, NodeStatus, Verdict};
+use crate::run::{Action, CitationRecord, ConflictRecord, EvidenceRecord, NodeRecord, NodeStatus, Verdict};
 use crate::text;
 
 /// Coverage at or above which a sentence is supported.
@@ -260,8 +260,19 @@ pub(crate) fn extractive(
     let mut parts: Vec<String> = Vec::new();
     let mut used: HashSet<String> = HashSet::new();
     let mut cited: HashSet<u32> = HashSet::new();
+    // A figure computed from a table answers its question better than a sentence that happens to
+    // share its words: a library step asking exactly what a finished data step asked gives way.
+    let same = |q: &str| q.trim().to_lowercase();
+    let computed: HashSet<String> = nodes
+        .iter()
+        .filter(|n| n.action == Action::DataAnalysis && n.status == NodeStatus::Done && !n.evidence.is_empty())
+        .map(|n| same(&n.sub_question))
+        .collect();
     for n in nodes {
         if n.status != NodeStatus::Done || n.evidence.is_empty() {
+            continue;
+        }
+        if n.action == Action::KnowledgeBase && computed.contains(&same(&n.sub_question)) {
             continue;
         }
         let refs: Vec<&EvidenceRecord> = n.evidence.iter().filter_map(|id| by_id.get(id).copied()).collect();
@@ -564,6 +575,25 @@ mod tests {
         assert!(asks_for_a_number("In what year did the lighthouse open?"));
         assert!(!asks_for_a_number("Who designed the lighthouse?"));
         assert!(!asks_for_a_number("Which city is Ines Varga from?"));
+    }
+
+    #[test]
+    fn a_computed_figure_replaces_the_library_sentence_for_the_same_question() {
+        let q = "Which team has the most Stanley Cups?";
+        let mut table =
+            ev(2, 2, "stanley-cups", "Team with the highest Stanley Cups: Maple Leafs (Stanley Cups 13, row 3)");
+        table.kind = EvidenceKind::Table;
+        let evidence = vec![ev(1, 1, "stanley-cups", "Team: Blues | Location: STL | Stanley Cups: 1"), table];
+        let mut data = node(2, q, vec![2]);
+        data.action = Action::DataAnalysis;
+        let nodes = vec![node(1, q, vec![1]), data.clone()];
+        let answer = extractive(q, &nodes, &evidence, &HashSet::new());
+        assert!(answer.contains("Maple Leafs") && answer.contains("[2]"), "{answer}");
+        assert!(!answer.contains("Blues"), "{answer}");
+        // A data step that found nothing leaves the library's sentence in place.
+        data.evidence.clear();
+        let answer = extractive(q, &[node(1, q, vec![1]), data], &evidence, &HashSet::new());
+        assert!(answer.contains("Blues"), "{answer}");
     }
 
     #[test]

@@ -131,19 +131,24 @@ pub(crate) fn value_hits(question: &str, table: &Table) -> Vec<ValueHit> {
                 }
                 Val::Text(s) => s.clone(),
             };
-            let norm = padded(&text);
-            let inner = norm.trim();
-            if inner.is_empty() || !seen.insert(inner.to_string()) {
-                continue;
-            }
-            if inner.chars().count() < 2 || words::is_stop(inner) || is_total(inner) {
-                continue;
-            }
-            let mut from = 0;
-            while let Some(pos) = q[from..].find(norm.as_str()) {
-                let start = from + pos;
-                found.push(ValueHit { col: c, val: v.clone(), span: (start, start + norm.len()) });
-                from = start + norm.len() - 1;
+            // "Alejandro Valverde (ESP)" is named as "Alejandro Valverde": a trailing note in
+            // brackets may be left out.
+            let bare = text.split_once(" (").filter(|(_, rest)| rest.ends_with(')')).map(|(head, _)| head.to_string());
+            for form in std::iter::once(text).chain(bare) {
+                let norm = padded(&form);
+                let inner = norm.trim();
+                if inner.is_empty() || !seen.insert(inner.to_string()) {
+                    continue;
+                }
+                if inner.chars().count() < 2 || words::is_stop(inner) || is_total(inner) {
+                    continue;
+                }
+                let mut from = 0;
+                while let Some(pos) = q[from..].find(norm.as_str()) {
+                    let start = from + pos;
+                    found.push(ValueHit { col: c, val: v.clone(), span: (start, start + norm.len()) });
+                    from = start + norm.len() - 1;
+                }
             }
         }
         if col.kind == Kind::Date {

@@ -390,3 +390,14 @@ async fn period_columns_give_changes_and_respective_values() {
     assert_eq!(a.values, ["(400)", "(450)"]);
     assert_eq!(a.finding.rows, [2]);
 }
+
+#[tokio::test]
+async fn a_value_is_found_without_its_bracketed_note() {
+    let csv = "Rank,Cyclist,Team,Points\n1,Alejandro Valverde (ESP),Caisse d'Epargne,40\n2,Alexandr Kolobnev (RUS),Team CSC,30\n3,Davide Rebellin (ITA),Gerolsteiner,25\n";
+    let lib = library(&[("cycling.csv", csv.as_bytes().to_vec())]).await;
+    let found = lib.tables.analyze("How many points did Alejandro Valverde get?", None).await.unwrap();
+    let f = &found[0];
+    assert!(f.text.contains("40"), "{}", f.text);
+    assert_eq!(f.rows, [1]);
+    assert!(f.sql.as_deref().unwrap().contains("'Alejandro Valverde (ESP)'"), "{:?}", f.sql);
+}
