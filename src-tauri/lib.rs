@@ -7,9 +7,11 @@
 
 mod ask;
 mod commands;
+mod e2e;
 mod error;
 mod export;
 mod library;
+mod perf;
 mod settings;
 mod state;
 
@@ -22,6 +24,8 @@ use crate::state::{AppState, DropEvent, KEYRING_NAMESPACE};
 
 /// Builds the Tauri application and runs its event loop until the last window closes.
 pub fn run() -> anyhow::Result<()> {
+    // First, so the first-paint figure `scripts/perf-app` reports covers the whole start-up.
+    perf::mark_start();
     // The shell owns the process's single tokio runtime and lends it to Tauri, so async commands and
     // the library crates share one executor instead of each starting their own.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -33,7 +37,12 @@ pub fn run() -> anyhow::Result<()> {
 
     let data_dir = commands::data_dir_from(std::env::var_os(commands::DATA_DIR_ENV));
     let state = AppState::new(data_dir, Arc::new(secrets::KeyStore::new(&keyring_namespace())));
-    builder(tauri::Builder::default(), state).run(tauri::generate_context!()).context("failed to run the desktop app")
+    let mut app = builder(tauri::Builder::default(), state);
+    // Only the end-to-end tests set these (see `e2e`); a normal start manages nothing extra.
+    if let Some(hooks) = e2e::Hooks::from_env() {
+        app = app.manage(hooks);
+    }
+    app.run(tauri::generate_context!()).context("failed to run the desktop app")
 }
 
 /// The keyring namespace: `catena`, as the CLI uses, unless `CATENA_KEYRING_NAMESPACE` names
@@ -91,6 +100,7 @@ fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> ta
             settings::test_llm,
             export::export_formats,
             export::export_run,
+            perf::ui_ready,
         ])
 }
 
@@ -193,6 +203,15 @@ mod tests {
         let info = app.call("app_info", json!({})).expect("app_info succeeds");
         assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
         assert_eq!(info["data_dir"], dir.path().join("data").to_string_lossy().as_ref());
+    }
+
+    #[test]
+    fn ui_ready_is_allowed_and_says_whether_perf_hooks_are_on() {
+        let (app, _dir) = app("main");
+        let ready = app.call("ui_ready", json!({"pageMs": 12.5})).expect("ui_ready succeeds");
+        assert_eq!(ready["perf"], crate::perf::enabled());
+        // Later calls are harmless.
+        app.call("ui_ready", json!({})).expect("ui_ready succeeds again");
     }
 
     #[test]

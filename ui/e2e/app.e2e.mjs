@@ -1,26 +1,61 @@
-// End-to-end test of the real desktop app: tauri-driver drives the built binary through
+// End-to-end tests of the real desktop app: tauri-driver drives the built binary through
 // WebKitWebDriver. Run under a display (Xvfb) and a private session bus:
 //
 //   DISPLAY=:99 dbus-run-session -- npm --prefix ui run e2e
 //
-// APP names the binary (default: the debug build under CARGO_TARGET_DIR or target/). Each run uses
-// a fresh data directory and keyring namespace, so it never touches a real library or key.
+// (`scripts/test` does this after the cargo tests.) APP names the binary (default: the debug build
+// under CARGO_TARGET_DIR or target/). Each run uses a fresh data directory and keyring namespace,
+// so it never touches a real library or key.
+//
+// The app is started twice on one data directory:
+// 1. on an empty library: navigation, shortcuts, settings, an honest non-answer;
+// 2. with fixture files dropped on the window (`CATENA_E2E_DROP`, see src-tauri/e2e.rs) and a
+//    scripted OpenAI-compatible model server on 127.0.0.1: settings through the UI, a question with
+//    its action graph and cited answer, the source viewer, and a Markdown export written without
+//    the native save dialog (`CATENA_E2E_SAVE_DIR`).
+//
+// Every check saves a screenshot in target/e2e-screenshots/ for review.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { remote } from "webdriverio";
+import { startModelServer } from "./model-server.mjs";
+import { writeFixtures, QUESTION, FACTS, TITLES } from "./fixtures.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 const app = process.env.APP ?? join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), "debug", "catena-desktop");
-const dataDir = mkdtempSync(join(tmpdir(), "catena-e2e-"));
+const shots = join(root, "target", "e2e-screenshots");
+mkdirSync(shots, { recursive: true });
+for (const f of readdirSync(shots)) if (f.endsWith(".png")) rmSync(join(shots, f));
 
-const driver = spawn("tauri-driver", [], {
-  stdio: ["ignore", "inherit", "inherit"],
-  env: { ...process.env, CATENA_DATA_DIR: dataDir, CATENA_KEYRING_NAMESPACE: `e2e-${process.pid}` },
-});
+const work = mkdtempSync(join(tmpdir(), "catena-e2e-"));
+const dataDir = join(work, "data");
+const filesDir = join(work, "files");
+const exportDir = join(work, "exports");
+mkdirSync(exportDir);
+const files = writeFixtures(filesDir);
+const started = Date.now();
 
-async function waitForDriver() {
+// The driver passes its environment on to the app it starts.
+const baseEnv = {
+  ...process.env,
+  CATENA_DATA_DIR: dataDir,
+  CATENA_KEYRING_NAMESPACE: `e2e-${process.pid}`,
+  // The scripted model server is on loopback; never send it through a proxy.
+  NO_PROXY: "127.0.0.1,localhost",
+  no_proxy: "127.0.0.1,localhost",
+};
+for (const v of ["CATENA_LLM_API_KEY", "CATENA_LLM_URL", "CATENA_LLM_MODEL", "CATENA_LLM_PROVIDER", "CATENA_E2E_DROP", "CATENA_E2E_SAVE_DIR"]) {
+  delete baseEnv[v];
+}
+
+let driver = null;
+
+async function startDriver(env) {
+  driver = spawn("tauri-driver", [], { stdio: ["ignore", "inherit", "inherit"], env });
+  const exited = new Promise((r) => driver.once("exit", r));
+  driver.exited = exited;
   for (let i = 0; i < 100; i++) {
     try {
       const res = await fetch("http://127.0.0.1:4444/status");
@@ -33,31 +68,59 @@ async function waitForDriver() {
   throw new Error("tauri-driver did not start");
 }
 
+async function stopDriver() {
+  if (driver === null) return;
+  // SIGTERM lets tauri-driver stop WebKitWebDriver too.
+  driver.kill("SIGTERM");
+  await Promise.race([driver.exited, new Promise((r) => setTimeout(r, 5000))]);
+  driver = null;
+}
+
+async function openApp() {
+  return remote({
+    hostname: "127.0.0.1",
+    port: 4444,
+    logLevel: "warn",
+    capabilities: { "wdio:enforceWebDriverClassic": true, "tauri:options": { application: app } },
+  });
+}
+
+let browser;
 const results = [];
 async function check(name, fn) {
+  const t0 = Date.now();
+  let error = null;
   try {
     await fn();
-    results.push([name, null]);
-    console.log(`ok   ${name}`);
-  } catch (error) {
-    results.push([name, error]);
-    console.log(`FAIL ${name}\n     ${error?.message ?? error}`);
+  } catch (e) {
+    error = e;
   }
+  const file = join(shots, `${String(results.length + 1).padStart(2, "0")}-${name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 60)}.png`);
+  try {
+    await browser.saveScreenshot(file);
+  } catch (e) {
+    console.log(`     (no screenshot: ${e?.message ?? e})`);
+  }
+  results.push([name, error]);
+  const ms = Date.now() - t0;
+  if (error === null) console.log(`ok   ${name} (${ms} ms)`);
+  else console.log(`FAIL ${name} (${ms} ms)\n     ${error?.message ?? error}`);
 }
 
 function expectEqual(actual, expected, what) {
   if (actual !== expected) throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
 }
 
-let browser;
+function expect(condition, what) {
+  if (!condition) throw new Error(what);
+}
+
+const model = await startModelServer();
+
 try {
-  await waitForDriver();
-  browser = await remote({
-    hostname: "127.0.0.1",
-    port: 4444,
-    logLevel: "warn",
-    capabilities: { "wdio:enforceWebDriverClassic": true, "tauri:options": { application: app } },
-  });
+  // --- First start: an empty library ---------------------------------------------------------
+  await startDriver(baseEnv);
+  browser = await openApp();
 
   await check("opens on an empty library", async () => {
     const h1 = await browser.$("h1");
@@ -111,13 +174,172 @@ try {
     await item.click();
     await browser.$("h1=Ask").waitForDisplayed();
   });
+
+  await browser.deleteSession().catch(() => undefined);
+  browser = undefined;
+  await stopDriver();
+
+  // --- Second start: files dropped on the window, a scripted model -----------------------------
+  await startDriver({ ...baseEnv, CATENA_E2E_DROP: files.join(":"), CATENA_E2E_SAVE_DIR: exportDir });
+  browser = await openApp();
+
+  await check("dropped files are added and listed in the library", async () => {
+    await browser.$("h1=Library").waitForDisplayed();
+    const summary = await browser.$(".progress-card .progress-text");
+    await browser.waitUntil(async () => (await summary.getText()).startsWith("Done:"), {
+      timeout: 30000,
+      timeoutMsg: "the dropped batch did not finish",
+    });
+    expect((await summary.getText()).startsWith(`Done: Added ${files.length}, skipped 0`), `summary: ${await summary.getText()}`);
+    const rows = await browser.$$(".doc-table tbody tr.doc");
+    await browser.waitUntil(async () => (await browser.$$(".doc-table tbody tr.status-indexed")).length === files.length, {
+      timeout: 10000,
+      timeoutMsg: `expected ${files.length} indexed documents, saw ${rows.length} rows`,
+    });
+    const titles = await browser.$$(".doc-table .doc-title").map((t) => t.getText());
+    for (const title of Object.values(TITLES)) expect(titles.includes(title), `no document titled ${title} in ${JSON.stringify(titles)}`);
+    expectEqual(await browser.$("#docs-title ~ span").getText(), `${files.length} documents`, "document count");
+  });
+
+  await check("the model server is set up in Settings: URL, model list, model", async () => {
+    await browser.keys(["Control", ","]);
+    const enabled = await browser.$("#llm-enabled");
+    await enabled.waitForExist();
+    if (!(await enabled.isSelected())) await enabled.click();
+    await browser.$("#llm-preset").selectByAttribute("value", "custom");
+    await browser.$("#llm-url").setValue(model.url);
+    await browser.$("button=Test connection").click();
+    const result = await browser.$(".test-result");
+    await browser.waitUntil(async () => (await result.getText()).startsWith("connected"), {
+      timeout: 10000,
+      timeoutMsg: "the connection test did not succeed",
+    });
+    expectEqual(await result.getText(), `connected: ${model.models.length} models available; choose one`, "test result");
+    const offered = await browser.$$("#llm-models option").map((o) => o.getAttribute("value"));
+    expectEqual(JSON.stringify(offered), JSON.stringify(model.models), "models offered");
+    await browser.$("#llm-model").setValue(model.models[0]);
+    await browser.$("button[type=submit]").click();
+    const status = await browser.$(".save-status");
+    await status.waitUntil(async () => (await status.getText()) === "Saved.", { timeout: 5000 });
+    // What the first start saved survived the restart.
+    await browser.$("summary=Advanced").click();
+    expectEqual(await browser.$("#mrfs").getValue(), "0.62", "threshold saved before the restart");
+    await browser.execute(() => document.querySelector("#llm-enabled")?.scrollIntoView({ block: "start" }));
+  });
+
+  await check("a question runs the planned chain: one graph node per step, all done", async () => {
+    await browser.$("[data-view=ask]").click();
+    const box = await browser.$("#question");
+    await box.setValue(QUESTION);
+    await browser.keys("Enter");
+    const status = await browser.$(".run-status");
+    await status.waitUntil(async () => (await status.getText()).startsWith("Finished"), {
+      timeout: 30000,
+      timeoutMsg: "the run did not finish",
+    });
+    const nodes = await browser.$$("svg.graph g.graph-node");
+    expectEqual(nodes.length, model.plan.chain.length, "graph nodes");
+    for (const node of nodes) {
+      const cls = await node.getAttribute("class");
+      expect(cls.includes("status-done"), `node not done: ${cls} (${await node.getAttribute("aria-label")})`);
+    }
+    expect(await browser.$('svg.graph [data-edge="1-2"]').isExisting(), "no edge from step 1 to step 2");
+    // Step 2 asked with step 1's answer in place of #1.
+    const step2 = await browser.$('svg.graph g[data-node="2"]').getAttribute("aria-label");
+    expect(step2.includes(FACTS.designer), `step 2 was not substituted: ${step2}`);
+    const purposes = model.seen.map((s) => s.purpose);
+    expectEqual(purposes[0], "plan", "first model call");
+    expectEqual(purposes.at(-1), "answer", "last model call");
+    expect(model.seen.every((s) => s.model === model.models[0]), `model ids: ${JSON.stringify(model.seen.map((s) => s.model))}`);
+    expect(model.seen.at(-1).stream, "the answer was not streamed");
+    const usage = await browser.$(".usage").getText();
+    expect(usage.startsWith(`${model.seen.length} model calls`), `usage: ${usage}`);
+    // Step 2 opens from the keyboard (WebKitWebDriver cannot click SVG groups) and shows its
+    // evidence; the screenshot shows the graph with it.
+    await browser.execute(() => document.querySelector('svg.graph g[data-node="2"]')?.focus());
+    await browser.keys("Enter");
+    const detail = await browser.$(".node-detail h3");
+    await detail.waitForDisplayed();
+    expectEqual(await detail.getText(), "Step 2 · Knowledge base · Done", "step detail");
+    expect((await browser.$$(".node-detail .evidence-list li")).length > 0, "step 2 lists no evidence");
+    await browser.execute(() => document.querySelector(".steps-card")?.scrollIntoView({ block: "start" }));
+  });
+
+  await check("the answer carries citation markers for the evidence it used", async () => {
+    await browser.execute(() => document.querySelector(".answer-card")?.scrollIntoView({ block: "start" }));
+    const text = await browser.$(".answer-text").getText();
+    for (const fact of [FACTS.designer, FACTS.birthplace, FACTS.lit]) expect(text.includes(fact), `answer lacks ${fact}: ${text}`);
+    const markers = await browser.$$(".answer-text button.marker");
+    expectEqual(markers.length, 3, "markers");
+    const labels = await markers.map((m) => m.getAttribute("aria-label"));
+    for (const m of markers) expect(await m.isEnabled(), "a marker names no evidence of the run");
+    const cited = labels.join(" | ");
+    for (const title of [TITLES.lighthouse, TITLES.varga, TITLES.lamp]) expect(cited.includes(title), `no marker cites ${title}: ${cited}`);
+    expect(!(await browser.$(".answer-text .verdict-unsupported").isExisting()), "a sentence is marked not supported");
+  });
+
+  await check("a marker previews its passage on hover and opens the source with it highlighted", async () => {
+    const marker = await browser.$(`.answer-text button.marker[aria-label*="${TITLES.lighthouse}"]`);
+    await marker.moveTo();
+    const preview = await marker.parentElement().$(".marker-preview");
+    await preview.waitForDisplayed({ timeout: 3000 });
+    expect((await preview.getText()).includes("designed by the engineer"), `preview: ${await preview.getText()}`);
+    await marker.click();
+    const title = await browser.$(".source-panel #source-title");
+    await title.waitForDisplayed();
+    expectEqual(await title.getText(), TITLES.lighthouse, "source title");
+    const cited = await browser.$(".source-panel #cited-passage");
+    await cited.waitForDisplayed({ timeout: 5000 });
+    expect((await cited.getText()).includes("designed by the engineer Ines Varga"), `highlight: ${await cited.getText()}`);
+    expect((await browser.$(".source-panel .source-path").getText()).endsWith("lighthouse.md"), "source path");
+  });
+
+  await check("a cited PDF opens at its page", async () => {
+    await browser.keys("Escape");
+    await browser.$(".source-panel").waitForExist({ reverse: true, timeout: 3000 });
+    await browser.$(`.answer-text button.marker[aria-label*="${TITLES.lamp}"]`).click();
+    const title = await browser.$(".source-panel #source-title");
+    await title.waitForDisplayed();
+    expectEqual(await title.getText(), TITLES.lamp, "source title");
+    const body = await browser.$(".source-panel .source-body");
+    await browser.waitUntil(async () => (await body.getAttribute("aria-busy")) === null, { timeout: 15000, timeoutMsg: "the PDF never finished loading" });
+    expect(!(await browser.$(".source-panel .error").isExisting()), `the PDF did not open: ${await body.getText()}`);
+    expect(await browser.$(".source-panel canvas").isExisting(), "no page was drawn");
+  });
+
+  await check("the run exports to Markdown with its answer and references", async () => {
+    await browser.$(".source-panel button[aria-label='Close source']").click();
+    await browser.$(".source-panel").waitForExist({ reverse: true, timeout: 3000 });
+    // Move off the marker, whose passage preview sits over the answer's buttons while hovered.
+    await browser.$("h1=Ask").moveTo();
+    await browser.$(".answer-actions").$("button=Export…").click();
+    const format = await browser.$("#export-format");
+    await browser.waitUntil(async () => (await browser.$$("#export-format option")).length > 0, { timeout: 5000 });
+    await format.selectByAttribute("value", "md");
+    await browser.$(".export-form button[type=submit]").click();
+    const message = await browser.$(".export-form [role=status]");
+    await browser.waitUntil(async () => (await message.getText()).startsWith("Saved to "), {
+      timeout: 10000,
+      timeoutMsg: "the export did not report a saved file",
+    });
+    const path = (await message.getText()).slice("Saved to ".length);
+    expect(path.startsWith(exportDir) && path.endsWith(".md"), `saved to ${path}`);
+    const md = readFileSync(path, "utf8");
+    expect(md.includes(QUESTION), "the report lacks the question");
+    expect(md.includes("## Answer") && md.includes("## References"), "the report lacks its sections");
+    for (const fact of [FACTS.designer, FACTS.birthplace, FACTS.lit]) expect(md.includes(fact), `the report lacks ${fact}`);
+    for (const title of [TITLES.lighthouse, TITLES.varga, TITLES.lamp]) expect(md.includes(title), `the references lack ${title}`);
+  });
+} catch (error) {
+  results.push(["setup", error]);
+  console.log(`FAIL setup\n     ${error?.stack ?? error}`);
 } finally {
   if (browser) await browser.deleteSession().catch(() => undefined);
-  // SIGTERM lets tauri-driver stop WebKitWebDriver too.
-  driver.kill("SIGTERM");
-  rmSync(dataDir, { recursive: true, force: true });
+  await stopDriver();
+  await model.close();
+  rmSync(work, { recursive: true, force: true });
 }
 
 const failed = results.filter(([, e]) => e !== null).length;
-console.log(`${results.length - failed} passed, ${failed} failed`);
+console.log(`${results.length - failed} passed, ${failed} failed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${shots}`);
 process.exit(failed === 0 && results.length > 0 ? 0 : 1);

@@ -6,6 +6,12 @@ export interface AppInfo {
   data_dir: string;
 }
 
+/** The shell's answer when the page reports its first paint (`ui_ready`). */
+export interface UiReady {
+  /** The app runs under `CATENA_PERF=1`: the page exposes its measurement hooks. */
+  perf: boolean;
+}
+
 export interface DocumentInfo {
   id: number;
   path: string;

@@ -84,7 +84,9 @@ export interface AnswerHandlers {
 }
 
 function markerButton(n: number, ev: EvidenceRecord | undefined, handlers: AnswerHandlers): HTMLElement {
-  const label = ev ? `Source ${n}: ${ev.title}${ev.location ? `, ${ev.location}` : ""}` : `Source ${n}`;
+  // A document's first section is often named like the document; say it once.
+  const location = ev && ev.location !== ev.title ? ev.location : "";
+  const label = ev ? `Source ${n}: ${ev.title}${location ? `, ${location}` : ""}` : `Source ${n}`;
   const button = h("button", { type: "button", class: "marker", "aria-label": label, "data-marker": String(n) }, String(n));
   if (ev === undefined) {
     button.setAttribute("disabled", "");
@@ -94,7 +96,7 @@ function markerButton(n: number, ev: EvidenceRecord | undefined, handlers: Answe
     "span",
     { class: "marker-preview", role: "tooltip" },
     h("strong", {}, ev.title),
-    ev.location ? h("span", { class: "muted" }, ` · ${ev.location}`) : null,
+    location ? h("span", { class: "muted" }, ` · ${location}`) : null,
     h("span", { class: "marker-passage" }, ev.text.length > 420 ? `${ev.text.slice(0, 419)}…` : ev.text),
   );
   button.addEventListener("click", () => handlers.openSource(ev));

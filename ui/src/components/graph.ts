@@ -154,8 +154,9 @@ export function graphView(onSelect: (id: number) => void): GraphView {
       svg("rect", { class: "graph-band", width: "5", height: String(NODE_H), rx: "2" }),
       text(14, 19, "graph-kicker", `#${n.id} · ${ACTION_LABEL[n.action]}`),
       svg("circle", { class: "graph-status", cx: String(NODE_W - 14), cy: "15", r: "5" }),
-      text(14, 40, "graph-question", truncate(n.sub_question, 27)),
-      text(14, 61, "graph-outcome", truncate(nodeOutcome(n), 31)),
+      // Short enough that wide letters still end inside the 200px card.
+      text(14, 40, "graph-question", truncate(n.sub_question, 24)),
+      text(14, 61, "graph-outcome", truncate(nodeOutcome(n), 29)),
     );
   };
 

@@ -81,7 +81,9 @@ export function sourcePanel(client: Client, ev: EvidenceRecord, close: () => voi
   const body = h("div", { class: "source-body", "aria-busy": "true" }, h("p", { class: "muted" }, "Opening the source…"));
   const closeButton = h("button", { type: "button", class: "icon-button", "aria-label": "Close source" }, "×");
   closeButton.addEventListener("click", close);
-  const where = [ev.location, ev.page !== null && !ev.location.includes(String(ev.page)) ? `p. ${ev.page}` : ""]
+  // A document's first section is often named like the document; say it once.
+  const section = ev.location === ev.title ? "" : ev.location;
+  const where = [section, ev.page !== null && !ev.location.includes(String(ev.page)) ? `p. ${ev.page}` : ""]
     .filter((s) => s !== "")
     .join(" · ");
   const panel = h(

@@ -20,6 +20,7 @@ import type {
   Settings,
   SettingsView,
   TableSlice,
+  UiReady,
 } from "../types";
 
 export type * from "../types";
@@ -27,6 +28,8 @@ export type * from "../types";
 /** Everything the UI can ask of the backend. */
 export interface Client {
   appInfo(): Promise<AppInfo>;
+  /** Tells the shell the first frame is on screen, `pageMs` after navigation start; called once. */
+  uiReady(pageMs: number): Promise<UiReady>;
   // Library
   watchDrops(onEvent: (e: DropEvent) => void): Promise<void>;
   pickPaths(folders: boolean): Promise<string[]>;
@@ -112,6 +115,7 @@ function channel<T>(onEvent: (e: T) => void): Channel<T> {
 /** The real client, talking to the Rust shell over Tauri IPC. */
 export const tauriClient: Client = {
   appInfo: () => call<AppInfo>("app_info"),
+  uiReady: (pageMs) => call<UiReady>("ui_ready", { pageMs }),
   watchDrops: (onEvent) => call<void>("watch_drops", { onEvent: channel(onEvent) }),
   pickPaths: (folders) => call<string[]>("pick_paths", { folders }),
   ingest: (paths, onEvent) => call<IngestSummary>("ingest", { paths, onEvent: channel(onEvent) }),

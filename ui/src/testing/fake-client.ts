@@ -17,6 +17,7 @@ export const DEFAULT_SETTINGS: SettingsView = {
 export function fakeClient(overrides: Partial<Client> = {}): Client {
   const base: Client = {
     appInfo: vi.fn(() => Promise.resolve({ version: "0.9.0", data_dir: "/data/catena" })),
+    uiReady: vi.fn(() => Promise.resolve({ perf: false })),
     watchDrops: vi.fn(() => Promise.resolve()),
     pickPaths: vi.fn(() => Promise.resolve([])),
     ingest: vi.fn(() =>

@@ -162,7 +162,7 @@ export function askView(client: Client): AskView {
                 "li",
                 {},
                 open,
-                h("span", { class: "muted small" }, [e.location, s2 !== undefined ? `MRFS ${s2.toFixed(2)}` : ""].filter(Boolean).join(" · ")),
+                h("span", { class: "muted small" }, [e.location === e.title ? "" : e.location, s2 !== undefined ? `MRFS ${s2.toFixed(2)}` : ""].filter(Boolean).join(" · ")),
                 h("p", { class: "evidence-text" }, e.text.length > 320 ? `${e.text.slice(0, 319)}…` : e.text),
               );
             }),

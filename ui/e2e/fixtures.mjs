@@ -1,0 +1,85 @@
+// The documents the end-to-end test drops on the window: Markdown, plain text and a small PDF
+// (written by hand: one page, one font, so no PDF library is needed), plus a distractor. The
+// scripted model's answer (model-server.mjs) cites the facts below.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export const QUESTION = "Who designed the Port Aster lighthouse, where was the engineer born, and when was its lamp first lit?";
+
+/** What the answer must say, each sentence backed by one document. */
+export const FACTS = { designer: "Ines Varga", birthplace: "Szeged", lit: "1 May 1903" };
+
+/** The titles the library gives the documents (headings, first lines, PDF metadata). */
+export const TITLES = {
+  lighthouse: "Port Aster Lighthouse",
+  varga: "Ines Varga, Engineer",
+  lamp: "Lamp Records of Port Aster",
+  // A text file has no heading: its title is its file name.
+  harbour: "harbour",
+};
+
+const LIGHTHOUSE = `# Port Aster Lighthouse
+
+The Port Aster lighthouse stands on the northern breakwater of the harbour. It was designed by the engineer Ines Varga and built between 1899 and 1903.
+
+## The tower
+
+The tower is 31 metres tall and is built of granite from the Kesh quarries. Its keepers lived in two cottages at its foot until 1967.
+`;
+
+const VARGA = `# Ines Varga, Engineer
+
+Ines Varga was born in 1871 in Szeged. She studied civil engineering in Budapest and moved to the coast in 1894, where she built harbour works for forty years. She died in 1942.
+`;
+
+const HARBOUR = `# Harbour Notes
+
+The harbour of Port Aster handles the ferries to the outer islands. The fish market on the east quay opens at five in the morning, and the yacht club holds its regatta every August.
+`;
+
+const LAMP_LINES = [
+  "The lamp of the Port Aster lighthouse was first lit on 1 May 1903.",
+  "It burned paraffin until the light was electrified in 1931.",
+  "Its beam can be seen from 22 nautical miles away.",
+];
+
+/** A one-page PDF 1.4 with the given title and lines of text in Helvetica. */
+export function minimalPdf(title, lines) {
+  const esc = (s) => s.replace(/[\\()]/g, (c) => `\\${c}`);
+  const content = ["BT", "/F1 12 Tf", "16 TL", "72 720 Td", ...lines.map((l) => `(${esc(l)}) '`), "ET"].join("\n");
+  const objects = [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+    `<< /Length ${Buffer.byteLength(content, "latin1")} >>\nstream\n${content}\nendstream`,
+    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    `<< /Title (${esc(title)}) /Producer (catena e2e) >>`,
+  ];
+  let pdf = "%PDF-1.4\n";
+  const offsets = [];
+  objects.forEach((body, i) => {
+    offsets.push(Buffer.byteLength(pdf, "latin1"));
+    pdf += `${i + 1} 0 obj\n${body}\nendobj\n`;
+  });
+  const xref = Buffer.byteLength(pdf, "latin1");
+  pdf += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const o of offsets) pdf += `${String(o).padStart(10, "0")} 00000 n \n`;
+  pdf += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R /Info ${objects.length} 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(pdf, "latin1");
+}
+
+/** Writes the documents into `dir`; returns their paths (what is dropped). */
+export function writeFixtures(dir) {
+  mkdirSync(dir, { recursive: true });
+  const files = {
+    "lighthouse.md": LIGHTHOUSE,
+    "varga.md": VARGA,
+    "harbour.txt": HARBOUR.replace(/^# /, ""),
+    "lamp-records.pdf": minimalPdf(TITLES.lamp, LAMP_LINES),
+  };
+  return Object.entries(files).map(([name, body]) => {
+    const path = join(dir, name);
+    writeFileSync(path, body);
+    return path;
+  });
+}
