@@ -6,7 +6,7 @@
 // so every `plan_ready` really lays the graph out again.
 import { h } from "./dom";
 import { graphView } from "./components/graph";
-import { applyEvent, emptyRun } from "./run-state";
+import { applyEvent, emptyRun, pendingNode } from "./run-state";
 import type { Action, Decision, NodeRecord, RunEvent } from "./types";
 
 /** Milliseconds: median, 95th percentile and maximum. */
@@ -51,22 +51,12 @@ export function syntheticPlan(n: number, first = 1): NodeRecord[] {
     const k = i + 1;
     // Every third step starts a chain; the others depend on the step half their number.
     const depends_on = k > 1 && k % 3 !== 1 ? [first + Math.floor(k / 2) - 1] : [];
-    return {
-      id: first + i,
+    return pendingNode(first + i, {
       action: ACTIONS[k % ACTIONS.length] ?? "knowledge_base",
       sub_question: `Which source supports claim ${k} about the measured topic, and since when?`,
       depends_on,
       missing: k % 5 === 0,
-      guess_answer: "",
-      answer: "",
-      status: "pending",
-      mrfs: null,
-      decision: null,
-      path: "retrieved_verify",
-      reason: null,
-      scores: [],
-      evidence: [],
-    };
+    });
   });
 }
 

@@ -26,6 +26,27 @@ export interface RunState {
   mode: "llm" | "extractive" | null;
 }
 
+/** A step as the plan announces it, before it runs; `over` sets what differs. */
+export function pendingNode(id: number, over: Partial<NodeRecord> = {}): NodeRecord {
+  return {
+    id,
+    action: "knowledge_base",
+    sub_question: `Question ${id}?`,
+    depends_on: [],
+    missing: false,
+    guess_answer: "",
+    answer: "",
+    status: "pending",
+    mrfs: null,
+    decision: null,
+    path: "retrieved_verify",
+    reason: null,
+    scores: [],
+    evidence: [],
+    ...over,
+  };
+}
+
 export function emptyRun(question: string): RunState {
   return {
     question,

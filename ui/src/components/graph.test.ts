@@ -1,28 +1,10 @@
 import { describe, expect, it, vi } from "vitest";
 import recorded from "../fixtures/ask-extractive.json";
-import { applyEvent, emptyRun } from "../run-state";
+import { applyEvent, emptyRun, pendingNode } from "../run-state";
 import type { NodeRecord, RunEvent } from "../types";
 import { graphView, layoutGraph, nodeOutcome } from "./graph";
 
-function node(id: number, over: Partial<NodeRecord> = {}): NodeRecord {
-  return {
-    id,
-    action: "knowledge_base",
-    sub_question: `Question ${id}?`,
-    depends_on: [],
-    missing: false,
-    guess_answer: "",
-    answer: "",
-    status: "pending",
-    mrfs: null,
-    decision: null,
-    path: "retrieved_verify",
-    reason: null,
-    scores: [],
-    evidence: [],
-    ...over,
-  };
-}
+const node = pendingNode;
 
 describe("action graph", () => {
   it("draws the recorded run: one node per step, coloured by action, with its state", () => {
