@@ -122,7 +122,7 @@ impl LlmBackend for HttpBackend {
             LlmScenario::RateLimited => {
                 Server::always(
                     Reply::json(429, r#"{"error":{"message":"Rate limit reached","type":"requests"}}"#)
-                        .with_header("Retry-After", "0"),
+                        .header("Retry-After", "0"),
                 )
                 .await
             }

@@ -144,7 +144,7 @@ async fn rate_limit_with_retry_after_waits_then_succeeds() {
         429,
         r#"{"error":{"message":"Rate limit reached for gpt-4o-mini on requests per min (RPM): Limit 3, Used 3, Requested 1.","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#,
     )
-    .with_header("Retry-After", "1");
+    .header("Retry-After", "1");
     let server = Server::sequence(vec![limited, Reply::json(200, COMPLETION)]).await;
     let started = Instant::now();
 
@@ -157,8 +157,8 @@ async fn rate_limit_with_retry_after_waits_then_succeeds() {
 
 #[tokio::test]
 async fn retry_after_as_a_past_http_date_means_retry_now() {
-    let limited = Reply::json(429, r#"{"error":{"message":"slow down"}}"#)
-        .with_header("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT");
+    let limited =
+        Reply::json(429, r#"{"error":{"message":"slow down"}}"#).header("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT");
     let server = Server::sequence(vec![limited, Reply::json(200, COMPLETION)]).await;
     // A backoff this long would show if the date were not understood.
     let settings =
@@ -171,7 +171,7 @@ async fn retry_after_as_a_past_http_date_means_retry_now() {
 
 #[tokio::test]
 async fn retry_after_beyond_the_cap_gives_up_at_once() {
-    let limited = Reply::json(429, r#"{"error":{"message":"quota"}}"#).with_header("Retry-After", "60");
+    let limited = Reply::json(429, r#"{"error":{"message":"quota"}}"#).header("Retry-After", "60");
     let server = Server::always(limited).await;
     let started = Instant::now();
     let error = client(&server, fast()).complete(&question(), None).await.unwrap_err();
@@ -405,7 +405,7 @@ async fn cancelling_the_token_ends_a_stalled_call_promptly() {
 
 #[tokio::test]
 async fn cancelling_also_ends_a_backoff_wait() {
-    let limited = Reply::json(429, r#"{"error":{"message":"slow down"}}"#).with_header("Retry-After", "5");
+    let limited = Reply::json(429, r#"{"error":{"message":"slow down"}}"#).header("Retry-After", "5");
     let server = Server::always(limited).await;
     let token = CancellationToken::new();
     let settings = HttpSettings { max_retry_wait: Duration::from_secs(10), ..fast() };

@@ -1,0 +1,350 @@
+//! A scripted HTTP/1.1 server on loopback, written by hand over a `TcpListener` so a test
+//! controls every byte (chunk boundaries, a socket closed mid-body, a server that never answers)
+//! and sees every request. It stands in for the remote services these machines cannot reach:
+//! model APIs, search APIs, web pages.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// Path and query, as sent.
+    pub path: String,
+    /// Header names lowercased.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+    /// When it arrived.
+    pub at: Instant,
+}
+
+impl Recorded {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("request body is JSON")
+    }
+
+    /// The path without the query.
+    pub fn route(&self) -> &str {
+        self.path.split('?').next().unwrap_or_default()
+    }
+
+    /// A query parameter, decoded.
+    pub fn query(&self, name: &str) -> Option<String> {
+        let query = self.path.split_once('?')?.1;
+        url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    }
+}
+
+/// What the server answers.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// A whole response with `Content-Length`.
+    Full {
+        /// Status code.
+        status: u16,
+        /// Extra headers.
+        headers: Vec<(String, String)>,
+        /// Body.
+        body: Vec<u8>,
+    },
+    /// A 200 response of this content type without `Content-Length`, `total` bytes of filler
+    /// written in 64 KiB pieces (an oversized page).
+    Endless {
+        /// Content type.
+        content_type: String,
+        /// Bytes offered.
+        total: usize,
+    },
+    /// A 200 chunked response, one HTTP chunk per element, with a pause between them.
+    Stream {
+        /// Content type (`text/event-stream`, `application/x-ndjson`).
+        content_type: &'static str,
+        /// The chunks.
+        chunks: Vec<String>,
+        /// Pause after each chunk.
+        pause: Duration,
+        /// How the body ends.
+        end: End,
+    },
+    /// Read the request and never answer.
+    Stall,
+}
+
+/// How a streamed reply ends.
+#[derive(Debug, Clone, Copy)]
+pub enum End {
+    /// The terminating zero-length chunk: a clean end.
+    Finish,
+    /// The socket is closed mid-body.
+    Cut,
+    /// Nothing more is sent; the socket stays open.
+    Stall,
+}
+
+impl Reply {
+    /// A response with a body of a content type.
+    pub fn with_type(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
+        Reply::Full { status, headers: vec![("Content-Type".into(), content_type.into())], body: body.into() }
+    }
+
+    /// `application/json`.
+    pub fn json(status: u16, body: impl Into<String>) -> Reply {
+        Reply::with_type(status, "application/json", body.into())
+    }
+
+    /// A 200 `text/html; charset=utf-8` page.
+    pub fn html(body: impl Into<String>) -> Reply {
+        Reply::with_type(200, "text/html; charset=utf-8", body.into())
+    }
+
+    /// A redirect to `location`.
+    pub fn redirect(status: u16, location: &str) -> Reply {
+        Reply::Full { status, headers: vec![("Location".into(), location.into())], body: Vec::new() }
+    }
+
+    /// 404.
+    pub fn not_found() -> Reply {
+        Reply::with_type(404, "text/plain", "not found")
+    }
+
+    /// A server-sent event stream of these pieces.
+    pub fn sse(chunks: Vec<String>, end: End) -> Reply {
+        Reply::Stream { content_type: "text/event-stream", chunks, pause: Duration::from_millis(5), end }
+    }
+
+    /// A newline-delimited JSON stream of these pieces.
+    pub fn ndjson(chunks: Vec<String>, end: End) -> Reply {
+        Reply::Stream { content_type: "application/x-ndjson", chunks, pause: Duration::from_millis(5), end }
+    }
+
+    /// Adds a header.
+    pub fn header(self, name: &str, value: &str) -> Reply {
+        match self {
+            Reply::Full { status, mut headers, body } => {
+                headers.push((name.to_owned(), value.to_owned()));
+                Reply::Full { status, headers, body }
+            }
+            other => other,
+        }
+    }
+}
+
+type Script = dyn Fn(usize, &Recorded) -> Reply + Send + Sync;
+
+/// A scripted server: `script(index of the request, request)` decides every answer. Every
+/// response closes its connection, so each request is one connection.
+pub struct Server {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    log: Arc<Mutex<Vec<Recorded>>>,
+    aborted: Arc<AtomicUsize>,
+    disconnects: Arc<AtomicUsize>,
+}
+
+impl Server {
+    /// Starts on 127.0.0.1.
+    pub async fn start(script: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static) -> Server {
+        Server::start_on("127.0.0.1:0", script).await
+    }
+
+    /// Starts on `bind` (`"[::1]:0"` for IPv6).
+    pub async fn start_on(bind: &str, script: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static) -> Server {
+        let listener = TcpListener::bind(bind).await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let counters = Counters::default();
+        let script: Arc<Script> = Arc::new(script);
+        let (log2, counters2) = (log.clone(), counters.clone());
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                tokio::spawn(serve(socket, log2.clone(), counters2.clone(), script.clone()));
+            }
+        });
+        Server { addr, log, aborted: counters.aborted, disconnects: counters.disconnects }
+    }
+
+    /// Answers by path (query ignored): `routes` maps a path to a reply; others get 404.
+    pub async fn routes(routes: Vec<(&str, Reply)>) -> Server {
+        let routes: HashMap<String, Reply> = routes.into_iter().map(|(p, r)| (p.to_owned(), r)).collect();
+        Server::start(move |_, r| routes.get(r.route()).cloned().unwrap_or_else(Reply::not_found)).await
+    }
+
+    /// The same reply to every request.
+    pub async fn always(reply: Reply) -> Server {
+        Server::start(move |_, _| reply.clone()).await
+    }
+
+    /// A 200 JSON answer to every request.
+    pub async fn always_json(body: impl Into<String>) -> Server {
+        Server::always(Reply::json(200, body)).await
+    }
+
+    /// `replies[i]` to request i, the last one repeated.
+    pub async fn sequence(replies: Vec<Reply>) -> Server {
+        Server::start(move |i, _| replies[i.min(replies.len() - 1)].clone()).await
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Requests seen so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Responses the client stopped reading before the end (the socket closed under the write).
+    pub fn aborted(&self) -> usize {
+        self.aborted.load(Ordering::SeqCst)
+    }
+
+    /// Connections held by `Reply::Stall` or `End::Stall` that the client has since closed.
+    pub fn disconnects(&self) -> usize {
+        self.disconnects.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Clone, Default)]
+struct Counters {
+    aborted: Arc<AtomicUsize>,
+    disconnects: Arc<AtomicUsize>,
+}
+
+async fn serve(mut socket: TcpStream, log: Arc<Mutex<Vec<Recorded>>>, counters: Counters, script: Arc<Script>) {
+    let Some(request) = read_request(&mut socket).await else {
+        return;
+    };
+    let reply = {
+        let mut log = log.lock().unwrap();
+        let index = log.len();
+        log.push(request.clone());
+        drop(log);
+        script(index, &request)
+    };
+    match reply {
+        Reply::Full { status, headers, body } => {
+            let mut head = format!("HTTP/1.1 {status} Scripted\r\n");
+            for (name, value) in &headers {
+                head.push_str(&format!("{name}: {value}\r\n"));
+            }
+            head.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n", body.len()));
+            let _ = socket.write_all(head.as_bytes()).await;
+            let _ = socket.write_all(&body).await;
+            let _ = socket.shutdown().await;
+        }
+        Reply::Endless { content_type, total } => {
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nConnection: close\r\n\r\n");
+            if socket.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            let piece = "<p>filler text for a very long page</p>\n".repeat(1600);
+            let mut sent = 0;
+            while sent < total {
+                if socket.write_all(piece.as_bytes()).await.is_err() {
+                    counters.aborted.fetch_add(1, Ordering::SeqCst);
+                    return;
+                }
+                sent += piece.len();
+            }
+            let _ = socket.shutdown().await;
+        }
+        Reply::Stream { content_type, chunks, pause, end } => {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            );
+            if socket.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            for chunk in chunks {
+                let framed = format!("{:x}\r\n{chunk}\r\n", chunk.len());
+                if socket.write_all(framed.as_bytes()).await.is_err() {
+                    return;
+                }
+                let _ = socket.flush().await;
+                tokio::time::sleep(pause).await;
+            }
+            match end {
+                End::Finish => {
+                    let _ = socket.write_all(b"0\r\n\r\n").await;
+                    let _ = socket.shutdown().await;
+                }
+                End::Cut => drop(socket),
+                End::Stall => hold(socket, &counters.disconnects).await,
+            }
+        }
+        Reply::Stall => hold(socket, &counters.disconnects).await,
+    }
+}
+
+/// Keeps the socket open without answering until the client goes away.
+async fn hold(mut socket: TcpStream, disconnects: &AtomicUsize) {
+    let mut sink = [0u8; 1024];
+    loop {
+        match socket.read(&mut sink).await {
+            Ok(0) | Err(_) => {
+                disconnects.fetch_add(1, Ordering::SeqCst);
+                return;
+            }
+            Ok(_) => {}
+        }
+    }
+}
+
+async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at;
+        }
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let at = Instant::now();
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let method = first.next()?.to_owned();
+    let path = first.next()?.to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let length =
+        headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse::<usize>().ok()).unwrap_or(0);
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < length {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    Some(Recorded { method, path, headers, body, at })
+}
+
+/// A port with nothing listening (bound, then released).
+pub async fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    listener.local_addr().expect("addr").port()
+}
