@@ -12,6 +12,7 @@ mod error;
 mod export;
 mod library;
 mod perf;
+mod rendering;
 mod settings;
 mod state;
 
@@ -42,6 +43,17 @@ pub fn run() -> anyhow::Result<()> {
     if let Some(hooks) = e2e::Hooks::from_env() {
         app = app.manage(hooks);
     }
+    let rendering = rendering::choose(&rendering::Inputs::from_system());
+    perf::set_rendering(rendering);
+    app = app.setup(move |app| {
+        if let Some(window) = app.get_webview_window("main") {
+            // Drawing still works with WebKit's defaults, so a failure here is not fatal.
+            if let Err(err) = rendering::apply(&window, rendering) {
+                eprintln!("catena: could not set the webview's rendering mode: {err}");
+            }
+        }
+        Ok(())
+    });
     app.run(tauri::generate_context!()).context("failed to run the desktop app")
 }
 

@@ -3,7 +3,7 @@
 //! [`mark_start`] stores an `Instant` as the first thing [`crate::run`] does. The page calls
 //! [`ui_ready`] once, after its first render has reached the screen (two animation frames later).
 //! With `CATENA_PERF=1` the shell then prints one line on stderr,
-//! `catena-perf first_paint_ms=N process_first_paint_ms=M page_ms=P`: `N` counted from `run`, `M`
+//! `catena-perf first_paint_ms=N process_first_paint_ms=M page_ms=P rendering=R`: `N` counted from `run`, `M`
 //! from the start of the OS process (dynamic loading included; Linux only, 10 ms resolution), `P`
 //! from the page's navigation start (what the page itself took), and the page learns that it may
 //! expose its measurement hooks. Without the variable nothing is printed and the
@@ -19,6 +19,12 @@ pub const PERF_ENV: &str = "CATENA_PERF";
 
 static START: OnceLock<Instant> = OnceLock::new();
 static FIRST_PAINT: OnceLock<Duration> = OnceLock::new();
+static RENDERING: OnceLock<&'static str> = OnceLock::new();
+
+/// Records how the webview renders (see [`crate::rendering`]), for the measurement line.
+pub fn set_rendering(rendering: crate::rendering::Rendering) {
+    RENDERING.get_or_init(|| rendering.name());
+}
 
 /// Records the moment the shell started. Later calls keep the first moment.
 pub fn mark_start() {
@@ -47,8 +53,9 @@ pub fn ui_ready(page_ms: Option<f64>) -> UiReady {
         let process = process_age().map_or_else(|| "unknown".to_owned(), |age| age.as_millis().to_string());
         let page = page_ms.filter(|ms| ms.is_finite()).map_or_else(|| "unknown".to_owned(), |ms| format!("{ms:.0}"));
         eprintln!(
-            "catena-perf first_paint_ms={} process_first_paint_ms={process} page_ms={page}",
-            since_start.as_millis()
+            "catena-perf first_paint_ms={} process_first_paint_ms={process} page_ms={page} rendering={}",
+            since_start.as_millis(),
+            RENDERING.get().copied().unwrap_or("unknown")
         );
     }
     UiReady { perf }
