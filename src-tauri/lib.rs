@@ -397,6 +397,46 @@ mod tests {
         assert_eq!(app.call("get_settings", json!({})).expect("settings")["engine"]["mrfs_threshold"], 0.55);
     }
 
+    /// The "Test" button's answer for settings pointing at `base_url`.
+    fn test_connection(app: &TestApp, base_url: &str) -> Value {
+        let llm = json!({"enabled": true, "preset": "custom", "provider": "openai-compatible",
+                         "base_url": base_url, "model": "qwen3"});
+        app.call("test_llm", json!({"llm": llm})).expect("the test itself always answers")
+    }
+
+    #[test]
+    fn connection_tests_say_what_went_wrong_in_plain_words() {
+        let (app, _dir) = app("main");
+        // A port nobody listens on.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+        let refused = test_connection(&app, &format!("http://127.0.0.1:{port}/v1"));
+        assert_eq!(refused["ok"], false);
+        let message = refused["message"].as_str().expect("a message");
+        assert!(message.starts_with(&format!("Nothing is answering at 127.0.0.1:{port}.")), "{message}");
+        assert!(refused["detail"].as_str().is_some_and(|d| d.to_lowercase().contains("refused")), "{refused}");
+
+        // Servers that answer, but not as a model API should.
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime for the scripted servers");
+        let missing = runtime.block_on(testkit::Server::always(testkit::Reply::not_found()));
+        let denied = runtime.block_on(testkit::Server::always(testkit::Reply::json(
+            401,
+            r#"{"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}}"#,
+        )));
+        let garbled = runtime.block_on(testkit::Server::always_json("<html>a login page</html>"));
+        let working = runtime.block_on(testkit::Server::always_json(r#"{"object":"list","data":[{"id":"qwen3"}]}"#));
+
+        let not_api = test_connection(&app, &missing.url());
+        assert!(not_api["message"].as_str().is_some_and(|m| m.contains("has no model API at this path")), "{not_api}");
+        let key = test_connection(&app, &format!("{}/v1", denied.url()));
+        assert!(key["message"].as_str().is_some_and(|m| m.contains("refused the API key")), "{key}");
+        let other = test_connection(&app, &format!("{}/v1", garbled.url()));
+        assert!(other["message"].as_str().is_some_and(|m| m.contains("not this provider's API")), "{other}");
+        let ok = test_connection(&app, &format!("{}/v1", working.url()));
+        assert_eq!(ok["ok"], true, "{ok}");
+        assert_eq!(ok["message"], "connected: qwen3 is available");
+        assert_eq!(ok["detail"], Value::Null);
+    }
+
     #[test]
     fn export_lists_every_format_and_citation_style() {
         let (app, _dir) = app("main");

@@ -358,8 +358,57 @@ pub fn provider(
 #[derive(Debug, Serialize)]
 pub struct LlmTest {
     pub ok: bool,
+    /// One sentence in plain words: what happened and what to do.
     pub message: String,
+    /// The underlying error, for a "details" disclosure; absent when the test passed.
+    pub detail: Option<String>,
     pub models: Vec<String>,
+}
+
+/// Says in plain words why a connection test failed, and what to try. The technical error stays
+/// available as the detail.
+pub fn explain_llm_failure(err: &engine::ports::LlmError, base_url: &str) -> String {
+    use engine::ports::LlmError;
+    let server = url::Url::parse(base_url.trim())
+        .ok()
+        .and_then(|u| u.host_str().map(|h| format!("{h}{}", u.port().map(|p| format!(":{p}")).unwrap_or_default())))
+        .unwrap_or_else(|| "the server".to_owned());
+    let sentence = match err {
+        LlmError::Network { message, .. } => {
+            let m = message.to_ascii_lowercase();
+            if m.contains("connection refused") {
+                format!("Nothing is answering at {server}. Is the model server running, and is the port right?")
+            } else if m.contains("dns error")
+                || m.contains("failed to lookup")
+                || m.contains("name or service not known")
+            {
+                format!("The address {server} could not be found. Check the spelling of the base URL.")
+            } else if m.contains("certificate") || m.contains("tls") || m.contains("ssl") {
+                format!("The secure connection to {server} failed (its certificate is not trusted).")
+            } else if m.contains("timed out") || m.contains("timeout") {
+                format!("{server} did not answer in time. Check the URL and your network.")
+            } else {
+                format!("Could not talk to {server}: the connection failed. Check the URL and that the server is up.")
+            }
+        }
+        LlmError::Timeout { .. } => format!("{server} did not answer in time. Is it overloaded, or is the URL wrong?"),
+        LlmError::Auth(_) => {
+            format!("{server} refused the API key. Enter the key again (it is kept in the system keyring).")
+        }
+        LlmError::RateLimited { .. } => format!("{server} is limiting requests right now. Try again in a minute."),
+        LlmError::Protocol { message, .. } if message.contains("HTTP 404") => format!(
+            "{server} answered, but has no model API at this path. Check the base URL (OpenAI-compatible servers usually end in /v1)."
+        ),
+        LlmError::Protocol { message, .. } if message.starts_with("HTTP 5") => {
+            format!("{server} reported an internal error. Check its log, or try again.")
+        }
+        LlmError::Protocol { .. } => format!(
+            "{server} answered with something that is not this provider's API. Check the provider preset and the base URL."
+        ),
+        LlmError::Cancelled => "The test was cancelled.".to_owned(),
+    };
+    let mut chars = sentence.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// Lists the models of the server the (unsaved) settings describe, and says whether the chosen
@@ -379,9 +428,14 @@ pub async fn test_llm(state: State<'_, AppState>, llm: LlmSettings) -> Result<Ll
             } else {
                 (false, format!("connected, but the server does not offer {model}"))
             };
-            Ok(LlmTest { ok, message, models })
+            Ok(LlmTest { ok, message, detail: None, models })
         }
-        Err(e) => Ok(LlmTest { ok: false, message: e.to_string(), models: Vec::new() }),
+        Err(e) => Ok(LlmTest {
+            ok: false,
+            message: explain_llm_failure(&e, &llm.base_url),
+            detail: Some(e.to_string()),
+            models: Vec::new(),
+        }),
     }
 }
 
@@ -418,6 +472,24 @@ pub fn model_for_run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failures_are_named_by_what_the_user_can_do() {
+        use engine::ports::LlmError;
+        let network = |m: &str| LlmError::Network { message: m.to_owned(), calls: 1 };
+        let explain = |e: &LlmError| explain_llm_failure(e, "https://llm.example.org:8443/v1");
+        let dns = explain(&network("could not reach the server: dns error: failed to lookup address information"));
+        assert!(dns.starts_with("The address llm.example.org:8443 could not be found"), "{dns}");
+        let tls = explain(&network("could not reach the server: invalid peer certificate: UnknownIssuer"));
+        assert!(tls.contains("certificate is not trusted"), "{tls}");
+        assert!(explain(&LlmError::Timeout { calls: 3 }).contains("did not answer in time"));
+        let limited = explain(&LlmError::RateLimited { retry_after: None, calls: 4 });
+        assert!(limited.contains("Try again in a minute"), "{limited}");
+        let server_error = LlmError::Protocol { message: "HTTP 502: bad gateway".into(), calls: 1 };
+        assert!(explain(&server_error).contains("internal error"));
+        // Without a usable URL the sentence still reads well.
+        assert!(explain_llm_failure(&LlmError::Timeout { calls: 1 }, "").starts_with("The server did not answer"));
+    }
 
     #[test]
     fn defaults_validate_and_keys_have_the_cli_names() {

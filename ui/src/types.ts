@@ -250,7 +250,10 @@ export interface LocalServer {
 
 export interface LlmTest {
   ok: boolean;
+  /** One sentence in plain words: what happened and what to do. */
   message: string;
+  /** The underlying error, when the test failed. */
+  detail?: string | null;
   models: string[];
 }
 

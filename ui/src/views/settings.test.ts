@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { DEFAULT_SETTINGS, fakeClient, settle } from "../testing/fake-client";
-import type { Settings } from "../types";
+import type { LlmTest, Settings } from "../types";
 import { settingsView } from "./settings";
 
 const input = (root: HTMLElement, id: string) => {
@@ -49,6 +49,37 @@ describe("Settings view", () => {
     expect(client.setApiKey).toHaveBeenCalledWith("llm", "openai-compatible", "sk-or-123");
     expect(input(view.element, "llm-key").value).toBe("");
     expect(view.element.textContent).toContain("Saved.");
+  });
+
+  it("explains a failed connection test in words, with the technical cause behind Details", async () => {
+    const answers: LlmTest[] = [
+      {
+        ok: false,
+        message: "Nothing is answering at 127.0.0.1:11434. Is the model server running, and is the port right?",
+        detail: "network error: could not reach the server: tcp connect error: Connection refused (os error 111)",
+        models: [],
+      },
+      { ok: true, message: "connected: qwen3 is available", detail: null, models: ["qwen3"] },
+    ];
+    const client = fakeClient({ testLlm: () => Promise.resolve(answers.shift() as LlmTest) });
+    const view = settingsView(client);
+    await settle();
+    const test = view.element.querySelector<HTMLButtonElement>("#llm-test");
+    if (test === null) throw new Error("no test button");
+    test.click();
+    await settle();
+    const status = view.element.querySelector(".test-result");
+    expect(status?.textContent).toContain("Nothing is answering at 127.0.0.1:11434");
+    expect(status?.classList.contains("bad")).toBe(true);
+    const details = view.element.querySelector<HTMLDetailsElement>(".test-detail");
+    expect(details?.hidden).toBe(false);
+    expect(details?.querySelector("code")?.textContent).toContain("Connection refused");
+
+    // A passing test hides the previous failure's details.
+    test.click();
+    await settle();
+    expect(status?.textContent).toBe("connected: qwen3 is available");
+    expect(details?.hidden).toBe(true);
   });
 
   it("offers local servers and fills the model list from one", async () => {

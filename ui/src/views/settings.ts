@@ -69,8 +69,14 @@ export function settingsView(client: Client): SettingsViewHandle {
     const baseUrl = h("input", { type: "url", id: "llm-url", value: s.llm.base_url, placeholder: "http://127.0.0.1:11434", spellcheck: false });
     const model = h("input", { type: "text", id: "llm-model", value: s.llm.model, list: "llm-models", spellcheck: false, placeholder: "Choose or type a model" });
     const models = h("datalist", { id: "llm-models" });
-    const testButton = h("button", { type: "button", class: "button" }, "Test connection");
+    const testButton = h("button", { type: "button", class: "button", id: "llm-test" }, "Test connection");
     const testResult = h("p", { class: "small test-result", role: "status", "aria-live": "polite" });
+    // What the server or the network said, for whoever wants the technical cause.
+    const testDetail = h("details", { class: "small test-detail", hidden: true });
+    const showDetail = (detail: string | null | undefined) => {
+      testDetail.replaceChildren(h("summary", {}, "Details"), h("code", {}, detail ?? ""));
+      testDetail.hidden = !detail;
+    };
     const key = h("input", { type: "password", id: "llm-key", autocomplete: "off", placeholder: s.llm_key_stored ? "Stored — type to replace" : "Paste an API key" });
     const keyState = h("span", { class: "key-state small" });
     const forget = h("button", { type: "button", class: "button subtle" }, "Remove key");
@@ -88,6 +94,7 @@ export function settingsView(client: Client): SettingsViewHandle {
       model.value = "";
       models.replaceChildren();
       testResult.textContent = "";
+      showDetail(null);
     });
     const llmSettings = () => ({
       enabled: enabled.checked,
@@ -99,10 +106,12 @@ export function settingsView(client: Client): SettingsViewHandle {
     testButton.addEventListener("click", () => {
       testResult.textContent = "Connecting…";
       testResult.className = "small test-result";
+      showDetail(null);
       client.testLlm(llmSettings()).then(
         (r) => {
           testResult.textContent = r.message;
           testResult.className = `small test-result ${r.ok ? "ok" : "bad"}`;
+          showDetail(r.detail);
           models.replaceChildren(...r.models.map((m) => h("option", { value: m })));
         },
         (raw) => {
@@ -183,7 +192,7 @@ export function settingsView(client: Client): SettingsViewHandle {
         local,
         row("llm-preset", "Provider", preset),
         row("llm-url", "Base URL", baseUrl),
-        h("div", { class: "field" }, h("label", { for: "llm-model" }, "Model"), h("div", { class: "inline" }, model, testButton), models, testResult),
+        h("div", { class: "field" }, h("label", { for: "llm-model" }, "Model"), h("div", { class: "inline" }, model, testButton), models, testResult, testDetail),
         h("div", { class: "field" }, h("label", { for: "llm-key" }, "API key"), h("div", { class: "inline" }, key, forget), keyState, s.keyring_error ? h("p", { class: "hint bad" }, s.keyring_error) : null),
       ),
       h(
