@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import recorded from "../fixtures/ask-extractive.json";
 import { applyEvent, emptyRun, pendingNode } from "../run-state";
 import type { NodeRecord, RunEvent } from "../types";
-import { graphView, layoutGraph, nodeOutcome } from "./graph";
+import { graphView, layoutGraph, MIN_SCALE, nodeOutcome } from "./graph";
 
 const node = pendingNode;
 
@@ -47,6 +47,17 @@ describe("action graph", () => {
     view.update(nodes);
     expect(view.element.querySelectorAll(".graph-edge").length).toBe(2);
     expect(view.element.querySelector("[data-node='2']")?.getAttribute("class")).toContain("action-web_search");
+  });
+
+  it("keeps labels readable when many steps run side by side: it scrolls rather than shrink past a limit", () => {
+    const wide = Array.from({ length: 10 }, (_, i) => node(i + 1));
+    const layout = layoutGraph(wide);
+    const view = graphView(() => undefined);
+    view.update(wide);
+    const root = view.element.matches(".graph") ? (view.element as unknown as SVGSVGElement) : view.element.querySelector<SVGSVGElement>(".graph");
+    expect(root?.getAttribute("width")).toBe(String(layout.width));
+    expect(root?.style.minWidth).toBe(`${Math.ceil(layout.width * MIN_SCALE)}px`);
+    expect(layout.width * MIN_SCALE).toBeGreaterThan(1500);
   });
 
   it("stays quick at 30 nodes and only restyles when states change", () => {

@@ -8,6 +8,8 @@ import type { NodeRecord } from "../types";
 
 const NODE_W = 200;
 const NODE_H = 74;
+/** A wide chain is scaled to fit the panel down to this factor (labels stay readable), then scrolls. */
+export const MIN_SCALE = 0.8;
 
 export interface GraphView {
   element: SVGSVGElement;
@@ -98,6 +100,9 @@ export function graphView(onSelect: (id: number) => void): GraphView {
     root.setAttribute("viewBox", `0 0 ${layout.width} ${layout.height}`);
     root.setAttribute("width", String(layout.width));
     root.setAttribute("height", String(layout.height));
+    // CSS scales the drawing down to the panel's width; below MIN_SCALE the panel scrolls instead.
+    // (Set through the CSSOM, which the page's style-src policy allows, unlike style attributes.)
+    root.style.minWidth = `${Math.ceil(layout.width * MIN_SCALE)}px`;
     edgeLayer.replaceChildren(
       ...layout.edges.map((e) =>
         svg("path", {
