@@ -433,7 +433,7 @@ mod tests {
         assert!(other["message"].as_str().is_some_and(|m| m.contains("not this provider's API")), "{other}");
         let ok = test_connection(&app, &format!("{}/v1", working.url()));
         assert_eq!(ok["ok"], true, "{ok}");
-        assert_eq!(ok["message"], "connected: qwen3 is available");
+        assert_eq!(ok["message"], "Connected: qwen3 is available.");
         assert_eq!(ok["detail"], Value::Null);
     }
 

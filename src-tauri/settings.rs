@@ -422,11 +422,11 @@ pub async fn test_llm(state: State<'_, AppState>, llm: LlmSettings) -> Result<Ll
         Ok(models) => {
             let model = llm.model.trim();
             let (ok, message) = if model.is_empty() {
-                (true, format!("connected: {} models available; choose one", models.len()))
+                (true, format!("Connected: {} models available. Choose one.", models.len()))
             } else if models.iter().any(|m| m == model) || models.is_empty() {
-                (true, format!("connected: {model} is available"))
+                (true, format!("Connected: {model} is available."))
             } else {
-                (false, format!("connected, but the server does not offer {model}"))
+                (false, format!("Connected, but the server does not offer {model}. Choose one of its models."))
             };
             Ok(LlmTest { ok, message, detail: None, models })
         }

@@ -16,6 +16,7 @@
 //
 // Every check saves a screenshot in target/e2e-screenshots/ for review.
 import { spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -77,12 +78,13 @@ async function stopDriver() {
 }
 
 async function openApp() {
-  return remote({
+  const session = await remote({
     hostname: "127.0.0.1",
     port: 4444,
     logLevel: "warn",
     capabilities: { "wdio:enforceWebDriverClassic": true, "tauri:options": { application: app } },
   });
+  return session;
 }
 
 let browser;
@@ -97,6 +99,22 @@ async function check(name, fn) {
   }
   const file = join(shots, `${String(results.length + 1).padStart(2, "0")}-${name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 60)}.png`);
   try {
+    // WebKitWebDriver answers a screenshot after the page's next paint. Without a GPU the app
+    // paints on the CPU, and an idle page then paints nothing more, so the request would wait for
+    // the client's time-out: a one-pixel, invisible change repaints for a few frames meanwhile.
+    await browser.execute(() => {
+      const dot = document.createElement("div");
+      dot.setAttribute("aria-hidden", "true");
+      Object.assign(dot.style, { position: "fixed", right: "0", bottom: "0", width: "1px", height: "1px", pointerEvents: "none" });
+      document.body.append(dot);
+      let frame = 0;
+      const tick = () => {
+        dot.style.backgroundColor = frame % 2 ? "rgba(0, 0, 0, 0)" : "rgba(0, 0, 0, 0.01)";
+        if (++frame < 30) requestAnimationFrame(tick);
+        else dot.remove();
+      };
+      requestAnimationFrame(tick);
+    });
     await browser.saveScreenshot(file);
   } catch (e) {
     console.log(`     (no screenshot: ${e?.message ?? e})`);
@@ -207,14 +225,28 @@ try {
     await enabled.waitForExist();
     if (!(await enabled.isSelected())) await enabled.click();
     await browser.$("#llm-preset").selectByAttribute("value", "custom");
+    const result = await browser.$(".test-result");
+    // First a server that is not running: the test says so in words, the cause under Details.
+    const closedPort = await new Promise((done) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = probe.address();
+        probe.close(() => done(port));
+      });
+    });
+    await browser.$("#llm-url").setValue(`http://127.0.0.1:${closedPort}/v1`);
+    await browser.$("button=Test connection").click();
+    await browser.waitUntil(async () => (await result.getText()).startsWith("Nothing is answering"), {
+      timeout: 10000,
+      timeoutMsg: "a refused connection was not explained",
+    });
+    expect(await browser.$(".test-detail").isDisplayed(), "the technical cause is offered under Details");
     await browser.$("#llm-url").setValue(model.url);
     await browser.$("button=Test connection").click();
-    const result = await browser.$(".test-result");
-    await browser.waitUntil(async () => (await result.getText()).startsWith("connected"), {
+    await browser.waitUntil(async () => (await result.getText()).startsWith("Connected"), {
       timeout: 10000,
       timeoutMsg: "the connection test did not succeed",
     });
-    expectEqual(await result.getText(), `connected: ${model.models.length} models available; choose one`, "test result");
+    expectEqual(await result.getText(), `Connected: ${model.models.length} models available. Choose one.`, "test result");
     const offered = await browser.$$("#llm-models option").map((o) => o.getAttribute("value"));
     expectEqual(JSON.stringify(offered), JSON.stringify(model.models), "models offered");
     await browser.$("#llm-model").setValue(model.models[0]);

@@ -59,7 +59,7 @@ describe("Settings view", () => {
         detail: "network error: could not reach the server: tcp connect error: Connection refused (os error 111)",
         models: [],
       },
-      { ok: true, message: "connected: qwen3 is available", detail: null, models: ["qwen3"] },
+      { ok: true, message: "Connected: qwen3 is available.", detail: null, models: ["qwen3"] },
     ];
     const client = fakeClient({ testLlm: () => Promise.resolve(answers.shift() as LlmTest) });
     const view = settingsView(client);
@@ -78,7 +78,7 @@ describe("Settings view", () => {
     // A passing test hides the previous failure's details.
     test.click();
     await settle();
-    expect(status?.textContent).toBe("connected: qwen3 is available");
+    expect(status?.textContent).toBe("Connected: qwen3 is available.");
     expect(details?.hidden).toBe(true);
   });
 
