@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use library::{CancelFlag, DocRow, FileOutcome, IngestEvent, IngestOptions, Progress, Status};
 use serde::Serialize;
 use tauri::ipc::{Channel, Response};
-use tauri::{AppHandle, Manager, Runtime, State};
+use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
 
 use crate::error::{ErrorCode, IpcError};
@@ -152,12 +152,8 @@ pub struct FailedFile {
 
 /// Starts sending drag-and-drop events of the main window to `on_event`.
 #[tauri::command]
-pub fn watch_drops<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, on_event: Channel<DropEvent>) {
+pub fn watch_drops(state: State<'_, AppState>, on_event: Channel<DropEvent>) {
     state.watch_drops(on_event);
-    // End-to-end tests drop their files here (`CATENA_E2E_DROP`); normally nothing is managed.
-    if let Some(hooks) = app.try_state::<crate::e2e::Hooks>() {
-        hooks.deliver_drop(&state);
-    }
 }
 
 /// Opens the system file (or folder) picker; the chosen paths may then be ingested.

@@ -9,13 +9,14 @@
 //
 // The app is started twice on one data directory:
 // 1. on an empty library: navigation, shortcuts, settings, an honest non-answer;
-// 2. with fixture files dropped on the window (`CATENA_E2E_DROP`, see src-tauri/e2e.rs) and a
+// 2. with fixture files dragged onto the window from a real GTK drag source (drag-source.py, moved
+//    with xdotool; needs /usr/bin/python3 with GTK's introspection) and a
 //    scripted OpenAI-compatible model server on 127.0.0.1: settings through the UI, a question with
 //    its action graph and cited answer, the source viewer, and a Markdown export written without
-//    the native save dialog (`CATENA_E2E_SAVE_DIR`).
+//    the native save dialog (`CATENA_E2E_SAVE_DIR`, see src-tauri/e2e.rs).
 //
 // Every check saves a screenshot in target/e2e-screenshots/ for review.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -47,7 +48,7 @@ const baseEnv = {
   NO_PROXY: "127.0.0.1,localhost",
   no_proxy: "127.0.0.1,localhost",
 };
-for (const v of ["CATENA_LLM_API_KEY", "CATENA_LLM_URL", "CATENA_LLM_MODEL", "CATENA_LLM_PROVIDER", "CATENA_E2E_DROP", "CATENA_E2E_SAVE_DIR"]) {
+for (const v of ["CATENA_LLM_API_KEY", "CATENA_LLM_URL", "CATENA_LLM_MODEL", "CATENA_LLM_PROVIDER", "CATENA_E2E_SAVE_DIR"]) {
   delete baseEnv[v];
 }
 
@@ -85,6 +86,41 @@ async function openApp() {
     capabilities: { "wdio:enforceWebDriverClassic": true, "tauri:options": { application: app } },
   });
   return session;
+}
+
+/**
+ * Drags `paths` onto the middle of the app window the way a file manager would: a GTK drag source
+ * (drag-source.py) offers them as text/uri-list and xdotool presses on it, moves the pointer onto
+ * the window and releases, so the drop travels through XDND, GTK and Tauri's drop handler.
+ */
+async function dragOntoWindow(paths) {
+  const rect = await browser.getWindowRect();
+  const source = spawn("/usr/bin/python3", [join(import.meta.dirname, "drag-source.py"), "0", "0", ...paths], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let said = "";
+  source.stdout.on("data", (chunk) => (said += chunk));
+  const until = async (word) => {
+    for (let i = 0; !said.includes(word); i++) {
+      if (i > 150 || source.exitCode !== null) throw new Error(`the drag source never said "${word}" (it said ${JSON.stringify(said)})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  try {
+    await until("ready");
+    const x = Math.round(rect.x + rect.width / 2);
+    const y = Math.round(rect.y + rect.height / 2);
+    // GTK starts a drag once the pressed pointer has moved past a threshold; small steps, then the window.
+    const steps = [[50, 35], [80, 50], [x - 60, y - 30], [x, y]];
+    execFileSync("xdotool", [
+      "mousemove", "40", "30", "mousedown", "1", "sleep", "0.2",
+      ...steps.flatMap(([sx, sy]) => ["mousemove", String(sx), String(sy), "sleep", "0.2"]),
+      "sleep", "0.3", "mouseup", "1",
+    ]);
+    await until("dropped");
+  } finally {
+    source.kill();
+  }
 }
 
 let browser;
@@ -198,11 +234,12 @@ try {
   await stopDriver();
 
   // --- Second start: files dropped on the window, a scripted model -----------------------------
-  await startDriver({ ...baseEnv, CATENA_E2E_DROP: files.join(":"), CATENA_E2E_SAVE_DIR: exportDir });
+  await startDriver({ ...baseEnv, CATENA_E2E_SAVE_DIR: exportDir });
   browser = await openApp();
 
   await check("dropped files are added and listed in the library", async () => {
     await browser.$("h1=Library").waitForDisplayed();
+    await dragOntoWindow(files);
     const summary = await browser.$(".progress-card .progress-text");
     await browser.waitUntil(async () => (await summary.getText()).startsWith("Done:"), {
       timeout: 30000,
