@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use engine::run::RunRecord;
 use serde::Serialize;
-use tauri::{AppHandle, Manager, Runtime, State};
+use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
 
 use crate::error::{ErrorCode, IpcError};
@@ -101,24 +101,17 @@ pub async fn export_run<R: Runtime>(
     // Render first, so a failure shows before the user chooses a file.
     let bytes = render(&record, format, &style)?;
     let file_name = suggested_name(&record.question, format.extension());
-    // End-to-end tests cannot drive the native dialog; `CATENA_E2E_SAVE_DIR` answers for it.
-    let scripted = app.try_state::<crate::e2e::Hooks>().and_then(|hooks| hooks.save_path(&file_name));
-    let path: PathBuf = match scripted {
-        Some(path) => path,
-        None => {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            app.dialog()
-                .file()
-                .set_title("Export run")
-                .add_filter(format.label(), &[format.extension()])
-                .set_file_name(file_name)
-                .save_file(move |path| {
-                    let _ = tx.send(path);
-                });
-            let Some(path) = rx.await.ok().flatten() else { return Ok(None) };
-            path.into_path().map_err(|e| IpcError::new(ErrorCode::Io, e.to_string()))?
-        }
-    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("Export run")
+        .add_filter(format.label(), &[format.extension()])
+        .set_file_name(file_name)
+        .save_file(move |path| {
+            let _ = tx.send(path);
+        });
+    let Some(path) = rx.await.ok().flatten() else { return Ok(None) };
+    let path: PathBuf = path.into_path().map_err(|e| IpcError::new(ErrorCode::Io, e.to_string()))?;
     tokio::fs::write(&path, bytes)
         .await
         .map_err(|e| IpcError::new(ErrorCode::Io, format!("cannot write {}: {e}", path.display())))?;

@@ -7,7 +7,6 @@
 
 mod ask;
 mod commands;
-mod e2e;
 mod error;
 mod export;
 mod library;
@@ -38,14 +37,9 @@ pub fn run() -> anyhow::Result<()> {
 
     let data_dir = commands::data_dir_from(std::env::var_os(commands::DATA_DIR_ENV));
     let state = AppState::new(data_dir, Arc::new(secrets::KeyStore::new(&keyring_namespace())));
-    let mut app = builder(tauri::Builder::default(), state);
-    // Only the end-to-end tests set these (see `e2e`); a normal start manages nothing extra.
-    if let Some(hooks) = e2e::Hooks::from_env() {
-        app = app.manage(hooks);
-    }
     let rendering = rendering::choose(&rendering::Inputs::from_system());
     perf::set_rendering(rendering);
-    app = app.setup(move |app| {
+    let app = builder(tauri::Builder::default(), state).setup(move |app| {
         if let Some(window) = app.get_webview_window("main") {
             // Drawing still works with WebKit's defaults, so a failure here is not fatal.
             if let Err(err) = rendering::apply(&window, rendering) {

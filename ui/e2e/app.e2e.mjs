@@ -12,8 +12,8 @@
 // 2. with fixture files dragged onto the window from a real GTK drag source (drag-source.py, moved
 //    with xdotool; needs /usr/bin/python3 with GTK's introspection) and a
 //    scripted OpenAI-compatible model server on 127.0.0.1: settings through the UI, a question with
-//    its action graph and cited answer, the source viewer, and a Markdown export written without
-//    the native save dialog (`CATENA_E2E_SAVE_DIR`, see src-tauri/e2e.rs).
+//    its action graph and cited answer, the source viewer, and a Markdown export saved through the
+//    native save dialog (answered with xdotool).
 //
 // Every check saves a screenshot in target/e2e-screenshots/ for review.
 import { execFileSync, spawn } from "node:child_process";
@@ -48,7 +48,7 @@ const baseEnv = {
   NO_PROXY: "127.0.0.1,localhost",
   no_proxy: "127.0.0.1,localhost",
 };
-for (const v of ["CATENA_LLM_API_KEY", "CATENA_LLM_URL", "CATENA_LLM_MODEL", "CATENA_LLM_PROVIDER", "CATENA_E2E_SAVE_DIR"]) {
+for (const v of ["CATENA_LLM_API_KEY", "CATENA_LLM_URL", "CATENA_LLM_MODEL", "CATENA_LLM_PROVIDER"]) {
   delete baseEnv[v];
 }
 
@@ -121,6 +121,28 @@ async function dragOntoWindow(paths) {
   } finally {
     source.kill();
   }
+}
+
+/**
+ * Answers the native save dialog ("Export run") the way a person would: focus it, replace the
+ * suggested name with a path in `dir` (keeping the suggested file name), press Enter.
+ */
+async function answerSaveDialog(dir) {
+  let id = "";
+  for (let i = 0; id === "" && i < 100; i++) {
+    try {
+      id = execFileSync("xdotool", ["search", "--onlyvisible", "--name", "^Export run$"], { encoding: "utf8" }).trim().split("\n")[0] ?? "";
+    } catch {
+      await new Promise((r) => setTimeout(r, 100)); // not open yet
+    }
+  }
+  if (id === "") throw new Error("the save dialog did not open");
+  // GTK's save dialog starts with the suggested name selected in its name field.
+  await new Promise((r) => setTimeout(r, 300));
+  execFileSync("xdotool", ["windowfocus", "--sync", id]);
+  execFileSync("xdotool", ["key", "--window", id, "Home"]);
+  execFileSync("xdotool", ["type", "--delay", "5", `${dir}/`]);
+  execFileSync("xdotool", ["key", "Return"]);
 }
 
 let browser;
@@ -234,7 +256,7 @@ try {
   await stopDriver();
 
   // --- Second start: files dropped on the window, a scripted model -----------------------------
-  await startDriver({ ...baseEnv, CATENA_E2E_SAVE_DIR: exportDir });
+  await startDriver(baseEnv);
   browser = await openApp();
 
   await check("dropped files are added and listed in the library", async () => {
@@ -386,6 +408,7 @@ try {
     await browser.waitUntil(async () => (await browser.$$("#export-format option")).length > 0, { timeout: 5000 });
     await format.selectByAttribute("value", "md");
     await browser.$(".export-form button[type=submit]").click();
+    await answerSaveDialog(exportDir);
     const message = await browser.$(".export-form [role=status]");
     await browser.waitUntil(async () => (await message.getText()).startsWith("Saved to "), {
       timeout: 10000,
