@@ -186,7 +186,7 @@ export function libraryView(client: Client, loadInfo: LoadInfo): LibraryView {
         h(
           "thead",
           {},
-          h("tr", {}, h("th", { scope: "col" }, "Document"), h("th", { scope: "col" }, "Size"), h("th", { scope: "col" }, "Status"), h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions"))),
+          h("tr", {}, h("th", { scope: "col", class: "col-doc" }, "Document"), h("th", { scope: "col", class: "col-size" }, "Size"), h("th", { scope: "col", class: "col-status" }, "Status"), h("th", { scope: "col", class: "col-actions" }, h("span", { class: "sr-only" }, "Actions"))),
         ),
         h("tbody", {}, ...docs.map(docRow)),
       ),
