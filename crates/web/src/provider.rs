@@ -229,16 +229,21 @@ pub(crate) fn parse(provider: &Provider, json: &Value) -> Result<Vec<Hit>, WebEr
     let malformed = |why: &str| WebError::Unavailable(format!("{what} answered with malformed JSON: {why}"));
     let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().trim().to_owned();
     let hits: Vec<Hit> = match provider {
-        Provider::Searxng { .. } => {
+        // SearXNG and Tavily share the result shape; SearXNG's `content` may carry markup.
+        Provider::Searxng { .. } | Provider::Tavily { .. } => {
+            let marked_up = matches!(provider, Provider::Searxng { .. });
             let results =
                 json.get("results").and_then(Value::as_array).ok_or_else(|| malformed("no `results` list"))?;
             results
                 .iter()
-                .map(|r| Hit {
-                    url: text(r, "url"),
-                    title: text(r, "title"),
-                    snippet: plain(&text(r, "content")),
-                    score: r.get("score").and_then(Value::as_f64).map(|s| s as f32),
+                .map(|r| {
+                    let content = text(r, "content");
+                    Hit {
+                        url: text(r, "url"),
+                        title: text(r, "title"),
+                        snippet: if marked_up { plain(&content) } else { content },
+                        score: r.get("score").and_then(Value::as_f64).map(|s| s as f32),
+                    }
                 })
                 .collect()
         }
@@ -265,19 +270,6 @@ pub(crate) fn parse(provider: &Provider, json: &Value) -> Result<Vec<Hit>, WebEr
                         }
                     }
                     Hit { url: text(r, "url"), title: plain(&text(r, "title")), snippet, score: None }
-                })
-                .collect()
-        }
-        Provider::Tavily { .. } => {
-            let results =
-                json.get("results").and_then(Value::as_array).ok_or_else(|| malformed("no `results` list"))?;
-            results
-                .iter()
-                .map(|r| Hit {
-                    url: text(r, "url"),
-                    title: text(r, "title"),
-                    snippet: text(r, "content"),
-                    score: r.get("score").and_then(Value::as_f64).map(|s| s as f32),
                 })
                 .collect()
         }
