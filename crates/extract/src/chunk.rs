@@ -237,6 +237,7 @@ mod tests {
             segments: segments.into_iter().map(|(bytes, location)| Segment { bytes, location }).collect(),
             tables: Vec::new(),
             warnings: Vec::new(),
+            card: Default::default(),
         }
     }
 

@@ -64,10 +64,8 @@ fn read_docx<R: Read + Seek>(zip: &mut ZipCap<R>, opts: &ExtractOptions) -> Resu
         Some(bytes) => parse_notes(&zipcap::xml_to_string(bytes), &styles, opts, &mut warnings),
         None => Vec::new(),
     };
-    let core_title = match zip.read("docProps/core.xml")? {
-        Some(bytes) => core_title(&zipcap::xml_to_string(bytes)),
-        None => None,
-    };
+    let core_xml = zip.read("docProps/core.xml")?.map(zipcap::xml_to_string);
+    let core_title = core_xml.as_deref().and_then(core_title);
 
     let mut out = Builder::default();
     let mut refs = NoteRefs::default();
@@ -103,7 +101,9 @@ fn read_docx<R: Read + Seek>(zip: &mut ZipCap<R>, opts: &ExtractOptions) -> Resu
     if text.trim().is_empty() {
         return Err(ExtractError::NoText("document has no text".into()));
     }
-    Ok(Document { format: Format::Docx, title, text, pages: None, segments, tables: Vec::new(), warnings })
+    let meta = core_xml.as_deref().map(crate::card::dublin_core).unwrap_or_default();
+    let card = crate::card::build(&meta, crate::card::leading_text(&text));
+    Ok(Document { format: Format::Docx, title, text, pages: None, segments, tables: Vec::new(), warnings, card })
 }
 
 /// The main document part named by `_rels/.rels` (almost always `word/document.xml`).

@@ -96,7 +96,17 @@ fn read_epub<R: Read + Seek>(zip: &mut ZipCap<R>, opts: &ExtractOptions) -> Resu
     if text.trim().is_empty() {
         return Err(ExtractError::NoText("e-book has no text".into()));
     }
-    Ok(Document { format: Format::Epub, title: opf.title, text, pages: None, segments, tables: Vec::new(), warnings })
+    let card = crate::card::build(&crate::card::dublin_core(&opf_xml), crate::card::leading_text(&text));
+    Ok(Document {
+        format: Format::Epub,
+        title: opf.title,
+        text,
+        pages: None,
+        segments,
+        tables: Vec::new(),
+        warnings,
+        card,
+    })
 }
 
 /// The OPF path from `META-INF/container.xml`, or the only `.opf` in the archive.

@@ -82,6 +82,7 @@ pub(crate) fn from_str(html: &str, opts: &ExtractOptions) -> Result<Document, Ex
     }
     Ok(Document {
         format: Format::Html,
+        card: crate::card::build(&crate::card::html_meta(&html), crate::card::leading_text(&built.text)),
         title: title.or(built.first_h1).or(built.first_heading),
         text: built.text,
         pages: None,

@@ -6,6 +6,7 @@
 //!
 //! Entry points: [`extract`] (a path to a [`Document`]) and [`chunk`] (a document to [`Chunk`]s).
 
+mod card;
 mod chunk;
 mod docx;
 mod epub;
@@ -19,6 +20,7 @@ mod zipcap;
 
 use std::path::Path;
 
+pub use card::{CardSource, CardSources, DocumentCard, Identifier, IdentifierKind};
 pub use chunk::{Chunk, ChunkOptions, chunk};
 pub use engine::{Location, Span};
 pub use error::ExtractError;
@@ -197,6 +199,9 @@ pub struct Document {
     pub tables: Vec<Table>,
     /// Non-fatal problems worth telling the user, e.g. `page 3: no text layer (needs OCR)`.
     pub warnings: Vec<String>,
+    /// What the document says about itself (title, authors, date, identifiers), from its
+    /// metadata and its first page.
+    pub card: DocumentCard,
 }
 
 /// Reads one file, choosing the reader from its extension and checking its content.

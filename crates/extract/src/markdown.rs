@@ -34,6 +34,7 @@ pub(crate) fn from_str(source: &str) -> Result<Document, ExtractError> {
     // Cells written in the current table row, to place the " | " separators.
     let mut cells = 0usize;
     let mut in_metadata = false;
+    let mut front_matter = String::new();
     let mut list_depth = 0usize;
     for event in Parser::new_ext(source, options) {
         match event {
@@ -85,6 +86,7 @@ pub(crate) fn from_str(source: &str) -> Result<Document, ExtractError> {
                 _ => {}
             },
             Event::Text(t) if !in_metadata => out.text(&t),
+            Event::Text(t) => front_matter.push_str(&t),
             Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => out.text(&t),
             Event::Html(t) => html.feed(&t, &mut out),
             Event::SoftBreak => out.space(),
@@ -99,6 +101,7 @@ pub(crate) fn from_str(source: &str) -> Result<Document, ExtractError> {
     }
     Ok(Document {
         format: Format::Markdown,
+        card: crate::card::build(&crate::card::front_matter(&front_matter), crate::card::leading_text(&built.text)),
         title: built.first_h1.or(built.first_heading),
         text: built.text,
         pages: None,

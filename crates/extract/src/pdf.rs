@@ -6,7 +6,11 @@
 //!
 //! One segment per physical page that has text, pages joined by a blank line. Pages without a
 //! text layer are reported as warnings; a file where no page has text is an error, because it
-//! needs OCR that Catena does not do.
+//! needs OCR that Catena does not do. A margin column of line numbers (transcripts, manuscripts
+//! under review) is removed before cleaning (see `layout`), so the numbers never join the words
+//! beside them.
+
+mod layout;
 
 use std::path::Path;
 
@@ -49,7 +53,7 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Document, ExtractError> {
             continue;
         };
         page_buf.clear();
-        clean_into(page_text, &mut page_buf);
+        clean_into(&layout::drop_line_numbers(page_text), &mut page_buf);
         let body = page_buf.trim();
         if body.is_empty() {
             warnings.push(format!("page {number}: no text layer (needs OCR)"));
@@ -80,6 +84,7 @@ pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Document, ExtractError> {
     }
     Ok(Document {
         format: Format::Pdf,
+        card: crate::card::pdf_card(bytes, segments.first().map_or("", |s| &text[s.bytes.clone()])),
         title: raw.title.as_deref().and_then(crate::text::plausible_title),
         text,
         pages: Some(u32::try_from(raw.pages.len()).unwrap_or(u32::MAX)),

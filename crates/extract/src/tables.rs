@@ -116,7 +116,8 @@ pub(crate) fn extract_delimited(path: &Path, format: Format, opts: &ExtractOptio
         return Err(ExtractError::NoText("no rows".into()));
     }
     let (text, segments) = out.finish();
-    Ok(Document { format, title: (!name.is_empty()).then_some(name), text, pages: None, segments, tables, warnings })
+    let title = (!name.is_empty()).then_some(name);
+    Ok(Document { format, title, text, pages: None, segments, tables, warnings, card: Default::default() })
 }
 
 /// How quotes are read in a delimited file.
@@ -275,7 +276,16 @@ pub(crate) fn extract_xlsx(path: &Path, opts: &ExtractOptions) -> Result<Documen
         return Err(ExtractError::NoText("workbook has no data".into()));
     }
     let (text, segments) = out.finish();
-    Ok(Document { format: Format::Xlsx, title, text, pages: None, segments, tables, warnings })
+    Ok(Document {
+        format: Format::Xlsx,
+        title,
+        text,
+        pages: None,
+        segments,
+        tables,
+        warnings,
+        card: Default::default(),
+    })
 }
 
 /// Every sheet of the workbook as a grid, with warnings and the count of unreadable sheets.

@@ -34,6 +34,7 @@ pub(crate) fn whole_document(format: Format, text: String) -> Result<Document, E
     Ok(Document {
         format,
         title: None,
+        card: crate::card::build(&crate::card::Meta::default(), crate::card::leading_text(&text[start..end])),
         segments: vec![Segment { bytes: start..end, location: Location::Whole }],
         text,
         pages: None,

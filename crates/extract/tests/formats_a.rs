@@ -1,34 +1,11 @@
 //! End-to-end tests for the PDF, plain-text, Markdown and HTML readers and the chunker, through
 //! the public `extract`/`chunk` API. Every fixture is generated here.
 
-use std::path::PathBuf;
-
 use extract::{ChunkOptions, ExtractError, ExtractOptions, Format, Location, chunk, extract};
-use printpdf::{
-    BuiltinFont, Line, LinePoint, Mm, Op, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, TextItem,
-};
+use printpdf::{Line, LinePoint, Mm, Op, PdfDocument, PdfPage, PdfSaveOptions, Point};
 
-fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
-    let path = dir.path().join(name);
-    std::fs::write(&path, bytes).expect("write fixture");
-    path
-}
-
-/// Ops that write `lines` on a page, one line each, in Helvetica.
-fn text_ops(lines: &[&str]) -> Vec<Op> {
-    let mut ops = vec![
-        Op::StartTextSection,
-        Op::SetTextCursor { pos: Point::new(Mm(20.0), Mm(270.0)) },
-        Op::SetFont { font: PdfFontHandle::Builtin(BuiltinFont::Helvetica), size: Pt(12.0) },
-        Op::SetLineHeight { lh: Pt(14.0) },
-    ];
-    for line in lines {
-        ops.push(Op::ShowText { items: vec![TextItem::Text((*line).to_owned())] });
-        ops.push(Op::AddLineBreak);
-    }
-    ops.push(Op::EndTextSection);
-    ops
-}
+mod support;
+use support::{text_ops, write};
 
 /// A page with only a drawn shape: what a scan looks like to a text extractor.
 fn drawing_ops() -> Vec<Op> {
@@ -54,9 +31,9 @@ fn pdf_pages_spans_and_ocr_warning() {
     let bytes = pdf(
         "Quarterly Findings",
         vec![
-            text_ops(&["Alpha page one says hello.", "Second line on page one."]),
+            text_ops(&["Alpha page one says hello.", "Second line on page one."], 12.0),
             drawing_ops(),
-            text_ops(&["Gamma page three text."]),
+            text_ops(&["Gamma page three text."], 12.0),
         ],
     );
     let path = write(&dir, "three.pdf", &bytes);
@@ -113,7 +90,7 @@ fn broken_pdfs_are_errors_not_panics() {
     // Cut at 60%: poppler may recover some pages or none; either way a clean result.
     let lines: Vec<String> = (0..40).map(|i| format!("Line {i} of a longer page of text.")).collect();
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-    let whole = pdf("Long", (0..5).map(|_| text_ops(&refs)).collect());
+    let whole = pdf("Long", (0..5).map(|_| text_ops(&refs, 12.0)).collect());
     let cut = write(&dir, "cut.pdf", &whole[..whole.len() * 6 / 10]);
     match extract(&cut, &ExtractOptions::default()) {
         Ok(doc) => assert!(doc.warnings.iter().any(|w| w.contains("truncated")), "{:?}", doc.warnings),
@@ -146,7 +123,7 @@ fn encrypt(pdf: &[u8], user_password: &str) -> Vec<u8> {
 #[test]
 fn encrypted_pdfs() {
     let dir = tempfile::tempdir().unwrap();
-    let plain = pdf("Secret", vec![text_ops(&["Confidential launch plan."])]);
+    let plain = pdf("Secret", vec![text_ops(&["Confidential launch plan."], 12.0)]);
 
     let locked = write(&dir, "locked.pdf", &encrypt(&plain, "open-sesame"));
     let err = extract(&locked, &ExtractOptions::default()).unwrap_err();

@@ -3,28 +3,12 @@
 //! and needs no shared data.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use extract::{Cell, ColumnType, Document, ExtractError, ExtractOptions, Format, Location};
-use zip::CompressionMethod;
-use zip::write::{SimpleFileOptions, ZipWriter};
 
-fn zip_bytes(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, data) in entries {
-        let method = if *name == "mimetype" { CompressionMethod::Stored } else { CompressionMethod::Deflated };
-        w.start_file(*name, SimpleFileOptions::default().compression_method(method)).unwrap();
-        w.write_all(data).unwrap();
-    }
-    w.finish().unwrap().into_inner()
-}
-
-fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
-    let path = dir.path().join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
+mod support;
+use support::{write, zip_bytes};
 
 fn read(path: &Path) -> Document {
     extract::extract(path, &ExtractOptions::default()).unwrap()

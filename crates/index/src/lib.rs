@@ -18,12 +18,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tantivy::collector::TopDocs;
+use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::directory::error::LockError;
 use tantivy::indexer::IndexWriterOptions;
 use tantivy::query::{Query, QueryParser};
-use tantivy::schema::Value;
+use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{Index, IndexBuilder, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
 
@@ -110,7 +110,8 @@ pub struct Hit {
     pub format: String,
     /// Location in the source.
     pub location: Location,
-    /// BM25 score.
+    /// The score the hits are ranked by: BM25 for a keyword search (as `scores.lexical`), the
+    /// cosine similarity for a semantic search, the fused score for a hybrid one (`scores.fused`).
     pub score: f32,
     /// Snippet with the matched terms marked as `<b>…</b>` (HTML-escaped otherwise). When only
     /// the title matched, the start of the chunk text, escaped and unmarked.
@@ -119,6 +120,20 @@ pub struct Hit {
     pub text: String,
     /// Char span into the document's stored text.
     pub span: Span,
+    /// How each retriever scored this chunk.
+    pub scores: Scores,
+}
+
+/// A hit's scores by retriever: keyword (BM25), semantic (cosine similarity) and their fusion.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Scores {
+    /// BM25 score, when the keyword search found the chunk.
+    pub lexical: Option<f32>,
+    /// Cosine similarity to the query, when the semantic search found the chunk.
+    pub semantic: Option<f32>,
+    /// The score the result list is ranked by (equal to the one retriever's score when only one
+    /// ran).
+    pub fused: f32,
 }
 
 /// What the index and its writer share.
@@ -239,7 +254,7 @@ impl ChunkIndex {
         for (score, address) in top {
             // Stored documents are loaded for the top hits only.
             let doc: TantivyDocument = searcher.doc(address).map_err(ctx("reading a stored chunk"))?;
-            hits.push(shared.hit(&doc, score, &snippets)?);
+            hits.push(shared.hit(&doc, score, Some(&snippets))?);
         }
         Ok(hits)
     }
@@ -278,9 +293,78 @@ impl ChunkIndex {
     pub fn num_chunks(&self) -> Result<u64, IndexError> {
         Ok(self.shared.reader.searcher().num_docs())
     }
+
+    /// The chunk texts of one document in the reader's snapshot, by ordinal (what an embedder
+    /// reads). Empty when the document has no chunks there.
+    pub fn chunk_texts(&self, doc_id: i64) -> Result<Vec<(u32, String)>, IndexError> {
+        let shared = &*self.shared;
+        let searcher = shared.reader.searcher();
+        let mut out = Vec::new();
+        for address in shared.doc_addresses(&searcher, doc_id)? {
+            let doc: TantivyDocument = searcher.doc(address).map_err(ctx("reading a stored chunk"))?;
+            let ordinal = stored_u64(&doc, shared.fields.ordinal, "ordinal")?;
+            let ordinal = u32::try_from(ordinal)
+                .map_err(|_| IndexError::Corrupt(format!("chunk ordinal {ordinal} is out of range")))?;
+            out.push((ordinal, stored_str(&doc, shared.fields.text, "text")?.to_owned()));
+        }
+        out.sort_by_key(|(ordinal, _)| *ordinal);
+        Ok(out)
+    }
+
+    /// The chunks named by `(doc_id, ordinal)` as hits, in the order asked, skipping any that
+    /// the reader's snapshot does not hold (a document removed meanwhile). Snippets mark the
+    /// words of `query` where the chunk has them. Each hit's `score` and `scores` are zero until
+    /// the caller sets them.
+    pub fn chunks(&self, keys: &[(i64, u32)], query: &str) -> Result<Vec<Hit>, IndexError> {
+        let shared = &*self.shared;
+        let searcher = shared.reader.searcher();
+        let parsed = shared.parse(query);
+        let mut snippets = match &parsed {
+            Some(q) => {
+                Some(SnippetGenerator::create(&searcher, &**q, shared.fields.text).map_err(ctx("preparing snippets"))?)
+            }
+            None => None,
+        };
+        if let Some(s) = snippets.as_mut() {
+            s.set_max_num_chars(SNIPPET_CHARS);
+        }
+        let mut addresses: BTreeMap<i64, Vec<tantivy::DocAddress>> = BTreeMap::new();
+        let mut hits = Vec::with_capacity(keys.len());
+        for &(doc_id, ordinal) in keys {
+            if let std::collections::btree_map::Entry::Vacant(slot) = addresses.entry(doc_id) {
+                slot.insert(shared.doc_addresses(&searcher, doc_id)?);
+            }
+            let candidates = addresses.get(&doc_id).map(Vec::as_slice).unwrap_or_default();
+            // Chunks are added in ordinal order, so the chunk is almost always at its ordinal's
+            // position among its document's addresses; look there first, then everywhere.
+            let guess = candidates.get(ordinal as usize).copied();
+            let order = guess.into_iter().chain(candidates.iter().copied().filter(|a| Some(*a) != guess));
+            for address in order {
+                let doc: TantivyDocument = searcher.doc(address).map_err(ctx("reading a stored chunk"))?;
+                if stored_u64(&doc, shared.fields.ordinal, "ordinal")? != u64::from(ordinal) {
+                    continue;
+                }
+                let mut hit = shared.hit(&doc, 0.0, snippets.as_ref())?;
+                hit.scores = Scores::default();
+                hits.push(hit);
+                break;
+            }
+        }
+        Ok(hits)
+    }
 }
 
 impl Shared {
+    /// The addresses of every live chunk of a document, in index order.
+    fn doc_addresses(&self, searcher: &tantivy::Searcher, doc_id: i64) -> Result<Vec<tantivy::DocAddress>, IndexError> {
+        let term = Term::from_field_i64(self.fields.doc_id, doc_id);
+        let query = tantivy::query::TermQuery::new(term, IndexRecordOption::Basic);
+        let found = searcher.search(&query, &DocSetCollector).map_err(ctx("finding a document's chunks"))?;
+        let mut addresses: Vec<tantivy::DocAddress> = found.into_iter().collect();
+        addresses.sort();
+        Ok(addresses)
+    }
+
     /// Parses user input into a query, or `None` when it has no searchable term.
     fn parse(&self, input: &str) -> Option<Box<dyn Query>> {
         let text = query_text::sanitize(input);
@@ -300,7 +384,7 @@ impl Shared {
         has_terms.then_some(query)
     }
 
-    fn hit(&self, doc: &TantivyDocument, score: f32, snippets: &SnippetGenerator) -> Result<Hit, IndexError> {
+    fn hit(&self, doc: &TantivyDocument, score: f32, snippets: Option<&SnippetGenerator>) -> Result<Hit, IndexError> {
         let f = &self.fields;
         let doc_id = doc.get_first(f.doc_id).and_then(|v| v.as_i64()).ok_or_else(|| missing("doc_id"))?;
         let ordinal = stored_u64(doc, f.ordinal, "ordinal")?;
@@ -312,9 +396,11 @@ impl Shared {
         let span =
             Span::new(stored_usize(doc, f.span_start, "span_start")?, stored_usize(doc, f.span_end, "span_end")?);
         let text = stored_str(doc, f.text, "text")?;
-        let snippet = snippets.snippet(text);
-        let snippet_html =
-            if snippet.is_empty() { html_escape(leading_excerpt(text, SNIPPET_CHARS)) } else { snippet.to_html() };
+        let snippet = snippets.map(|s| s.snippet(text)).filter(|s| !s.is_empty());
+        let snippet_html = match snippet {
+            Some(snippet) => snippet.to_html(),
+            None => html_escape(leading_excerpt(text, SNIPPET_CHARS)),
+        };
         Ok(Hit {
             doc_id,
             chunk_id: format!("{doc_id}:{ordinal}"),
@@ -327,6 +413,7 @@ impl Shared {
             snippet_html,
             text: text.to_owned(),
             span,
+            scores: Scores { lexical: Some(score), semantic: None, fused: score },
         })
     }
 }
@@ -390,11 +477,23 @@ pub struct ChunkWriter {
 impl ChunkWriter {
     /// Queues a chunk for indexing; it becomes visible at the next commit.
     pub fn add(&mut self, chunk: &ChunkRecord) -> Result<(), IndexError> {
+        self.add_with_card(chunk, None)
+    }
+
+    /// Queues a chunk with its document's card line (`Title: … · Authors: … · arXiv
+    /// identifier: …`), which the library passes for a document's first chunk so that questions
+    /// about the document itself find its title page. The line is indexed as a second value of
+    /// the boosted title field: the chunk's text, span and displayed title stay exactly as they
+    /// are (hits read the first title value), and nothing in the schema changes.
+    pub fn add_with_card(&mut self, chunk: &ChunkRecord, card_line: Option<&str>) -> Result<(), IndexError> {
         let f = &self.shared.fields;
         let mut doc = TantivyDocument::new();
         doc.add_i64(f.doc_id, chunk.doc_id);
         doc.add_u64(f.ordinal, u64::from(chunk.ordinal));
         doc.add_text(f.title, &chunk.title);
+        if let Some(line) = card_line.filter(|l| !l.trim().is_empty()) {
+            doc.add_text(f.title, line);
+        }
         doc.add_text(f.path, &chunk.path);
         doc.add_text(f.format, &chunk.format);
         doc.add_text(f.location, location_codec::encode(&chunk.location));

@@ -457,3 +457,51 @@ fn sigkill_keeps_the_last_commit_and_frees_the_lock() {
     writer.commit(generation + 1).unwrap();
     assert_eq!(doc_ids(&index.search("survivor", 10).unwrap()), [-1]);
 }
+
+#[test]
+fn chunk_texts_come_back_by_ordinal_across_segments() {
+    let index = ChunkIndex::open_in_ram().unwrap();
+    let mut writer = index.writer().unwrap();
+    // Document 5's chunks land in two commits (two segments), the later ones first.
+    writer.add(&chunk(5, 2, "Split", "third part about lighthouses")).unwrap();
+    writer.add(&chunk(4, 0, "Other", "unrelated text")).unwrap();
+    writer.commit(1).unwrap();
+    writer.add(&chunk(5, 0, "Split", "first part about harbours")).unwrap();
+    writer.add(&chunk(5, 1, "Split", "second part about tides")).unwrap();
+    writer.commit(2).unwrap();
+    let texts = index.chunk_texts(5).unwrap();
+    let ordinals: Vec<u32> = texts.iter().map(|(o, _)| *o).collect();
+    assert_eq!(ordinals, [0, 1, 2]);
+    assert_eq!(texts[1].1, "second part about tides");
+    assert!(index.chunk_texts(99).unwrap().is_empty());
+    writer.delete_doc(5).unwrap();
+    writer.commit(3).unwrap();
+    assert!(index.chunk_texts(5).unwrap().is_empty(), "deleted chunks are not read back");
+}
+
+#[test]
+fn chunks_are_fetched_by_key_in_the_order_asked() {
+    let index = index_with(&corpus());
+    let hits = index.chunks(&[(3, 2), (1, 0), (42, 0), (3, 9), (2, 1)], "hound porch").unwrap();
+    assert_eq!(ids(&hits), ["3:2", "1:0", "2:1"], "unknown documents and ordinals are skipped");
+    let hound = &hits[0];
+    assert_eq!(hound.text, "The hound was sleeping under the porch.");
+    assert_eq!(hound.title, "Animal tales");
+    assert_eq!(hound.span, Span::new(2000, 2000 + hound.text.chars().count()));
+    assert!(hound.snippet_html.contains("<b>hound</b>"), "{}", hound.snippet_html);
+    // A chunk without the query's words gets the start of its text as its snippet.
+    assert_eq!(hits[1].snippet_html, "The river runs north past the old mill.");
+    assert_eq!(hits[1].scores, index::Scores::default());
+}
+
+#[test]
+fn keyword_hits_carry_their_bm25_score_as_lexical_and_fused() {
+    let index = index_with(&corpus());
+    let hits = index.search("fox", 10).unwrap();
+    assert!(!hits.is_empty());
+    for h in &hits {
+        assert_eq!(h.scores.lexical, Some(h.score));
+        assert_eq!(h.scores.semantic, None);
+        assert_eq!(h.scores.fused, h.score);
+    }
+}

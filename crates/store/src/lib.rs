@@ -9,9 +9,11 @@
 
 mod runs;
 mod settings;
+mod vectors;
 mod web_cache;
 
 pub use runs::RunSummary;
+pub use vectors::{EmbeddedDoc, EmbeddingCounter, StoredVector, UnembeddedDoc, VectorCount};
 pub use web_cache::WebCache;
 
 use std::path::Path;
@@ -132,6 +134,12 @@ pub struct DocRow {
     pub created_at: String,
     /// Last update time, RFC 3339 UTC.
     pub updated_at: String,
+    /// True when the document's vectors for the library's current embedding model are committed.
+    /// Embedding is per model, so the catalog's own listings leave it false and the library
+    /// fills it in for its model.
+    pub embedded: bool,
+    /// The document card (`extract::DocumentCard` as JSON), when one was read at ingest.
+    pub card: Option<serde_json::Value>,
 }
 
 /// What is known about a file before it is written to the catalog.
@@ -155,6 +163,8 @@ pub struct NewDoc {
     pub chunks: u64,
     /// Warnings to keep.
     pub warnings: Vec<String>,
+    /// The document card as JSON, if one was read.
+    pub card: Option<serde_json::Value>,
 }
 
 /// A column of a stored table.
@@ -224,7 +234,7 @@ macro_rules! select_docs {
     ($rest:literal) => {
         concat!(
             "SELECT id, path, title, format, size, content_hash, mtime_ns, pages, chunks, status, error, ",
-            "warnings, duplicate_of, generation, created_at, updated_at FROM documents ",
+            "warnings, duplicate_of, generation, created_at, updated_at, card FROM documents ",
             $rest
         )
     };
@@ -482,6 +492,15 @@ impl Catalog {
         Ok(out)
     }
 
+    /// The document card stored with a document at ingest (JSON), if it has one.
+    pub async fn card(&self, doc_id: i64) -> Result<Option<serde_json::Value>> {
+        let stored: Option<Option<String>> = sqlx::query_scalar("SELECT card FROM documents WHERE id = ?")
+            .bind(doc_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        card_from_json(stored.flatten())
+    }
+
     /// The stored extracted text of a document.
     pub async fn text(&self, id: i64) -> Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT text FROM document_text WHERE doc_id = ?")
@@ -558,9 +577,10 @@ async fn insert_doc(
     g: u64,
 ) -> Result<i64> {
     let warnings = serde_json::Value::from(doc.warnings.clone()).to_string();
+    let card = doc.card.as_ref().map(serde_json::Value::to_string);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO documents (path, title, format, size, content_hash, mtime_ns, pages, chunks, status, error, \
-         warnings, duplicate_of, generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         warnings, duplicate_of, generation, card) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(&doc.path)
     .bind(&doc.title)
@@ -575,6 +595,7 @@ async fn insert_doc(
     .bind(warnings)
     .bind(duplicate_of)
     .bind(g as i64)
+    .bind(card)
     .fetch_one(tx)
     .await?;
     Ok(id)
@@ -601,7 +622,13 @@ fn doc_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<DocRow> {
         generation: r.try_get::<i64, _>("generation")?.max(0) as u64,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
+        embedded: false,
+        card: card_from_json(r.try_get("card")?)?,
     })
+}
+
+fn card_from_json(stored: Option<String>) -> Result<Option<serde_json::Value>> {
+    stored.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Data(format!("document card: {e}")))).transpose()
 }
 
 #[cfg(test)]

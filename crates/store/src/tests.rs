@@ -51,6 +51,23 @@ async fn work_the_index_never_committed_is_rolled_back() {
 }
 
 #[tokio::test]
+async fn the_card_is_written_with_its_document_and_goes_with_it() {
+    let cat = Catalog::open_in_memory().await.unwrap();
+    let card = serde_json::json!({"title": "On Harbours", "authors": ["Ana Lima"], "date": "2020-09-30",
+        "identifiers": [{"kind": "arxiv", "value": "2004.04906v3", "source": "first_page"}], "source": {}});
+    let with = NewDoc { card: Some(card.clone()), ..doc("/a.pdf", "h1") };
+    let a = cat.insert_pending(&with, "alpha", &[], 1).await.unwrap();
+    let b = cat.insert_pending(&doc("/b.txt", "h2"), "beta", &[], 1).await.unwrap();
+    assert_eq!(cat.card(a).await.unwrap(), Some(card.clone()));
+    assert_eq!(cat.get(a).await.unwrap().unwrap().card, Some(card));
+    assert_eq!(cat.card(b).await.unwrap(), None, "a document without a card");
+    assert_eq!(cat.card(999).await.unwrap(), None, "no such document");
+    // Rolled back with its row when the index never committed it.
+    cat.recover(0).await.unwrap();
+    assert_eq!(cat.card(a).await.unwrap(), None);
+}
+
+#[tokio::test]
 async fn failures_replace_failures_and_keep_the_reason() {
     let cat = Catalog::open_in_memory().await.unwrap();
     cat.record_failure(&doc("/x.pdf", "h"), "corrupt pdf file: bad xref").await.unwrap();
@@ -144,6 +161,8 @@ mod runs {
             question: format!("question of {id}"),
             mode: Mode::Llm,
             answer: "X was founded in 1844 [1].".into(),
+            short_answer: None,
+            not_found: false,
             nodes: vec![node(1, vec![]), node(2, vec![1])],
             evidence: vec![evidence(1), evidence(2)],
             citations: vec![CitationRecord {
@@ -151,6 +170,7 @@ mod runs {
                 evidence_id: 1,
                 sentence: "X was founded in 1844.".into(),
                 verdict: Verdict::Supported,
+                reason: String::new(),
             }],
             unsupported_sentences: vec!["Something else.".into()],
             conflicts: vec![],
@@ -301,4 +321,91 @@ mod runs {
         }
         assert!(matches!(cat.get_run("r-").await, Err(StoreError::AmbiguousRun { .. })));
     }
+}
+
+fn vecs(n: u32, fill: u8) -> Vec<(u32, Vec<u8>)> {
+    (0..n).map(|o| (o, vec![fill; 8])).collect()
+}
+
+#[tokio::test]
+async fn vectors_mark_a_document_embedded_only_with_all_of_them() {
+    let cat = Catalog::open_in_memory().await.unwrap();
+    let a = cat.insert_pending(&doc("/a", "h1"), "alpha", &[], 1).await.unwrap();
+    let b = cat.insert_pending(&doc("/b", "h2"), "beta", &[], 1).await.unwrap();
+    // Not indexed yet: nothing is written.
+    assert!(!cat.put_doc_vectors(a, "m1", 8, &vecs(2, 1)).await.unwrap());
+    assert!(cat.vector_counts().await.unwrap().is_empty());
+    cat.finish_generation(1).await.unwrap();
+    let waiting: Vec<i64> = cat.unembedded_docs("m1").await.unwrap().iter().map(|d| d.doc_id).collect();
+    assert_eq!(waiting, vec![a, b]);
+
+    let before = cat.embedding_counter("m1").await.unwrap();
+    assert!(cat.put_doc_vectors(a, "m1", 8, &vecs(2, 1)).await.unwrap());
+    let after = cat.embedding_counter("m1").await.unwrap();
+    assert_eq!(after.documents, 1);
+    assert_ne!(before, after);
+    let waiting: Vec<i64> = cat.unembedded_docs("m1").await.unwrap().iter().map(|d| d.doc_id).collect();
+    assert_eq!(waiting, vec![b], "another model's state does not count: {waiting:?}");
+    assert_eq!(cat.unembedded_docs("m2").await.unwrap().len(), 2);
+    let stored = cat.doc_vectors("m1", a).await.unwrap();
+    assert_eq!(stored.iter().map(|v| v.ordinal).collect::<Vec<_>>(), vec![0, 1]);
+    assert_eq!(stored[1].bytes, vec![1; 8]);
+
+    // Embedding again replaces the vectors and changes the counter even at the same count.
+    assert!(cat.put_doc_vectors(a, "m1", 8, &vecs(2, 7)).await.unwrap());
+    let again = cat.embedding_counter("m1").await.unwrap();
+    assert_eq!(again.documents, 1);
+    assert_ne!(again, after);
+    assert_eq!(cat.doc_vectors("m1", a).await.unwrap()[0].bytes, vec![7; 8]);
+    let embedded = cat.embedded_docs("m1").await.unwrap();
+    assert_eq!((embedded.len(), embedded[0].doc_id, embedded[0].dims, embedded[0].vectors), (1, a, 8, 2));
+}
+
+#[tokio::test]
+async fn vectors_go_with_their_document_and_other_models_can_be_dropped() {
+    let cat = Catalog::open_in_memory().await.unwrap();
+    let a = cat.insert_pending(&doc("/a", "h1"), "alpha", &[], 1).await.unwrap();
+    let b = cat.insert_pending(&doc("/b", "h2"), "beta", &[], 1).await.unwrap();
+    cat.finish_generation(1).await.unwrap();
+    cat.put_doc_vectors(a, "m1", 8, &vecs(2, 1)).await.unwrap();
+    cat.put_doc_vectors(b, "m1", 8, &vecs(2, 2)).await.unwrap();
+    cat.put_doc_vectors(b, "m2", 8, &vecs(2, 3)).await.unwrap();
+    assert_eq!(cat.embedding_models().await.unwrap(), vec![("m1".into(), 2), ("m2".into(), 1)]);
+
+    // Removal through the protocol: the vectors go when the row goes.
+    cat.mark_for_deletion(a, Status::Removing, 2).await.unwrap();
+    cat.finish_generation(2).await.unwrap();
+    let counts = cat.vector_counts().await.unwrap();
+    assert!(counts.iter().all(|c| c.doc_id == b && c.recorded == Some(2) && c.stored == 2), "{counts:?}");
+    assert_eq!(cat.embedding_counter("m1").await.unwrap().documents, 1);
+
+    assert_eq!(cat.delete_other_models("m2").await.unwrap(), 1);
+    assert_eq!(cat.embedding_models().await.unwrap(), vec![("m2".into(), 1)]);
+    let page = cat.vectors_page("m2", None, 10).await.unwrap();
+    assert_eq!(page.len(), 2);
+    assert!(cat.vectors_page("m1", None, 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn vector_pages_cover_every_vector_once() {
+    let cat = Catalog::open_in_memory().await.unwrap();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let d = NewDoc { chunks: 3, ..doc(&format!("/{i}"), &format!("h{i}")) };
+        ids.push(cat.insert_pending(&d, "x", &[], 1).await.unwrap());
+    }
+    cat.finish_generation(1).await.unwrap();
+    for id in &ids {
+        cat.put_doc_vectors(*id, "m", 8, &vecs(3, 0)).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = cat.vectors_page("m", after, 2).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some((last.doc_id, last.ordinal));
+        seen.extend(page.iter().map(|v| (v.doc_id, v.ordinal)));
+    }
+    let expected: Vec<(i64, u32)> = ids.iter().flat_map(|id| (0..3).map(move |o| (*id, o))).collect();
+    assert_eq!(seen, expected);
 }
