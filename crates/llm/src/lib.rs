@@ -51,6 +51,8 @@ pub use ollama::{DEFAULT_NUM_CTX, Ollama};
 pub use openai::OpenAiCompatible;
 pub use probe::{LocalServer, LocalServerKind, ProbeTarget, default_probe_targets, probe_local_servers, probe_servers};
 pub use transport::HttpSettings;
+/// HTTP helpers other adapters that talk to model servers share (the embedding providers).
+pub use transport::{error_chain, is_loopback, provider_message, redact, retry_after};
 
 /// A client cannot be built from these settings.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

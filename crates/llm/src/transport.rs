@@ -64,6 +64,23 @@ impl Default for HttpSettings {
     }
 }
 
+impl HttpSettings {
+    /// The wait before retry number `attempt` (1-based), or `None` when the server asks for
+    /// longer than we are willing to wait.
+    pub fn retry_wait(&self, attempt: u32, retry_after: Option<Duration>) -> Option<Duration> {
+        let cap = self.max_retry_wait;
+        if let Some(asked) = retry_after {
+            return (asked <= cap).then_some(asked);
+        }
+        let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
+        let full = self.initial_backoff.saturating_mul(factor).min(cap);
+        // "Equal jitter": half fixed, half random, so concurrent calls that failed together
+        // spread out without the wait ever collapsing to zero.
+        let half = full / 2;
+        Some(half + half.mul_f64(fastrand::f64()))
+    }
+}
+
 /// A parsed completion, before call accounting.
 #[derive(Debug, Default)]
 pub(crate) struct Completion {
@@ -247,19 +264,8 @@ impl Transport {
         }
     }
 
-    /// The wait before retry number `attempt` (1-based), or `None` when the server asks for
-    /// longer than we are willing to wait.
     fn retry_wait(&self, attempt: u32, retry_after: Option<Duration>) -> Option<Duration> {
-        let cap = self.settings.max_retry_wait;
-        if let Some(asked) = retry_after {
-            return (asked <= cap).then_some(asked);
-        }
-        let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
-        let full = self.settings.initial_backoff.saturating_mul(factor).min(cap);
-        // "Equal jitter": half fixed, half random, so concurrent calls that failed together
-        // spread out without the wait ever collapsing to zero.
-        let half = full / 2;
-        Some(half + half.mul_f64(fastrand::f64()))
+        self.settings.retry_wait(attempt, retry_after)
     }
 
     async fn attempt<D: Dialect>(
@@ -631,7 +637,7 @@ fn classify_status(
 
 /// The human part of a provider's error body: `{"error":{"message":…}}` (OpenAI, Anthropic,
 /// llama.cpp), `{"error":"…"}` (Ollama), `{"message":…}` (vLLM), `{"detail":…}`, else the text.
-pub(crate) fn provider_message(body: &str) -> String {
+pub fn provider_message(body: &str) -> String {
     let text = match serde_json::from_str::<Value>(body) {
         Ok(json) => {
             let error = json.get("error");
@@ -657,7 +663,7 @@ fn truncate(text: &str, max_chars: usize) -> String {
 
 /// Replaces every occurrence of the key. Providers sometimes echo (parts of) a bad key back; the
 /// whole key must never reach an error, a log or the UI.
-pub(crate) fn redact(text: &str, key: Option<&Sensitive>) -> String {
+pub fn redact(text: &str, key: Option<&Sensitive>) -> String {
     match key.map(Sensitive::expose) {
         Some(k) if !k.is_empty() && text.contains(k) => text.replace(k, "<redacted>"),
         _ => text.to_owned(),
@@ -665,7 +671,7 @@ pub(crate) fn redact(text: &str, key: Option<&Sensitive>) -> String {
 }
 
 /// `Retry-After` as seconds or an HTTP date, or OpenAI's `retry-after-ms`.
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
     if let Some(ms) = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
         && ms.is_finite()
@@ -684,7 +690,7 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 /// The error and its sources, joined: reqwest's own Display ("error sending request") hides the
 /// useful part (connection refused, reset, …). URLs are stripped (they can carry credentials).
-pub(crate) fn error_chain(e: &reqwest::Error) -> String {
+pub fn error_chain(e: &reqwest::Error) -> String {
     let mut parts = Vec::new();
     let mut current: Option<&dyn std::error::Error> = Some(e);
     while let Some(err) = current {
@@ -713,7 +719,7 @@ fn parse_schema(request: &ChatRequest) -> Result<Option<Schema>, LlmError> {
 }
 
 /// Whether the host is this machine (`localhost`, 127.0.0.0/8, ::1).
-pub(crate) fn is_loopback(url: &Url) -> bool {
+pub fn is_loopback(url: &Url) -> bool {
     let Some(host) = url.host_str() else {
         return false;
     };
