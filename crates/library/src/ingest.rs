@@ -335,6 +335,7 @@ impl Library {
                     pages: doc.pages,
                     chunks: chunks.len() as u64,
                     warnings: doc.warnings.clone(),
+                    card: (!doc.card.is_empty()).then(|| serde_json::to_value(&doc.card).ok()).flatten(),
                     ..base
                 };
                 let tables: Vec<NewTable> = doc.tables.iter().map(to_new_table).collect();
@@ -354,10 +355,19 @@ impl Library {
                     .collect();
                 let n = records.len() as u64;
                 let w = writer.clone();
+                // The card line goes with the first chunk (the title page), see `add_with_card`.
+                // Only a card with bibliographic facts (authors, identifiers) earns the line: a
+                // title and a file date alone would only repeat the title and match every
+                // question that says "date" or "published".
+                let card_line = if doc.card.authors.is_empty() && doc.card.identifiers.is_empty() {
+                    None
+                } else {
+                    doc.card.search_line()
+                };
                 blocking(move || -> std::result::Result<(), index::IndexError> {
                     let mut w = lock(&w);
                     for r in &records {
-                        w.add(r)?;
+                        w.add_with_card(r, card_line.as_deref().filter(|_| r.ordinal == 0))?;
                     }
                     Ok(())
                 })

@@ -14,16 +14,22 @@
 //! same view without writing ([`Catalog::visible`]). Entry type: [`Library`].
 
 pub mod compose;
+mod embedding;
 mod ingest;
+mod semantic;
 mod walk;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-pub use extract::{ChunkOptions, ExtractOptions, Format};
-pub use index::Hit;
+use embed::Embedder;
+
+pub use embedding::{EMBED_BATCH, EmbedProgress, EmbedSummary};
+pub use extract::{CardSource, ChunkOptions, DocumentCard, ExtractOptions, Format, Identifier, IdentifierKind};
+pub use index::{Hit, Scores};
 pub use ingest::{CancelFlag, FileOutcome, IngestEvent, IngestOptions, IngestSummary, Progress};
+pub use semantic::{FUSION_DEPTH, RRF_K, SearchMode, SearchResults, SemanticStatus};
 pub use store::{DocRow, Recovery, Status, TableInfo};
 
 use index::{ChunkIndex, ChunkWriter, IndexError};
@@ -110,12 +116,25 @@ pub struct CheckReport {
     pub missing_from_index: Vec<i64>,
     /// `(doc_id, catalog chunks, index chunks)` where the counts differ.
     pub count_mismatches: Vec<(i64, u64, u64)>,
+    /// Documents marked embedded, counted once per model.
+    pub embedded: u64,
+    /// Chunk vectors stored, all models together.
+    pub vectors: u64,
+    /// `(doc_id, model, chunks, vectors)` of embedded documents whose vector count differs
+    /// from their chunk count (or from what their embedding row records).
+    pub vector_mismatches: Vec<(i64, String, u64, u64)>,
+    /// Documents with vectors that are not indexed (nor being removed by a committed change).
+    pub vectors_without_document: Vec<i64>,
 }
 
 impl CheckReport {
     /// True when catalog and index agree exactly.
     pub fn is_consistent(&self) -> bool {
-        self.orphans_in_index.is_empty() && self.missing_from_index.is_empty() && self.count_mismatches.is_empty()
+        self.orphans_in_index.is_empty()
+            && self.missing_from_index.is_empty()
+            && self.count_mismatches.is_empty()
+            && self.vector_mismatches.is_empty()
+            && self.vectors_without_document.is_empty()
     }
 }
 
@@ -135,6 +154,7 @@ pub struct Library {
     index: Arc<ChunkIndex>,
     writer: Option<Arc<Mutex<ChunkWriter>>>,
     options: LibraryOptions,
+    semantic: semantic::Semantic,
     /// What recovery repaired when this library was opened for writing.
     pub recovery: Recovery,
 }
@@ -150,6 +170,7 @@ impl Library {
             index: Arc::new(index),
             writer: None,
             options: LibraryOptions::default(),
+            semantic: semantic::Semantic::default(),
             recovery: Recovery::default(),
         })
     }
@@ -169,7 +190,15 @@ impl Library {
             Err(e) => return Err(e.into()),
         };
         let recovery = catalog.recover(index.generation()).await?;
-        let mut lib = Library { dir: dir.to_path_buf(), catalog, index, writer: Some(writer), options, recovery };
+        let mut lib = Library {
+            dir: dir.to_path_buf(),
+            catalog,
+            index,
+            writer: Some(writer),
+            options,
+            semantic: semantic::Semantic::default(),
+            recovery,
+        };
         if !lib.recovery.is_clean() {
             lib.repair().await?;
         }
@@ -191,9 +220,18 @@ impl Library {
         &self.options
     }
 
-    /// Documents as the current index snapshot sees them (failed and duplicate files included).
+    /// Documents as the current index snapshot sees them (failed and duplicate files included),
+    /// with [`DocRow::embedded`] set for the current embedding model.
     pub async fn documents(&self) -> Result<Vec<DocRow>> {
-        Ok(self.catalog.visible(self.index.generation()).await?)
+        let mut docs = self.catalog.visible(self.index.generation()).await?;
+        if let Ok(state) = self.semantic.state() {
+            let embedded: std::collections::HashSet<i64> =
+                self.catalog.embedded_docs(&state.model.0).await?.iter().map(|d| d.doc_id).collect();
+            for d in docs.iter_mut().filter(|d| d.status == Status::Indexed) {
+                d.embedded = embedded.contains(&d.id);
+            }
+        }
+        Ok(docs)
     }
 
     /// One document, by id.
@@ -201,13 +239,98 @@ impl Library {
         Ok(self.documents().await?.into_iter().find(|d| d.id == id))
     }
 
+    /// A document's card (title, authors, date, identifiers), as read at ingest. `None` when the
+    /// document has none or its stored card cannot be read (it was written by a different
+    /// version); the document itself is unaffected either way.
+    pub async fn card(&self, id: i64) -> Result<Option<DocumentCard>> {
+        Ok(self.catalog.card(id).await?.and_then(|v| serde_json::from_value(v).ok()))
+    }
+
     /// A document's stored extracted text (what spans index into).
     pub async fn text(&self, id: i64) -> Result<Option<String>> {
         Ok(self.catalog.text(id).await?)
     }
 
-    /// Ranked chunks for a query; never fails on query syntax.
+    /// Sets the embedder semantic search uses. A different model than before starts from its
+    /// own stored vectors (none until [`Library::embed_pending`] has run for it); vectors of two
+    /// models are never mixed.
+    pub fn set_embedder(&self, embedder: Arc<dyn Embedder>) {
+        self.semantic.set(embedder);
+    }
+
+    /// Turns semantic search off, saying why in plain words (shown by
+    /// [`Library::semantic_status`]): for example that no model is installed and how to get one.
+    pub fn disable_semantic(&self, reason: impl Into<String>) {
+        self.semantic.disable(reason.into());
+    }
+
+    /// Whether semantic search is on, with how many documents are embedded, or why it is off.
+    pub async fn semantic_status(&self) -> Result<SemanticStatus> {
+        let state = match self.semantic.state() {
+            Ok(state) => state,
+            Err(reason) => return Ok(SemanticStatus::Off { reason }),
+        };
+        let docs = self.documents().await?;
+        let indexed = docs.iter().filter(|d| d.status == Status::Indexed);
+        let (embedded, total) = indexed.fold((0, 0), |(e, t), d| (e + u64::from(d.embedded), t + 1));
+        Ok(SemanticStatus::On { model: state.model.0.clone(), embedded, total })
+    }
+
+    /// Ranked chunks for a query; never fails on query syntax. Hybrid (keywords and meaning,
+    /// fused) when an embedder is set and at least one document is embedded for it, keywords
+    /// only otherwise. The engine's knowledge-base action and the front ends' search boxes all
+    /// search through here.
     pub async fn search(&self, query: &str, limit: usize) -> Result<Vec<Hit>> {
+        Ok(self.search_detailed(query, limit, SearchMode::Hybrid).await?.hits)
+    }
+
+    /// Ranked chunks for a query in the given mode (see [`Library::search_detailed`]).
+    pub async fn search_mode(&self, query: &str, limit: usize, mode: SearchMode) -> Result<Vec<Hit>> {
+        Ok(self.search_detailed(query, limit, mode).await?.hits)
+    }
+
+    /// Ranked chunks for a query, with the mode that actually ran and why it differs from the
+    /// one asked for. A hybrid search runs as lexical while semantic search is off, no document
+    /// is embedded yet, or the query cannot be embedded (a provider that is unreachable); a
+    /// semantic search then finds nothing and says why in the note.
+    pub async fn search_detailed(&self, query: &str, limit: usize, mode: SearchMode) -> Result<SearchResults> {
+        if mode == SearchMode::Lexical {
+            return Ok(SearchResults { hits: self.lexical(query, limit).await?, mode, note: None });
+        }
+        let state = match self.semantic.state() {
+            Ok(state) => state,
+            Err(reason) => return self.fallback(query, limit, mode, format!("semantic search is off: {reason}")).await,
+        };
+        if state.sync(&self.catalog).await? == 0 {
+            let note = format!("no document is embedded yet for {}", state.model);
+            return self.fallback(query, limit, mode, note).await;
+        }
+        let query_vector = match state.embed_query(query).await {
+            Ok(v) => v,
+            Err(e) => return self.fallback(query, limit, mode, format!("cannot embed the query: {e}")).await,
+        };
+        if mode == SearchMode::Semantic {
+            let found = state.nearest(&query_vector, limit).await?;
+            let hits = semantic::semantic_hits(&self.index, query, &found).await?;
+            return Ok(SearchResults { hits, mode, note: None });
+        }
+        let depth = limit.max(FUSION_DEPTH);
+        let lexical = self.lexical(query, depth).await?;
+        let found = state.nearest(&query_vector, depth).await?;
+        let hits = semantic::fuse(&self.index, query, lexical, &found, limit).await?;
+        Ok(SearchResults { hits, mode, note: None })
+    }
+
+    /// What a search returns when semantic search cannot run: keyword hits for a hybrid search,
+    /// nothing for a semantic one, and the reason.
+    async fn fallback(&self, query: &str, limit: usize, mode: SearchMode, note: String) -> Result<SearchResults> {
+        if mode == SearchMode::Semantic {
+            return Ok(SearchResults { hits: Vec::new(), mode, note: Some(note) });
+        }
+        Ok(SearchResults { hits: self.lexical(query, limit).await?, mode: SearchMode::Lexical, note: Some(note) })
+    }
+
+    async fn lexical(&self, query: &str, limit: usize) -> Result<Vec<Hit>> {
         let index = self.index.clone();
         let query = query.to_string();
         Ok(blocking(move || index.search(&query, limit)).await??)
@@ -231,7 +354,38 @@ impl Library {
             }
         }
         report.orphans_in_index = counts.keys().filter(|id| !catalog_ids.contains(id)).copied().collect();
+        self.check_vectors(&mut report).await?;
         Ok(report)
+    }
+
+    /// Vectors against the catalog: an embedded document has exactly one vector per chunk, and
+    /// only indexed documents have vectors. A document whose removal the index has committed
+    /// but the catalog has not finished yet (a reader right after a kill) still holds its
+    /// vectors until recovery deletes the row; that is not an inconsistency.
+    async fn check_vectors(&self, report: &mut CheckReport) -> Result<()> {
+        let rows: BTreeMap<i64, DocRow> = self.catalog.all().await?.into_iter().map(|d| (d.id, d)).collect();
+        for c in self.catalog.vector_counts().await? {
+            report.vectors += c.stored;
+            let Some(doc) = rows.get(&c.doc_id) else {
+                report.vectors_without_document.push(c.doc_id);
+                continue;
+            };
+            match doc.status {
+                Status::Indexed | Status::Replacing | Status::Removing => {}
+                _ => {
+                    report.vectors_without_document.push(c.doc_id);
+                    continue;
+                }
+            }
+            if c.recorded.is_some() {
+                report.embedded += 1;
+            }
+            if c.recorded != Some(c.stored) || c.stored != doc.chunks {
+                report.vector_mismatches.push((c.doc_id, c.model, doc.chunks, c.stored));
+            }
+        }
+        report.vectors_without_document.dedup();
+        Ok(())
     }
 
     /// Makes catalog and index agree when the protocol alone could not (for example an index
@@ -338,9 +492,37 @@ fn lock(w: &Mutex<ChunkWriter>) -> std::sync::MutexGuard<'_, ChunkWriter> {
     w.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+impl Library {
+    /// Cosine similarity of `query` to each of `texts` under the current embedding model (the
+    /// query embedded as a query, the texts as passages), or why there is no model.
+    pub async fn similarities(&self, query: &str, texts: &[String]) -> std::result::Result<Vec<f32>, String> {
+        let state = self.semantic.state()?;
+        let q = state.embed_query(query).await?;
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let vectors = state.embedder.embed(texts, embed::TextKind::Passage).await.map_err(|e| e.to_string())?;
+        if vectors.len() != texts.len() {
+            return Err(format!("the embedder returned {} vectors for {} texts", vectors.len(), texts.len()));
+        }
+        // Both sides are L2-normalised: the dot product is the cosine.
+        Ok(vectors.iter().map(|v| v.iter().zip(&q).map(|(a, b)| a * b).sum()).collect())
+    }
+}
+
 /// The library is the knowledge base the engine's knowledge-base action searches.
 #[async_trait::async_trait]
 impl engine::ports::Corpus for Library {
+    async fn similarities(&self, query: &str, texts: &[String]) -> Option<Vec<f32>> {
+        match Library::similarities(self, query, texts).await {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::debug!("no sentence similarities: {e}");
+                None
+            }
+        }
+    }
+
     async fn search(
         &self,
         query: &str,
