@@ -23,9 +23,12 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use crate::Span;
 use crate::heuristic::{self, ranked_sentences};
-use crate::run::{Action, CitationRecord, ConflictRecord, EvidenceRecord, NodeRecord, NodeStatus, Verdict};
-use crate::text;
+use crate::run::{
+    Action, CitationRecord, ConflictRecord, EvidenceRecord, NodeRecord, NodeStatus, ShortAnswer, Verdict,
+};
+use crate::{reader, text};
 
 /// Coverage at or above which a sentence is supported.
 const SUPPORTED: f64 = 0.6;
@@ -93,16 +96,27 @@ fn evidence_tokens(e: &EvidenceRecord) -> HashSet<String> {
     text::tokens(&format!("{} {}", e.title, e.text)).into_iter().collect()
 }
 
-/// The verdict of one sentence (markers already stripped) against evidence tokens.
-fn verdict(sentence: &str, evidence: &HashSet<String>) -> Verdict {
+/// The verdict of one sentence (markers already stripped) against evidence tokens, with a short
+/// explanation naming `source` (`[3]`, or `[1, 2]` for a sentence's whole citation).
+fn verdict(sentence: &str, evidence: &HashSet<String>, source: &str) -> (Verdict, String) {
     let toks: Vec<String> = text::tokens(sentence).into_iter().filter(|t| t != "yes" && t != "no").collect();
     let uniq: BTreeSet<&String> = toks.iter().collect();
     if uniq.is_empty() {
-        return Verdict::Partial;
+        return (Verdict::Partial, format!("the sentence has no words that can be checked against {source}"));
     }
     let found = uniq.iter().filter(|t| evidence.contains(t.as_str())).count();
     let coverage = found as f64 / uniq.len() as f64;
-    let missing_number = uniq.iter().any(|t| t.chars().all(|c| c.is_ascii_digit()) && !evidence.contains(t.as_str()));
+    let missing_number = uniq
+        .iter()
+        .find(|t| t.chars().all(|c| c.is_ascii_digit()) && !evidence.contains(t.as_str()))
+        .map(|t| t.as_str());
+    let words = |n: usize| if n == 1 { "word" } else { "words" };
+    let share = format!(
+        "{found} of the sentence's {} content {} {} in {source}",
+        uniq.len(),
+        words(uniq.len()),
+        if found == 1 { "is" } else { "are" }
+    );
     let v = if coverage >= SUPPORTED {
         Verdict::Supported
     } else if coverage >= PARTIAL {
@@ -110,7 +124,10 @@ fn verdict(sentence: &str, evidence: &HashSet<String>) -> Verdict {
     } else {
         Verdict::Unsupported
     };
-    if missing_number && v == Verdict::Supported { Verdict::Partial } else { v }
+    match missing_number {
+        Some(n) if v == Verdict::Supported => (Verdict::Partial, format!("{share}, but the figure {n} is not")),
+        _ => (v, share),
+    }
 }
 
 /// Checks an answer's markers and support against the run's evidence.
@@ -161,16 +178,18 @@ pub(crate) fn check(answer: &str, evidence: &[EvidenceRecord]) -> Checked {
         for id in &ids {
             let Some(e) = by_id.get(id) else { continue };
             let toks = evidence_tokens(e);
+            let (verdict, reason) = verdict(&sentence, &toks, &format!("[{id}]"));
             citations.push(CitationRecord {
                 marker: *id,
                 evidence_id: *id,
                 sentence: sentence.clone(),
-                verdict: verdict(&sentence, &toks),
+                verdict,
+                reason,
             });
             union.extend(toks);
         }
         let has_content = !text::tokens(&sentence).is_empty();
-        let sentence_verdict = if ids.is_empty() { Verdict::Unsupported } else { verdict(&sentence, &union) };
+        let sentence_verdict = if ids.is_empty() { Verdict::Unsupported } else { verdict(&sentence, &union, "").0 };
         if invented || (has_content && sentence_verdict == Verdict::Unsupported) {
             unsupported.push(sentence);
         }
@@ -242,78 +261,230 @@ pub(crate) fn title_core_tokens(title: &str) -> Vec<String> {
     text::tokens(core)
 }
 
-/// The extractive answer: per finished node, one sentence from its evidence, cited; duplicates
-/// dropped. Empty when nothing matched. The evidence is chosen so that each node contributes a
-/// different source where it can: evidence another node already cited goes last, and a reference
-/// whose title the sub-question names (the entity it asks about) goes first; within those, the
-/// sentence that best matches the sub-question and the question wins.
+/// Each step's sentence similarities in meaning to its sub-question, by node id (empty when the
+/// library has no embedding model).
+pub(crate) type Meaning = HashMap<u32, reader::SentenceSims>;
+
+/// Sentences of a step's passages compared in meaning with its sub-question, at most.
+const MEANING_SENTENCES: usize = 256;
+
+/// Asks the corpus how close in meaning each finished library step's sub-question is to the
+/// sentences of its passages. Steps the extractive answer reads by words alone (bridge hops, data
+/// steps) are left out; without an embedding model the map is empty.
+pub(crate) async fn meaning(
+    corpus: &dyn crate::ports::Corpus,
+    nodes: &[NodeRecord],
+    evidence: &[EvidenceRecord],
+    bridges: &HashSet<u32>,
+) -> Meaning {
+    let by_id: HashMap<u32, &EvidenceRecord> = evidence.iter().map(|e| (e.id, e)).collect();
+    let mut out = Meaning::new();
+    for n in nodes {
+        if n.status != NodeStatus::Done || n.action == Action::DataAnalysis || bridges.contains(&n.id) {
+            continue;
+        }
+        let mut keys = Vec::new();
+        let mut texts = Vec::new();
+        for id in &n.evidence {
+            let Some(e) = by_id.get(id) else { continue };
+            for (si, s) in reader::sentences(&e.text).into_iter().enumerate() {
+                if texts.len() >= MEANING_SENTENCES {
+                    break;
+                }
+                keys.push((e.id, si));
+                texts.push(s.text);
+            }
+        }
+        if texts.is_empty() {
+            continue;
+        }
+        let Some(sims) = corpus.similarities(&n.sub_question, &texts).await else {
+            // No model (or it failed): no step gets any.
+            return Meaning::new();
+        };
+        out.insert(n.id, keys.into_iter().zip(sims).collect());
+    }
+    out
+}
+
+/// The extractive answer and what the reader found on the way.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Extractive {
+    /// The answer text (`[n]` markers only where the evidence answers).
+    pub text: String,
+    /// The short answer, when the question asks for one and the evidence holds it.
+    pub short_answer: Option<ShortAnswer>,
+    /// True when the evidence does not cover the question.
+    pub not_found: bool,
+}
+
+/// Longest sentence quoted in an extractive answer, in chars.
+const MAX_QUOTE: usize = 400;
+/// Closest matches listed when the library does not answer.
+const CLOSEST: usize = 3;
+
+/// The extractive answer (see `reader` for how sentences and short answers are found).
 ///
-/// A bridge node's evidence is already ordered by how well it fits the bridge entities (see
-/// `execute::bridge_hop`), so it cites its first fresh reference.
+/// - A table finding (a finished data step) answers a figure question on its own: its value
+///   first, then the finding, cited.
+/// - Otherwise every finished library or web step whose evidence covers its sub-question (or
+///   whose chain's evidence together covers the question) contributes its one answering
+///   sentence, cited, with the short answer first (`"618.00 — TRAIN FARE … 618.00 [3]."`); one
+///   sentence per line, the best-read first (in the order asked for a comparison). Evidence
+///   another step already cited goes last, and a reference whose title the sub-question names
+///   goes first. A bridge hop contributes only when a step before it was covered.
+/// - When no step is covered the answer says that the library does not answer the question and
+///   lists the closest passages, quoted without a marker: nothing claims their support.
 pub(crate) fn extractive(
     question: &str,
     nodes: &[NodeRecord],
     evidence: &[EvidenceRecord],
     bridges: &HashSet<u32>,
-) -> String {
+    meaning: &Meaning,
+) -> Extractive {
     let by_id: HashMap<u32, &EvidenceRecord> = evidence.iter().map(|e| (e.id, e)).collect();
-    let mut parts: Vec<String> = Vec::new();
-    let mut used: HashSet<String> = HashSet::new();
-    let mut cited: HashSet<u32> = HashSet::new();
-    // A figure computed from a table answers its question better than a sentence that happens to
-    // share its words: a library step asking exactly what a finished data step asked gives way.
-    let same = |q: &str| q.trim().to_lowercase();
-    let computed: HashSet<String> = nodes
-        .iter()
-        .filter(|n| n.action == Action::DataAnalysis && n.status == NodeStatus::Done && !n.evidence.is_empty())
-        .map(|n| same(&n.sub_question))
-        .collect();
+
+    // A figure computed from a table stands on its own.
+    let mut lines: Vec<String> = Vec::new();
+    let mut short_answer: Option<ShortAnswer> = None;
     for n in nodes {
-        if n.status != NodeStatus::Done || n.evidence.is_empty() {
+        if n.action != Action::DataAnalysis || n.status != NodeStatus::Done {
             continue;
         }
-        if n.action == Action::KnowledgeBase && computed.contains(&same(&n.sub_question)) {
+        let Some(e) = n.evidence.first().and_then(|id| by_id.get(id)) else { continue };
+        let finding = text::clip(e.text.trim(), MAX_QUOTE);
+        match reader::table_answer(&e.text) {
+            Some((value, [a, b])) => {
+                short_answer.get_or_insert(ShortAnswer {
+                    text: value.clone(),
+                    evidence_id: e.id,
+                    span: Span::new(a, b),
+                });
+                lines.push(cite(&format!("{value} — {finding}"), e.id));
+            }
+            None => lines.push(cite(&finding, e.id)),
+        }
+    }
+    if !lines.is_empty() {
+        return Extractive { text: lines.join("\n"), short_answer, not_found: false };
+    }
+
+    let comparison = nodes.iter().filter(|n| n.action != Action::DataAnalysis && !bridges.contains(&n.id)).count() > 1;
+    let mut used: HashSet<String> = HashSet::new();
+    let mut cited: HashSet<u32> = HashSet::new();
+    let mut closest: Vec<(f64, u32, String)> = Vec::new();
+    // The question as a whole may be covered by the chain's evidence together although no one
+    // step's is (the hop finds the name the first step lacked): then every step contributes.
+    let chain_refs: Vec<&EvidenceRecord> = nodes
+        .iter()
+        .filter(|n| n.status == NodeStatus::Done && n.action != Action::DataAnalysis)
+        .flat_map(|n| n.evidence.iter().filter_map(|id| by_id.get(id).copied()))
+        .collect();
+    let chain_covered = reader::chain_covers(question, &chain_refs);
+    let mut covered_any = false;
+    let mut read_lines: Vec<(f64, String, Option<ShortAnswer>)> = Vec::new();
+    for n in nodes {
+        if n.status != NodeStatus::Done || n.evidence.is_empty() || n.action == Action::DataAnalysis {
             continue;
         }
         let refs: Vec<&EvidenceRecord> = n.evidence.iter().filter_map(|id| by_id.get(id).copied()).collect();
         let fresh: Vec<&EvidenceRecord> = refs.iter().copied().filter(|e| !cited.contains(&e.id)).collect();
-        let pool = if fresh.is_empty() { refs } else { fresh };
-        if bridges.contains(&n.id) {
+        let pool = if fresh.is_empty() { refs.clone() } else { fresh };
+        let bridge = bridges.contains(&n.id);
+        let (reading, covered) = if bridge {
+            // The hop's evidence is ordered by how well it fits the bridge entities (see
+            // `execute::bridge_hop`): it cites its first fresh reference.
             let first = pool.get(..1).unwrap_or_default();
-            if let Some((id, s, _)) = best_sentence(&format!("{} {}", n.sub_question, question), "", first)
-                && used.insert(s.clone())
-            {
-                cited.insert(id);
-                parts.push(cite(&s, id));
-            }
+            (reader::read(&format!("{} {}", question, n.sub_question), first), covered_any || chain_covered)
+        } else {
+            let asked: HashSet<String> = text::tokens(&n.sub_question).into_iter().collect();
+            let named = |e: &EvidenceRecord| {
+                let t = title_core_tokens(&e.title);
+                if !t.is_empty() && t.iter().all(|x| asked.contains(x)) { t.len() } else { 0 }
+            };
+            let most = pool.iter().map(|e| named(e)).max().unwrap_or(0);
+            let titled: Vec<&EvidenceRecord> = pool.iter().copied().filter(|e| most > 0 && named(e) == most).collect();
+            let pool = if titled.is_empty() { pool } else { titled };
+            let sims = meaning.get(&n.id);
+            let covered = chain_covered || reader::covers_with(&n.sub_question, &refs, sims);
+            let reading = if comparison {
+                reader::read_untyped(&n.sub_question, &pool, sims)
+            } else {
+                reader::read_with(&n.sub_question, &pool, sims)
+            };
+            (reading, covered)
+        };
+        let Some(r) = reading else { continue };
+        if !covered {
+            closest.push((r.score, r.evidence_id, r.sentence));
             continue;
         }
-        let asked: HashSet<String> = text::tokens(&n.sub_question).into_iter().collect();
-        let named = |e: &EvidenceRecord| {
-            let t = title_core_tokens(&e.title);
-            if !t.is_empty() && t.iter().all(|x| asked.contains(x)) { t.len() } else { 0 }
-        };
-        let most = pool.iter().map(|e| named(e)).max().unwrap_or(0);
-        let titled: Vec<&EvidenceRecord> = pool.iter().copied().filter(|e| most > 0 && named(e) == most).collect();
-        let pool = if titled.is_empty() { pool } else { titled };
-        let query = format!("{} {}", n.sub_question, question);
-        if let Some((id, s, hits)) = best_sentence(&query, &n.sub_question, &pool)
-            && hits > 0
-            && used.insert(s.clone())
-        {
-            cited.insert(id);
-            parts.push(cite(&s, id));
+        covered_any |= !bridge;
+        if !used.insert(r.sentence.clone()) {
+            continue;
         }
+        cited.insert(r.evidence_id);
+        let sentence = text::clip(&r.sentence, MAX_QUOTE);
+        let (line, found) = match &r.short {
+            Some((value, [a, b])) => (
+                format!("{value} — {sentence}"),
+                Some(ShortAnswer { text: value.clone(), evidence_id: r.evidence_id, span: Span::new(*a, *b) }),
+            ),
+            None => (sentence, None),
+        };
+        read_lines.push((r.score, cite(&line, r.evidence_id), found));
     }
-    parts.join(" ")
+    if !read_lines.is_empty() {
+        // Two entities compared are read in the order asked, and have no one short answer.
+        // Otherwise the best-read sentence comes first, whichever step found it (a hop planned
+        // without a model may find the sentence the first step missed), and the short answer
+        // is that first line's.
+        if comparison {
+            let text = read_lines.into_iter().map(|l| l.1).collect::<Vec<_>>().join("\n");
+            return Extractive { text, short_answer: None, not_found: false };
+        }
+        read_lines.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let short_answer = read_lines.first().and_then(|l| l.2.clone());
+        let text = read_lines.into_iter().map(|l| l.1).collect::<Vec<_>>().join("\n");
+        return Extractive { text, short_answer, not_found: false };
+    }
+    Extractive { text: not_found_text(&closest, &by_id), short_answer: None, not_found: true }
 }
 
-/// `"It was 1844."` → `"It was 1844 [3]."`: the marker goes inside the sentence.
+/// `"Your library does not answer this question."` and the closest passages, unmarked.
+fn not_found_text(closest: &[(f64, u32, String)], by_id: &HashMap<u32, &EvidenceRecord>) -> String {
+    let mut sorted: Vec<&(f64, u32, String)> = closest.iter().collect();
+    sorted.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut seen = HashSet::new();
+    let mut out = vec!["Your library does not answer this question.".to_string()];
+    let mut matches = Vec::new();
+    for (_, id, sentence) in sorted {
+        if matches.len() >= CLOSEST || !seen.insert(sentence.clone()) {
+            continue;
+        }
+        let Some(e) = by_id.get(id) else { continue };
+        let place = match (e.title.trim(), e.location.trim()) {
+            ("", "") => String::new(),
+            (t, "") => format!(" ({t})"),
+            ("", l) => format!(" ({l})"),
+            (t, l) => format!(" ({t}, {l})"),
+        };
+        matches.push(format!("- “{}”{place}", text::clip(sentence, 200)));
+    }
+    if !matches.is_empty() {
+        out.push("Closest matches, which do not answer it:".to_string());
+        out.extend(matches);
+    }
+    out.join("\n")
+}
+
+/// `"It was 1844."` → `"It was 1844 [3]."`: the marker goes inside the sentence, which always
+/// ends with a full stop so that it stays a sentence of its own.
 fn cite(sentence: &str, id: u32) -> String {
     let s = sentence.trim_end();
     match s.char_indices().last() {
         Some((i, c)) if matches!(c, '.' | '!' | '?') => format!("{} [{id}]{c}", s[..i].trim_end()),
-        _ => format!("{s} [{id}]"),
+        _ => format!("{s} [{id}]."),
     }
 }
 
@@ -416,7 +587,7 @@ pub(crate) fn conflicts(nodes: &[NodeRecord], evidence: &[EvidenceRecord]) -> Ve
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use expect_test::{Expect, expect};
 
     use super::*;
@@ -587,12 +758,12 @@ mod tests {
         let mut data = node(2, q, vec![2]);
         data.action = Action::DataAnalysis;
         let nodes = vec![node(1, q, vec![1]), data.clone()];
-        let answer = extractive(q, &nodes, &evidence, &HashSet::new());
+        let answer = extractive(q, &nodes, &evidence, &HashSet::new(), &Meaning::new()).text;
         assert!(answer.contains("Maple Leafs") && answer.contains("[2]"), "{answer}");
         assert!(!answer.contains("Blues"), "{answer}");
         // A data step that found nothing leaves the library's sentence in place.
         data.evidence.clear();
-        let answer = extractive(q, &[node(1, q, vec![1]), data], &evidence, &HashSet::new());
+        let answer = extractive(q, &[node(1, q, vec![1]), data], &evidence, &HashSet::new(), &Meaning::new()).text;
         assert!(answer.contains("Blues"), "{answer}");
     }
 
@@ -603,8 +774,28 @@ mod tests {
             node(2, "First for Women: started first?", vec![2]),
         ];
         expect![[r#"
-            "Arthur's Magazine (1844–1846) was an American literary periodical published in Philadelphia [1]. The magazine was started in 1989 [2]."
+            "Arthur's Magazine (1844–1846) was an American literary periodical published in Philadelphia [1].\nThe magazine was started in 1989 [2]."
         "#]]
-        .assert_debug_eq(&extractive("Which magazine was started first?", &nodes, &evidence(), &HashSet::new()));
+        .assert_debug_eq(&extractive("Which magazine was started first?", &nodes, &evidence(), &HashSet::new(), &Meaning::new()).text);
+    }
+
+    #[test]
+    fn the_best_read_sentence_comes_first_whichever_step_found_it() {
+        let q = "Who was the school PE teacher Roberts credits as a great influence?";
+        let evidence = vec![
+            ev(1, 1, "Iwan Roberts", "Roberts joined Watford, where Graham Taylor was his manager."),
+            ev(
+                2,
+                2,
+                "Iwan Roberts",
+                "Roberts credits his school PE teacher, Iolo Owen, as a great influence on his career.",
+            ),
+        ];
+        let nodes = vec![node(1, q, vec![1]), node(2, &format!("{q} (via Watford)"), vec![2])];
+        let bridges: HashSet<u32> = [2].into_iter().collect();
+        let found = extractive(q, &nodes, &evidence, &bridges, &Meaning::new());
+        let first = found.text.lines().next().unwrap_or_default();
+        assert!(first.contains("Iolo Owen"), "{}", found.text);
+        assert_eq!(found.short_answer.map(|s| s.text).as_deref(), Some("Iolo Owen"));
     }
 }

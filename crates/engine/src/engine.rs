@@ -245,6 +245,7 @@ impl Engine {
 
         let mut mode = Mode::Extractive;
         let mut text = None;
+        let mut found = answer::Extractive::default();
         if ctx.llm.is_some() {
             let req = prompts::answer(question, &nodes, &evidence);
             let sender = ctx.events.clone();
@@ -264,23 +265,31 @@ impl Engine {
             Some(t) => t,
             None => {
                 let bridges = plan.nodes.iter().filter(|n| n.bridge_from.is_some()).map(|n| n.id).collect();
-                let t = answer::extractive(question, &nodes, &evidence, &bridges);
-                if !t.is_empty() {
-                    ctx.emit(Event::AnswerDelta { text: t.clone() });
+                let meaning = answer::meaning(ctx.ports.corpus.as_ref(), &nodes, &evidence, &bridges).await;
+                found = answer::extractive(question, &nodes, &evidence, &bridges, &meaning);
+                if !found.text.is_empty() {
+                    ctx.emit(Event::AnswerDelta { text: found.text.clone() });
                 }
-                t
+                found.text.clone()
             }
         };
         if cancel.is_cancelled() {
             return Err(EngineError::Cancelled);
         }
-        let checked = answer::check(&text, &evidence);
+        // "Not in your library" cites nothing and claims nothing: there is nothing to check.
+        let checked = if found.not_found {
+            answer::Checked { answer: text.clone(), ..answer::Checked::default() }
+        } else {
+            answer::check(&text, &evidence)
+        };
         let conflicts = answer::conflicts(&nodes, &evidence);
         ctx.emit(Event::Verified {
             answer: checked.answer.clone(),
             citations: checked.citations.clone(),
             unsupported_sentences: checked.unsupported.clone(),
             conflicts: conflicts.clone(),
+            short_answer: found.short_answer.clone(),
+            not_found: found.not_found,
         });
 
         let mut usage = lock(&ctx.usage).clone();
@@ -290,6 +299,8 @@ impl Engine {
             question: question.to_string(),
             mode,
             answer: checked.answer,
+            short_answer: found.short_answer,
+            not_found: found.not_found,
             nodes,
             evidence,
             citations: checked.citations,

@@ -11,7 +11,7 @@ use crate::config::MissingPolicy;
 use crate::engine::{CallError, EngineError, RunCtx, lock};
 use crate::plan::{Plan, PlannedNode};
 use crate::ports::{ChatRequest, ChatResponse, Llm, LlmError};
-use crate::ports::{Passage, TableFinding, WebPage};
+use crate::ports::{Passage, TableError, TableFinding, WebPage};
 use crate::run::{
     Action, CallPurpose, Decision, Event, EvidenceKind, EvidenceRecord, NodeRecord, NodeStatus, RetrievalPath,
     ScoreRecord, TableCite,
@@ -51,13 +51,42 @@ fn add_reason(r: &mut NodeRecord, why: impl Into<String>) {
     });
 }
 
-/// Why an action cannot run with these ports, if it cannot.
-fn unavailable(ctx: &RunCtx, a: Action) -> Option<&'static str> {
+/// Why an action cannot run with these ports, if it cannot (web search off or offline, no
+/// table analysis).
+fn unavailable(ctx: &RunCtx, a: Action) -> Option<String> {
     match a {
         Action::KnowledgeBase => None,
-        Action::WebSearch => ctx.ports.web.is_none().then_some("web search is off"),
-        Action::DataAnalysis => ctx.ports.tables.is_none().then_some("data analysis is off"),
+        Action::WebSearch => match &ctx.ports.web {
+            None => Some("web search is off".to_string()),
+            Some(web) => web.unavailable(),
+        },
+        Action::DataAnalysis => ctx.ports.tables.is_none().then(|| "data analysis is off".to_string()),
     }
+}
+
+/// Why no table fits a data step's question, if none does (the table port's cheap check). A
+/// check that cannot run lets the step run and report its own failure.
+async fn no_table_fits(ctx: &RunCtx, question: &str) -> Result<Option<String>, EngineError> {
+    let Some(tables) = &ctx.ports.tables else { return Ok(None) };
+    Ok(match ctx.guard(tables.fits(question)).await? {
+        Err(TableError::NoTable(why)) => Some(why),
+        Ok(()) | Err(TableError::Failed(_)) => None,
+    })
+}
+
+/// Why a step's action gave nothing to record: it failed, or it could not apply.
+enum Miss {
+    /// The action ran and failed.
+    Failed(String),
+    /// The action does not apply (no table fits): the step counts as skipped.
+    Skipped(String),
+}
+
+fn skip(r: &mut NodeRecord, why: impl Into<String>) {
+    r.status = NodeStatus::Skipped;
+    r.path = RetrievalPath::SkippedRetrieval;
+    r.answer = r.guess_answer.clone();
+    add_reason(r, why);
 }
 
 /// Replaces `#n` by node n's answer (only for n in `answers`; `#12` is never read as `#1`).
@@ -83,12 +112,17 @@ pub(crate) async fn run(ctx: Arc<RunCtx>, plan: &Plan) -> Result<Vec<NodeRecord>
     let index: HashMap<u32, usize> = plan.nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
     let mut finished: HashSet<u32> = HashSet::new();
     for (i, n) in plan.nodes.iter().enumerate() {
-        if let Some(why) = unavailable(&ctx, n.action) {
-            let r = &mut records[i];
-            r.status = NodeStatus::Skipped;
-            r.path = RetrievalPath::SkippedRetrieval;
-            r.answer = r.guess_answer.clone();
-            add_reason(r, why);
+        let why = match unavailable(&ctx, n.action) {
+            Some(why) => Some(why),
+            // A data step that needs no other step's answer is checked now, so that it is
+            // planned as skipped rather than started.
+            None if n.action == Action::DataAnalysis && n.depends_on.is_empty() => {
+                no_table_fits(&ctx, &n.sub_question).await?
+            }
+            None => None,
+        };
+        if let Some(why) = why {
+            skip(&mut records[i], why);
             finished.insert(n.id);
         }
     }
@@ -345,8 +379,9 @@ impl Llm for Accounted<'_> {
     }
 }
 
-/// Runs the action of a node; `Err(Ok(why))` is an action failure to record.
-async fn retrieve(ctx: &RunCtx, action: Action, query: &str) -> Result<Result<Vec<Found>, String>, EngineError> {
+/// Runs the action of a node; `Ok(Err(miss))` is an action failure (or a table analysis that
+/// found no table) to record.
+async fn retrieve(ctx: &RunCtx, action: Action, query: &str) -> Result<Result<Vec<Found>, Miss>, EngineError> {
     let k = ctx.config.top_k.max(1);
     ctx.count_action();
     let accounted = &Accounted(ctx);
@@ -355,22 +390,25 @@ async fn retrieve(ctx: &RunCtx, action: Action, query: &str) -> Result<Result<Ve
             .guard(ctx.ports.corpus.search(query, k))
             .await?
             .map(|ps| ps.into_iter().map(from_passage).collect())
-            .map_err(|e| e.to_string()),
+            .map_err(|e| Miss::Failed(e.to_string())),
         Action::WebSearch => match &ctx.ports.web {
             Some(web) => ctx
                 .guard(web.search(query, k))
                 .await?
                 .map(|ps| ps.into_iter().map(from_page).collect())
-                .map_err(|e| e.to_string()),
-            None => Err("web search is off".to_string()),
+                .map_err(|e| Miss::Failed(e.to_string())),
+            None => Err(Miss::Skipped("web search is off".to_string())),
         },
         Action::DataAnalysis => match &ctx.ports.tables {
             Some(t) => ctx
                 .guard(t.analyze(query, ctx.llm.as_ref().map(|_| accounted as &dyn Llm)))
                 .await?
                 .map(|fs| fs.into_iter().take(k).enumerate().map(|(i, f)| from_finding(f, i)).collect())
-                .map_err(|e| e.to_string()),
-            None => Err("data analysis is off".to_string()),
+                .map_err(|e| match e {
+                    TableError::NoTable(_) => Miss::Skipped(e.to_string()),
+                    TableError::Failed(_) => Miss::Failed(e.to_string()),
+                }),
+            None => Err(Miss::Skipped("data analysis is off".to_string())),
         },
     })
 }
@@ -381,7 +419,7 @@ async fn bridge_hop(
     ctx: &RunCtx,
     node: &mut NodeRecord,
     first: &[EvidenceRecord],
-) -> Result<Result<Vec<Found>, String>, EngineError> {
+) -> Result<Result<Vec<Found>, Miss>, EngineError> {
     let refs: Vec<&EvidenceRecord> = first.iter().collect();
     let entities = heuristic::bridge_entities(&node.sub_question, &refs, MAX_BRIDGE_ENTITIES);
     if entities.is_empty() {
@@ -480,6 +518,13 @@ async fn run_node(
         r.status = NodeStatus::Done;
         return Ok(r);
     }
+    if node.action == Action::DataAnalysis
+        && !node.depends_on.is_empty()
+        && let Some(why) = no_table_fits(&ctx, &r.sub_question).await?
+    {
+        skip(&mut r, why);
+        return Ok(r);
+    }
     let found = if node.bridge_from.is_some() {
         bridge_hop(&ctx, &mut r, &bridge).await?
     } else {
@@ -487,7 +532,11 @@ async fn run_node(
     };
     let found = match found {
         Ok(f) => f,
-        Err(why) => {
+        Err(Miss::Skipped(why)) => {
+            skip(&mut r, why);
+            return Ok(r);
+        }
+        Err(Miss::Failed(why)) => {
             r.status = NodeStatus::Failed;
             r.answer = r.guess_answer.clone();
             add_reason(&mut r, why);

@@ -27,6 +27,7 @@ pub mod mrfs;
 mod plan;
 pub mod ports;
 mod prompts;
+mod reader;
 pub mod run;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
@@ -38,6 +39,7 @@ pub use location::{Location, Span};
 pub use prompts::purpose as prompt_purpose;
 pub use run::{
     Action, CallPurpose, CallRecord, CitationRecord, ConflictRecord, Decision, Event, EvidenceKind, EvidenceRecord,
-    Mode, NodeRecord, NodeStatus, RetrievalPath, RunRecord, ScoreRecord, SettingsRecord, UsageRecord, Verdict,
+    Mode, NodeRecord, NodeStatus, RetrievalPath, RunRecord, ScoreRecord, SettingsRecord, ShortAnswer, UsageRecord,
+    Verdict,
 };
 pub use tokio_util::sync::CancellationToken;

@@ -2,7 +2,8 @@
 
 /// A half-open range `[start, end)` of Unicode scalar values (chars) into a document's stored
 /// extracted text. Chars rather than bytes so that every front end can slice the text the same way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+/// Serialised as `{"start": …, "end": …}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize, serde::Deserialize)]
 pub struct Span {
     /// First char of the range.
     pub start: usize,

@@ -226,6 +226,13 @@ pub enum CorpusError {
 pub trait Corpus: Send + Sync {
     /// Top passages for a query (any text; never fails on syntax).
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<Passage>, CorpusError>;
+
+    /// How close in meaning `query` is to each of `texts` (cosine similarity, one per text, in
+    /// order), by the library's embedding model; `None` when the library has none, or it failed.
+    /// The reader uses it to find answers worded unlike the question.
+    async fn similarities(&self, _query: &str, _texts: &[String]) -> Option<Vec<f32>> {
+        None
+    }
 }
 
 /// A web page found by a web search.
@@ -262,6 +269,12 @@ pub enum WebError {
 pub trait WebSearch: Send + Sync {
     /// Top pages for a query.
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<WebPage>, WebError>;
+
+    /// Why no search can run now (offline mode, …), if none can: web steps are then recorded as
+    /// skipped with this reason rather than run and failed. Default: searches can run.
+    fn unavailable(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The result of analysing a table for a question.
@@ -303,6 +316,15 @@ pub trait TableAnalyst: Send + Sync {
     /// Findings for a (sub-)question, best first. `llm`, when given, is the run's model (its
     /// calls are accounted to the run); without it the analyst answers deterministically.
     async fn analyze(&self, question: &str, llm: Option<&dyn Llm>) -> Result<Vec<TableFinding>, TableError>;
+
+    /// A cheap check, before any analysis, that some table plausibly fits the question (from
+    /// table names and column headers, say, without reading rows). `Err(TableError::NoTable(why))`
+    /// when none does: the data step is then skipped with that reason instead of running on an
+    /// unrelated table. Default: every question may fit.
+    async fn fits(&self, question: &str) -> Result<(), TableError> {
+        let _ = question;
+        Ok(())
+    }
 }
 
 /// Wall-clock time, for the timestamps in run records. The engine never reads the system clock

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Span;
 use crate::config::MissingPolicy;
 
 /// How the final answer was written.
@@ -217,6 +218,24 @@ pub struct CitationRecord {
     pub sentence: String,
     /// Support of the sentence by the evidence this marker cites.
     pub verdict: Verdict,
+    /// Why the verdict is what it is, in a short sentence for a reader (hover text): how many of
+    /// the sentence's words the evidence holds, or which figure it lacks. Empty in records
+    /// stored before verdicts explained themselves (and then left out of the JSON).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+}
+
+/// The short answer to a question (a name, a date, a quantity with its unit…), found inside the
+/// evidence so that it can be highlighted in the source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShortAnswer {
+    /// The answer as it reads in the evidence (line breaks read as spaces, hyphenated line ends
+    /// joined).
+    pub text: String,
+    /// The evidence it was found in (its marker number).
+    pub evidence_id: u32,
+    /// Char range `[start, end)` of the answer inside that evidence record's `text`.
+    pub span: Span,
 }
 
 /// References of one node that disagree on the answer.
@@ -306,6 +325,15 @@ pub struct RunRecord {
     pub mode: Mode,
     /// The answer, with `[n]` markers pointing at evidence ids.
     pub answer: String,
+    /// The short answer, when the question asks for one and the evidence holds it (extractive
+    /// answers only). Left out of the JSON when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_answer: Option<ShortAnswer>,
+    /// True when the evidence found does not cover what the question asks: the answer says so
+    /// and lists the closest passages without citing them (extractive answers only). Left out
+    /// of the JSON when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_found: bool,
     /// The chain.
     pub nodes: Vec<NodeRecord>,
     /// All evidence gathered, ids 1..=n in the order it was found (with concurrent nodes, the
@@ -370,6 +398,12 @@ pub enum Event {
         unsupported_sentences: Vec<String>,
         /// Disagreeing references.
         conflicts: Vec<ConflictRecord>,
+        /// The short answer, as in [`RunRecord::short_answer`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        short_answer: Option<ShortAnswer>,
+        /// Whether the library does not answer the question, as in [`RunRecord::not_found`].
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        not_found: bool,
     },
     /// The run finished; the [`RunRecord`] is the return value of [`crate::Engine::ask`].
     Finished {
@@ -424,6 +458,8 @@ mod tests {
             question: "When was X founded?".into(),
             mode: Mode::Llm,
             answer: "X was founded in 1844 [1].".into(),
+            short_answer: Some(ShortAnswer { text: "1844".into(), evidence_id: 1, span: Span::new(17, 21) }),
+            not_found: false,
             nodes: vec![node],
             evidence: vec![evidence],
             citations: vec![CitationRecord {
@@ -431,6 +467,7 @@ mod tests {
                 evidence_id: 1,
                 sentence: "X was founded in 1844.".into(),
                 verdict: Verdict::Supported,
+                reason: "all 3 content words of the sentence are in [1]".into(),
             }],
             unsupported_sentences: vec![],
             conflicts: vec![ConflictRecord {
@@ -476,6 +513,14 @@ mod tests {
               "question": "When was X founded?",
               "mode": "llm",
               "answer": "X was founded in 1844 [1].",
+              "short_answer": {
+                "text": "1844",
+                "evidence_id": 1,
+                "span": {
+                  "start": 17,
+                  "end": 21
+                }
+              },
               "nodes": [
                 {
                   "id": 1,
@@ -527,7 +572,8 @@ mod tests {
                   "marker": 1,
                   "evidence_id": 1,
                   "sentence": "X was founded in 1844.",
-                  "verdict": "supported"
+                  "verdict": "supported",
+                  "reason": "all 3 content words of the sentence are in [1]"
                 }
               ],
               "unsupported_sentences": [],
@@ -574,6 +620,25 @@ mod tests {
             }"#]]
         .assert_eq(&json);
         assert_eq!(serde_json::from_str::<RunRecord>(&json).unwrap(), r);
+    }
+
+    #[test]
+    fn records_stored_before_short_answers_still_load() {
+        let mut v = serde_json::to_value(sample()).unwrap();
+        let obj = v.as_object_mut().unwrap();
+        obj.remove("short_answer");
+        obj.remove("not_found");
+        obj["citations"][0].as_object_mut().unwrap().remove("reason");
+        let r: RunRecord = serde_json::from_value(v).unwrap();
+        assert_eq!((r.short_answer, r.not_found, r.citations[0].reason.as_str()), (None, false, ""));
+    }
+
+    #[test]
+    fn a_refusal_says_so_in_the_json() {
+        let r = RunRecord { not_found: true, short_answer: None, ..sample() };
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["not_found"], serde_json::json!(true));
+        assert!(v.get("short_answer").is_none());
     }
 
     #[test]

@@ -268,6 +268,7 @@ pub struct FakeWeb {
     pages: Vec<WebPage>,
     index: Bm25,
     queries: Mutex<Vec<String>>,
+    offline: Option<String>,
 }
 
 impl FakeWeb {
@@ -294,10 +295,20 @@ impl FakeWeb {
     pub fn queries(&self) -> Vec<String> {
         lock(&self.queries).clone()
     }
+
+    /// Says that no search can run, for this reason (like the web adapter in offline mode).
+    pub fn offline(mut self, why: &str) -> FakeWeb {
+        self.offline = Some(why.to_string());
+        self
+    }
 }
 
 #[async_trait::async_trait]
 impl WebSearch for FakeWeb {
+    fn unavailable(&self) -> Option<String> {
+        self.offline.clone()
+    }
+
     async fn search(&self, query: &str, limit: usize) -> Result<Vec<WebPage>, WebError> {
         lock(&self.queries).push(query.to_string());
         Ok(self
@@ -317,6 +328,7 @@ impl WebSearch for FakeWeb {
 #[derive(Debug, Default)]
 pub struct FakeTables {
     findings: Vec<TableFinding>,
+    fit_words: Vec<String>,
 }
 
 impl FakeTables {
@@ -339,6 +351,13 @@ impl FakeTables {
         });
         self
     }
+
+    /// Makes the cheap fit check pass only for questions holding `word` (case-insensitive);
+    /// without any such word every question fits.
+    pub fn fits_when(mut self, word: &str) -> FakeTables {
+        self.fit_words.push(word.to_lowercase());
+        self
+    }
 }
 
 #[async_trait::async_trait]
@@ -348,6 +367,15 @@ impl TableAnalyst for FakeTables {
             return Err(TableError::NoTable("no tables".to_string()));
         }
         Ok(self.findings.clone())
+    }
+
+    async fn fits(&self, question: &str) -> Result<(), TableError> {
+        let q = question.to_lowercase();
+        if self.fit_words.is_empty() || self.fit_words.iter().any(|w| q.contains(w.as_str())) {
+            Ok(())
+        } else {
+            Err(TableError::NoTable("no table has a column the question mentions".to_string()))
+        }
     }
 }
 

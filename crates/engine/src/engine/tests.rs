@@ -473,16 +473,17 @@ async fn extractive_comparison() {
     check(
         &out,
         expect![[r#"
-        mode: Extractive
-        answer: Arthur's Magazine (1844–1846) was an American literary periodical published in Philadelphia in the 19th century [2]. The magazine was started in 1989 [1].
-        #1 knowledge_base Done RetrievedMissing "Arthur's Magazine: Which magazine was started first?" Filled → "Arthur's Magazine (1844–1846) was an American literary periodical published in Philadelphia in the 19th century." ev=[1, 2]
-        #2 knowledge_base Done RetrievedMissing "First for Women: Which magazine was started first?" Filled → "The magazine was started in 1989." ev=[1, 2]
-        [1] node 1 Document "First for Women"
-        [2] node 1 Document "Arthur's Magazine"
-        cite [2] Supported "Arthur's Magazine (1844–1846) was an American literary periodical published in Philadelphia in the 19th century."
-        cite [1] Supported "The magazine was started in 1989."
-        usage: llm_calls=0 actions=2 calls=[]
-    "#]],
+            mode: Extractive
+            answer: Arthur's Magazine (1844–1846) was an American literary periodical published in Philadelphia in the 19th century [2].
+            The magazine was started in 1989 [1].
+            #1 knowledge_base Done RetrievedMissing "Arthur's Magazine: Which magazine was started first?" Filled → "Arthur's Magazine (1844–1846) was an American literary periodical published in Philadelphia in the 19th century." ev=[1, 2]
+            #2 knowledge_base Done RetrievedMissing "First for Women: Which magazine was started first?" Filled → "The magazine was started in 1989." ev=[1, 2]
+            [1] node 1 Document "First for Women"
+            [2] node 1 Document "Arthur's Magazine"
+            cite [2] Supported "Arthur's Magazine (1844–1846) was an American literary periodical published in Philadelphia in the 19th century."
+            cite [1] Supported "The magazine was started in 1989."
+            usage: llm_calls=0 actions=2 calls=[]
+        "#]],
     );
     assert!(out.events.iter().any(|e| matches!(e, Event::AnswerDelta { .. })));
 }
@@ -495,18 +496,19 @@ async fn extractive_bridge_hops_to_the_entity() {
     check(
         &out,
         expect![[r#"
-        mode: Extractive
-        answer: Kiss and Tell is a 1945 American comedy film starring then 17-year-old Shirley Temple as Corliss Archer [1]. Shirley Temple Black (April 23, 1928 – February 10, 2014) was an American actress, singer, dancer and diplomat [3].
-        #1 knowledge_base Done RetrievedMissing "What government position was held by the woman who portrayed Corliss Archer in the film Kiss and Tell?" Filled → "Kiss and Tell is a 1945 American comedy film starring then 17-year-old Shirley Temple as Corliss Archer." ev=[1, 2]
-        #2 knowledge_base Done RetrievedMissing "What government position was held by the woman who portrayed Corliss Archer in the film Kiss and Tell? (via Shirley Temple, Hugh Herbert, American)" Filled → "Shirley Temple Black (April 23, 1928 – February 10, 2014) was an American actress, singer, dancer and diplomat." ev=[3, 4]
-        [1] node 1 Document "Kiss and Tell (1945 film)"
-        [2] node 1 Document "Meet Corliss Archer"
-        [3] node 2 Document "Shirley Temple"
-        [4] node 2 Document "Janet Waldo"
-        cite [1] Supported "Kiss and Tell is a 1945 American comedy film starring then 17-year-old Shirley Temple as Corliss Archer."
-        cite [3] Supported "Shirley Temple Black (April 23, 1928 – February 10, 2014) was an American actress, singer, dancer and diplomat."
-        usage: llm_calls=0 actions=4 calls=[]
-    "#]],
+            mode: Extractive
+            answer: Kiss and Tell is a 1945 American comedy film starring then 17-year-old Shirley Temple as Corliss Archer [1].
+            Shirley Temple Black (April 23, 1928 – February 10, 2014) was an American actress, singer, dancer and diplomat [3].
+            #1 knowledge_base Done RetrievedMissing "What government position was held by the woman who portrayed Corliss Archer in the film Kiss and Tell?" Filled → "Kiss and Tell is a 1945 American comedy film starring then 17-year-old Shirley Temple as Corliss Archer." ev=[1, 2]
+            #2 knowledge_base Done RetrievedMissing "What government position was held by the woman who portrayed Corliss Archer in the film Kiss and Tell? (via Shirley Temple, Hugh Herbert, American)" Filled → "Shirley Temple Black (April 23, 1928 – February 10, 2014) was an American actress, singer, dancer and diplomat." ev=[3, 4]
+            [1] node 1 Document "Kiss and Tell (1945 film)"
+            [2] node 1 Document "Meet Corliss Archer"
+            [3] node 2 Document "Shirley Temple"
+            [4] node 2 Document "Janet Waldo"
+            cite [1] Supported "Kiss and Tell is a 1945 American comedy film starring then 17-year-old Shirley Temple as Corliss Archer."
+            cite [3] Supported "Shirley Temple Black (April 23, 1928 – February 10, 2014) was an American actress, singer, dancer and diplomat."
+            usage: llm_calls=0 actions=4 calls=[]
+        "#]],
     );
     // One-shot retrieval with the whole question misses the second paragraph.
     assert!(!corpus.search_now(BRIDGE, 2).iter().any(|p| p.title == "Shirley Temple"));
@@ -594,4 +596,100 @@ async fn without_a_model_web_search_on_plans_a_web_node_alongside_the_library() 
     let out = ask(small, ports(library()), COMPARISON).await;
     let actions: Vec<Action> = out.result.unwrap().nodes.iter().map(|n| n.action).collect();
     assert_eq!(actions, [Action::KnowledgeBase, Action::KnowledgeBase]);
+}
+
+#[tokio::test]
+async fn offline_web_steps_are_planned_as_skipped_with_the_reason() {
+    let web = Arc::new(
+        FakeWeb::new()
+            .page("https://example.org/a", "Arthur's Magazine", "A magazine.")
+            .offline("offline mode is on: no web requests are made"),
+    );
+    let out =
+        ask(config(), ports(library()).with_web(web.clone()), "When was the magazine First for Women started?").await;
+    let r = out.result.unwrap();
+    let node = r.nodes.iter().find(|n| n.action == Action::WebSearch).unwrap();
+    assert_eq!(node.status, crate::NodeStatus::Skipped);
+    assert_eq!(node.reason.as_deref(), Some("offline mode is on: no web requests are made"));
+    assert!(web.queries().is_empty());
+    // Planned as skipped: the plan already says so, and the step never starts.
+    let planned = out.events.iter().find_map(|e| match e {
+        Event::PlanReady { nodes } => nodes.iter().find(|n| n.id == node.id).cloned(),
+        _ => None,
+    });
+    assert_eq!(planned.map(|n| n.status), Some(crate::NodeStatus::Skipped));
+    assert!(!out.events.iter().any(|e| matches!(e, Event::NodeStarted { id } if *id == node.id)));
+    assert!(r.answer.contains("1989"), "{}", r.answer);
+}
+
+fn cups() -> FakeTables {
+    FakeTables::new()
+        .finding(
+            "stanley-cups",
+            "stanley-cups",
+            3,
+            3,
+            "Team with the highest Stanley Cups: Maple Leafs (Stanley Cups 13, row 3)",
+        )
+        .fits_when("stanley")
+}
+
+#[tokio::test]
+async fn a_data_step_runs_only_when_a_table_fits() {
+    let out =
+        ask(config(), ports(library()).with_tables(Arc::new(cups())), "How many issues did Arthur's Magazine publish?")
+            .await;
+    let r = out.result.unwrap();
+    let data = r.nodes.iter().find(|n| n.action == Action::DataAnalysis).unwrap();
+    assert_eq!(data.status, crate::NodeStatus::Skipped);
+    assert_eq!(data.reason.as_deref(), Some("no table has a column the question mentions"));
+    assert!(r.evidence.iter().all(|e| e.kind != crate::EvidenceKind::Table));
+}
+
+#[tokio::test]
+async fn a_table_finding_stands_on_its_own_and_is_supported() {
+    let out =
+        ask(config(), ports(library()).with_tables(Arc::new(cups())), "Which team has the most Stanley Cups?").await;
+    let r = out.result.unwrap();
+    let table = r.evidence.iter().find(|e| e.kind == crate::EvidenceKind::Table).unwrap();
+    assert_eq!(
+        r.answer,
+        format!(
+            "Maple Leafs — Team with the highest Stanley Cups: Maple Leafs (Stanley Cups 13, row 3) [{}].",
+            table.id
+        )
+    );
+    let short = r.short_answer.clone().unwrap();
+    assert_eq!((short.text.as_str(), short.evidence_id), ("Maple Leafs", table.id));
+    let at: String = table.text.chars().skip(short.span.start).take(short.span.len()).collect();
+    assert_eq!(at, "Maple Leafs");
+    assert!(!r.not_found);
+    assert_eq!(r.citations.len(), 1);
+    assert_eq!(r.citations[0].verdict, crate::Verdict::Supported);
+    assert!(r.citations[0].reason.contains(&format!("are in [{}]", table.id)), "{}", r.citations[0].reason);
+    assert!(r.unsupported_sentences.is_empty());
+}
+
+#[tokio::test]
+async fn a_question_the_library_does_not_cover_is_refused_without_citations() {
+    let out = ask(config(), ports(library()), "Who designed the Eiffel Tower?").await;
+    let r = out.result.unwrap();
+    assert!(r.not_found);
+    assert!(r.answer.starts_with("Your library does not answer this question."), "{}", r.answer);
+    assert!(!r.answer.contains('['), "no marker may claim support: {}", r.answer);
+    assert!(r.citations.is_empty() && r.unsupported_sentences.is_empty() && r.short_answer.is_none());
+    assert!(out.events.iter().any(|e| matches!(e, Event::Verified { not_found: true, .. })));
+}
+
+#[tokio::test]
+async fn a_covered_question_gets_its_short_answer_first() {
+    let out = ask(config(), ports(library()), "When was the magazine First for Women started?").await;
+    let r = out.result.unwrap();
+    assert!(!r.not_found);
+    let short = r.short_answer.clone().unwrap();
+    assert_eq!(short.text, "1989");
+    let e = r.evidence.iter().find(|e| e.id == short.evidence_id).unwrap();
+    assert_eq!(e.text.chars().skip(short.span.start).take(short.span.len()).collect::<String>(), "1989");
+    assert!(r.answer.starts_with(&format!("1989 — The magazine was started in 1989 [{}].", e.id)), "{}", r.answer);
+    assert!(r.citations.iter().all(|c| c.verdict == crate::Verdict::Supported && !c.reason.is_empty()));
 }
