@@ -144,3 +144,50 @@ async fn the_library_keeps_the_corpus_contract() {
         .unwrap();
     engine::testing::contract::corpus(&lib).await;
 }
+
+/// Questions about a document itself (its arXiv id, its authors) find its title page, through
+/// the card indexed with the first chunk, even when later pages use the question's words more.
+#[tokio::test(flavor = "multi_thread")]
+async fn questions_about_a_document_find_its_title_page() {
+    let files = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let title_page = "Sparse Retrieval with Learned Harbour Maps\nAna Lima1, Bo Chen2 and Carla Duarte1\n\
+                      1 University of Porto\narXiv:2401.12345v2 [cs.IR] 14 Jan 2024\nAbstract\n\
+                      We describe a method for charting small ports from survey data.";
+    let body = |n: usize| {
+        format!(
+            "Section {n}. Sparse retrieval with learned harbour maps gives every harbour map an identifier.\n\
+             The identifier of a learned harbour map is written by the surveyor who wrote the map.\n\
+             Sparse retrieval finds the identifier of each harbour map, unlike maps on arXiv."
+        )
+    };
+    let pages: Vec<String> = (2..=4).map(body).collect();
+    let mut all: Vec<&str> = vec![title_page];
+    all.extend(pages.iter().map(String::as_str));
+    write(files.path(), "paper.pdf", &acceptance::pdf("untitled", &all));
+    write(files.path(), "other.md", b"# Tide tables\n\nHarbour maps and tide tables for the northern coast.\n");
+
+    let lib = Library::open_write(data.path(), LibraryOptions::default()).await.unwrap();
+    lib.ingest(&[files.path().to_path_buf()], &IngestOptions::default(), &|_| {}, &CancelFlag::default())
+        .await
+        .unwrap();
+    let paper = lib.documents().await.unwrap().into_iter().find(|d| d.path.ends_with("paper.pdf")).unwrap();
+    let card = lib.card(paper.id).await.unwrap().expect("the paper has a card");
+    assert_eq!(card.identifier(library::IdentifierKind::Arxiv), Some("2401.12345v2"));
+    assert_eq!(card.authors, ["Ana Lima", "Bo Chen", "Carla Duarte"]);
+    assert!(paper.chunks >= 2, "{paper:?}");
+
+    for question in [
+        "What is the arXiv identifier of Sparse Retrieval with Learned Harbour Maps?",
+        "Who wrote Sparse Retrieval with Learned Harbour Maps?",
+    ] {
+        let hits = lib.search(question, 5).await.unwrap();
+        let top = &hits[0];
+        assert_eq!((top.doc_id, top.ordinal), (paper.id, 0), "{question}: {hits:#?}");
+        // The title page is cited as it is: its text and span are the stored text's.
+        let text = lib.text(paper.id).await.unwrap().unwrap();
+        assert_eq!(char_slice(&text, top.span.start, top.span.end), top.text);
+        assert!(top.text.starts_with("Sparse Retrieval with Learned Harbour Maps"), "{}", top.text);
+        assert_eq!(top.title, "paper", "the displayed title is the document's, not the card line");
+    }
+}

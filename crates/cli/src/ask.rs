@@ -199,7 +199,12 @@ fn web_search(args: &AskArgs, catalog: &Catalog) -> anyhow::Result<Option<Arc<dy
 }
 
 /// `catena ask`.
-pub(crate) async fn ask(dir: &Path, args: AskArgs, json: bool) -> anyhow::Result<ExitCode> {
+pub(crate) async fn ask(
+    dir: &Path,
+    args: AskArgs,
+    embedder: &crate::embedding::EmbedderArgs,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let question = args.question.join(" ");
     if question.trim().is_empty() {
         bail!("the question is empty");
@@ -210,7 +215,10 @@ pub(crate) async fn ask(dir: &Path, args: AskArgs, json: bool) -> anyhow::Result
     let run_id = new_run_id(clock.now_unix_ms());
     let config = engine_config(&args, model.is_ok(), run_id)?;
 
-    let lib = Arc::new(Library::open_read(dir).await?);
+    let lib = Library::open_read(dir).await?;
+    // The knowledge-base action searches hybrid when semantic search is on.
+    crate::embedding::configure(&lib, embedder, dir).await;
+    let lib = Arc::new(lib);
     let mut ports = Ports::new(lib.clone() as Arc<dyn Corpus>, clock)
         // Data-analysis nodes run over the tables the library keeps from CSV/TSV/XLSX files.
         .with_tables(Arc::new(tables::LibraryTables::new(lib.clone())));

@@ -55,6 +55,12 @@ pub(crate) enum EvalCommand {
     /// Accuracy of the data-analysis action on table QA records (WikiTableQuestions, TAT-QA),
     /// against a baseline in the same run.
     Tableqa(crate::eval_tableqa::TableqaArgs),
+    /// Whether answers without a model carry the fact asked for, against the best-matching
+    /// sentence of the top five hits, and whether unanswerable questions are refused.
+    Reader(crate::eval_reader::ReaderArgs),
+    /// Whether search finds the answer passage (recall@1, recall@k, MRR, latency) in each
+    /// search mode, for questions in the document's words and in a reader's own words.
+    Retrieval(crate::eval_retrieval::RetrievalArgs),
 }
 
 /// Which records of the file to use.
@@ -111,6 +117,21 @@ pub(crate) struct MultihopArgs {
     /// References retrieved per chain node.
     #[arg(long, default_value_t = EngineConfig::default().top_k)]
     top_k: usize,
+    /// How the knowledge base is searched: keywords only, hybrid (keywords and the embedding
+    /// model, as `catena ask` does by default), or both, one after the other in this run.
+    #[arg(long, value_enum, default_value_t = SearchChoice::Lexical)]
+    search: SearchChoice,
+}
+
+/// `eval multihop --search`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SearchChoice {
+    /// Keywords (BM25) only.
+    Lexical,
+    /// Keywords and vectors, fused.
+    Hybrid,
+    /// Lexical, then hybrid, over the same paragraphs; reports both and the difference.
+    Both,
 }
 
 #[derive(Args, Debug)]
@@ -127,9 +148,22 @@ pub(crate) struct MrfsArgs {
 
 pub(crate) async fn run(cmd: EvalCommand, json: bool) -> anyhow::Result<()> {
     match cmd {
-        EvalCommand::Multihop(a) => multihop(a, json).await,
+        EvalCommand::Multihop(a) => {
+            let keywords_only = crate::embedding::EmbedderArgs { no_embeddings: true, ..Default::default() };
+            multihop(a, &keywords_only, &std::env::temp_dir(), json).await
+        }
         EvalCommand::Mrfs(a) => mrfs_eval(&a, json),
         EvalCommand::Tableqa(a) => crate::eval_tableqa::run(a, json).await,
+        EvalCommand::Reader(a) => {
+            let keywords_only = crate::embedding::EmbedderArgs { no_embeddings: true, ..Default::default() };
+            crate::eval_reader::run(a, None, &keywords_only, &std::env::temp_dir(), json).await
+        }
+        // `main` runs it with the data directory and embedder options; reached otherwise, it
+        // measures keyword search in a temporary library.
+        EvalCommand::Retrieval(a) => {
+            let keywords_only = crate::embedding::EmbedderArgs { no_embeddings: true, ..Default::default() };
+            crate::eval_retrieval::run(a, None, &keywords_only, &std::env::temp_dir(), json).await
+        }
     }
 }
 
@@ -404,6 +438,8 @@ struct Outcome {
     actions: u32,
     wall_ms: f64,
     mode: Option<Mode>,
+    /// The answer said the library does not answer the question.
+    not_found: bool,
     /// BM25 titles at each k, filled after the engine pass.
     bm25: BTreeMap<usize, HashSet<String>>,
 }
@@ -426,6 +462,7 @@ impl Outcome {
             actions: 0,
             wall_ms: 0.0,
             mode: None,
+            not_found: false,
             bm25: BTreeMap::new(),
         }
     }
@@ -453,6 +490,8 @@ struct Group {
     cited_all: f64,
     cited_any: f64,
     gathered_all: f64,
+    /// Questions answered "not in your library" (every question here has an answer).
+    not_found: usize,
     bm25: Vec<Bm25Share>,
 }
 
@@ -471,6 +510,7 @@ fn group(outcomes: &[&Outcome], ks: &[usize]) -> Group {
         cited_all: share(&|o| o.covers(&o.cited)),
         cited_any: share(&|o| o.gold.iter().any(|g| o.cited.contains(g))),
         gathered_all: share(&|o| o.covers(&o.gathered)),
+        not_found: outcomes.iter().filter(|o| o.not_found).count(),
         bm25: ks
             .iter()
             .map(|&k| Bm25Share { k, all_supporting: share(&|o| o.bm25.get(&k).is_some_and(|t| o.covers(t))) })
@@ -493,6 +533,8 @@ struct Cost {
 struct MultihopReport {
     file: String,
     split: &'static str,
+    /// How the knowledge base was searched: `keywords only` or `hybrid (model)`.
+    search: String,
     limit: Option<usize>,
     /// `extractive` or `llm` (what was asked for; `llm_answers` says how many runs got one).
     mode: &'static str,
@@ -520,7 +562,69 @@ struct MultihopReport {
     elapsed_s: f64,
 }
 
-async fn multihop(args: MultihopArgs, json: bool) -> anyhow::Result<()> {
+/// `catena eval multihop`: one pass per search mode asked for, over the same paragraphs.
+pub(crate) async fn multihop(
+    args: MultihopArgs,
+    embedder: &crate::embedding::EmbedderArgs,
+    model_home: &Path,
+    json: bool,
+) -> anyhow::Result<()> {
+    let hybrid = |lib: Arc<Library>| async move {
+        crate::embedding::configure(&lib, embedder, model_home).await;
+        match crate::embedding::embed_for_eval(&lib, json).await? {
+            Ok((model, _)) => Ok(format!("hybrid ({model})")),
+            Err(reason) => Err(anyhow::anyhow!("hybrid search needs the embedding model: {reason}")),
+        }
+    };
+    match args.search {
+        SearchChoice::Lexical | SearchChoice::Hybrid => {
+            let report = if args.search == SearchChoice::Hybrid {
+                multihop_pass(&args, json, hybrid).await?
+            } else {
+                multihop_pass(&args, json, |_| async { Ok("keywords only".to_owned()) }).await?
+            };
+            if json {
+                say(&serde_json::to_string_pretty(&report)?);
+            } else {
+                print_multihop(&report);
+            }
+        }
+        SearchChoice::Both => {
+            let lexical = multihop_pass(&args, json, |_| async { Ok("keywords only".to_owned()) }).await?;
+            let fused = multihop_pass(&args, json, hybrid).await?;
+            let gain = 100.0 * (fused.overall.cited_all - lexical.overall.cited_all);
+            if json {
+                let both = serde_json::json!({
+                    "lexical": lexical,
+                    "hybrid": fused,
+                    "hybrid_minus_lexical_cited_all_points": gain,
+                });
+                say(&serde_json::to_string_pretty(&both)?);
+            } else {
+                print_multihop(&lexical);
+                say("");
+                print_multihop(&fused);
+                say("");
+                say(&format!(
+                    "hybrid against lexical: engine cited-all {} vs {} ({gain:+.1} points); EM {:.3} vs {:.3}",
+                    pct(fused.overall.cited_all),
+                    pct(lexical.overall.cited_all),
+                    fused.overall.em,
+                    lexical.overall.em
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One evaluation over a fresh library of the records' paragraphs; `prepare` sets up its search
+/// and names it.
+async fn multihop_pass<F, Fut>(args: &MultihopArgs, json: bool, prepare: F) -> anyhow::Result<MultihopReport>
+where
+    F: FnOnce(Arc<Library>) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<String>>,
+{
     let started = Instant::now();
     let entries = read_entries(&args.file, args.split, args.limit)?;
     if entries.is_empty() {
@@ -543,6 +647,10 @@ async fn multihop(args: MultihopArgs, json: bool) -> anyhow::Result<()> {
     }
     eprintln!("indexing {} paragraphs of {} records …", docs.len(), entries.len());
     let lib = TempLibrary::build(&docs).await?;
+    let search = prepare(lib.library.clone()).await?;
+    if !json {
+        eprintln!("search: {search}");
+    }
     let title_of = |path: &str| TempLibrary::doc_of(path).and_then(|i| docs.get(i)).map(|d| d.0.clone());
 
     let llm = match (&args.llm_url, &args.model, args.no_llm) {
@@ -630,6 +738,7 @@ async fn multihop(args: MultihopArgs, json: bool) -> anyhow::Result<()> {
             actions: run.usage.actions,
             wall_ms,
             mode: Some(run.mode),
+            not_found: run.not_found,
             bm25: BTreeMap::new(),
         });
         if !json && (i + 1) % 100 == 0 {
@@ -687,6 +796,7 @@ async fn multihop(args: MultihopArgs, json: bool) -> anyhow::Result<()> {
     let report = MultihopReport {
         file: args.file.display().to_string(),
         split: args.split.name(),
+        search,
         limit: args.limit,
         mode: if use_llm { "llm" } else { "extractive" },
         model: args.model.clone().filter(|_| use_llm),
@@ -707,12 +817,7 @@ async fn multihop(args: MultihopArgs, json: bool) -> anyhow::Result<()> {
         interrupted,
         elapsed_s: started.elapsed().as_secs_f64(),
     };
-    if json {
-        say(&serde_json::to_string_pretty(&report)?);
-    } else {
-        print_multihop(&report);
-    }
-    Ok(())
+    Ok(report)
 }
 
 fn median_ceil(sorted: &[f64]) -> usize {
@@ -742,6 +847,7 @@ fn print_multihop(r: &MultihopReport) {
         "index: {} distinct paragraphs in {:.1} s ({} failed to index); top-k {}",
         r.paragraphs, r.index_build_s, r.paragraphs_failed_to_index, r.top_k
     ));
+    say(&format!("search: {}", r.search));
     let o = &r.overall;
     say(&format!("answer: EM {:.3}  F1 {:.3}  (markers stripped, SQuAD normalisation)", o.em, o.f1));
     say(&format!("evidence: share of {} questions whose evidence holds ALL supporting paragraphs", o.with_gold));
@@ -751,6 +857,10 @@ fn print_multihop(r: &MultihopReport) {
         pct(o.cited_any),
         pct(o.gathered_all),
         r.matched_k
+    ));
+    say(&format!(
+        "  answered \"not in your library\": {} of {} (every question here has an answer)",
+        o.not_found, o.questions
     ));
     for b in &o.bm25 {
         let tag = if b.k == r.matched_k { "  ← same budget" } else { "" };

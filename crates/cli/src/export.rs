@@ -1,11 +1,12 @@
 //! `catena export`: a stored run as a report (Markdown, HTML, DOCX, PDF), a bibliography
 //! (BibTeX, CSL-JSON, RIS) or its JSON trace, through the `export` crate the desktop app uses too.
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use ::export::{CitationStyle, ExportOptions, Format};
+use ::export::{CitationStyle, ExportOptions, Format, SourceDetails};
 use anyhow::{Context, bail};
 use clap::Args;
 use store::Catalog;
@@ -53,12 +54,19 @@ pub(crate) async fn export(dir: &Path, args: ExportArgs, json: bool) -> anyhow::
     }
     // Reading history must not create a library where there is none.
     let catalog_path = dir.join("catalog.db");
-    let record =
-        if catalog_path.exists() { Catalog::open(&catalog_path).await?.get_run(&args.run_id).await? } else { None };
+    let catalog = if catalog_path.exists() { Some(Catalog::open(&catalog_path).await?) } else { None };
+    let record = match &catalog {
+        Some(catalog) => catalog.get_run(&args.run_id).await?,
+        None => None,
+    };
     let Some(record) = record else {
         bail!("no run '{}' in the history (see `catena runs`)", args.run_id.trim());
     };
-    let bytes = ::export::render(&record, args.format, &ExportOptions { style: args.style })
+    let details = match &catalog {
+        Some(catalog) => source_details(catalog, &record).await?,
+        None => BTreeMap::new(),
+    };
+    let bytes = ::export::render_with(&record, args.format, &ExportOptions { style: args.style }, &details)
         .with_context(|| format!("cannot export run {} as {}", record.run_id, args.format.name()))?;
 
     let Some(path) = args.output.filter(|_| !to_stdout) else {
@@ -80,6 +88,32 @@ pub(crate) async fn export(dir: &Path, args: ExportArgs, json: bool) -> anyhow::
         say(&format!("wrote {} ({} bytes, {})", path.display(), bytes.len(), args.format.label()));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the cited documents that are still in the library say about themselves (their cards),
+/// for the bibliography entries.
+async fn source_details(catalog: &Catalog, record: &engine::RunRecord) -> anyhow::Result<BTreeMap<i64, SourceDetails>> {
+    let mut out = BTreeMap::new();
+    for id in record.evidence.iter().filter_map(|e| e.doc_id) {
+        if out.contains_key(&id) {
+            continue;
+        }
+        let Some(card) = catalog.card(id).await? else { continue };
+        let Ok(card) = serde_json::from_value::<extract::DocumentCard>(card) else { continue };
+        let id_of = |kind| card.identifier(kind).map(str::to_owned);
+        out.insert(
+            id,
+            SourceDetails {
+                title: card.title.clone(),
+                authors: card.authors.clone(),
+                date: card.date.clone(),
+                doi: id_of(extract::IdentifierKind::Doi),
+                arxiv: id_of(extract::IdentifierKind::Arxiv),
+                isbn: id_of(extract::IdentifierKind::Isbn),
+            },
+        );
+    }
+    Ok(out)
 }
 
 /// Writes `bytes` to a temporary file next to `path` and renames it over `path`, so a reader

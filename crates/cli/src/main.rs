@@ -11,7 +11,10 @@
 mod ask;
 mod bench;
 mod bench_llm;
+mod embedding;
 mod eval;
+mod eval_reader;
+mod eval_retrieval;
 mod eval_tableqa;
 mod export;
 mod key;
@@ -24,7 +27,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use library::{CancelFlag, IngestOptions, Library, LibraryOptions};
+use library::{CancelFlag, IngestOptions, Library, LibraryOptions, SearchMode};
 
 #[derive(Parser, Debug)]
 #[command(name = "catena", version, about = "Research assistant over your own documents")]
@@ -36,6 +39,8 @@ struct Cli {
     /// Print one JSON document on stdout instead of human output.
     #[arg(long, global = true)]
     json: bool,
+    #[command(flatten)]
+    embedder: embedding::EmbedderArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -70,13 +75,18 @@ enum Command {
         #[arg(long, env = "CATENA_COMMIT_EVERY_DOCS", default_value_t = 500)]
         commit_every: usize,
     },
-    /// Search the library (BM25; "quoted phrases" work; any text is accepted).
+    /// Search the library: keywords (BM25; "quoted phrases" work; any text is accepted) and
+    /// meaning (the embedding model), fused.
     Search {
         /// The query.
         query: String,
         /// Number of hits.
         #[arg(long, default_value_t = 10)]
         limit: usize,
+        /// `hybrid` (keywords and meaning, the default; keywords only while semantic search is
+        /// off), `lexical` or `semantic`.
+        #[arg(long, value_enum, default_value_t = ModeArg::Hybrid)]
+        mode: ModeArg,
     },
     /// List the documents in the library, failed ones with their reason.
     Docs,
@@ -85,8 +95,11 @@ enum Command {
         /// Document id (from `catena docs`) or path.
         target: String,
     },
-    /// Verify that catalog and index agree (exit code 1 if not).
+    /// Verify that catalog, index and vectors agree (exit code 1 if not).
     Check,
+    /// Semantic search: whether it is on, and getting the embedding model.
+    #[command(subcommand)]
+    Embedding(embedding::EmbeddingCommand),
     /// Ask a question: the answer cites the library, and the run is kept in the history.
     Ask(ask::AskArgs),
     /// List past runs, newest first.
@@ -109,7 +122,8 @@ enum Command {
     #[command(subcommand)]
     Key(key::KeyCommand),
     /// Measure answer quality, evidence recall and cost on multi-hop QA records (a fresh
-    /// temporary library; the data directory is not touched).
+    /// temporary library; the data directory is not touched, except by `eval reader` and
+    /// `eval retrieval`, which ingest their documents into an explicitly given one to reuse it).
     #[command(subcommand)]
     Eval(eval::EvalCommand),
     /// Measure the engine's wall time and LLM calls against a scripted model with a fixed
@@ -126,6 +140,26 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         queries: usize,
     },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum ModeArg {
+    /// Keywords and meaning, fused.
+    Hybrid,
+    /// Keywords only.
+    Lexical,
+    /// Meaning only.
+    Semantic,
+}
+
+impl From<ModeArg> for SearchMode {
+    fn from(m: ModeArg) -> SearchMode {
+        match m {
+            ModeArg::Hybrid => SearchMode::Hybrid,
+            ModeArg::Lexical => SearchMode::Lexical,
+            ModeArg::Semantic => SearchMode::Semantic,
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -191,8 +225,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let summary =
                 lib.ingest(&paths, &IngestOptions { prune, retry_failed }, &|e| reporter.event(&e), &cancel).await?;
             reporter.finish();
-            output::ingest(&summary, json);
-            Ok(if summary.interrupted {
+            // Keyword search works from here on; embedding follows, resumable if interrupted.
+            let embedded = if cancel.is_cancelled() {
+                None
+            } else {
+                embedding::configure(&lib, &cli.embedder, &dir).await;
+                embedding::after_ingest(&lib, &reporter, &cancel).await?
+            };
+            output::ingest(&summary, embedded.as_ref(), json);
+            let embedding_interrupted = embedded.as_ref().is_some_and(|e| e.interrupted);
+            Ok(if summary.interrupted || embedding_interrupted {
                 ExitCode::from(130)
             } else if summary.failed.is_empty() {
                 ExitCode::SUCCESS
@@ -200,14 +242,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
-        Command::Search { query, limit } => {
+        Command::Search { query, limit, mode } => {
             let lib = Library::open_read(&dir).await?;
-            let hits = lib.search(&query, limit.max(1)).await?;
-            output::search(&query, &hits, json);
+            if mode != ModeArg::Lexical {
+                embedding::configure(&lib, &cli.embedder, &dir).await;
+            }
+            if mode == ModeArg::Semantic
+                && let library::SemanticStatus::Off { reason } = lib.semantic_status().await?
+            {
+                anyhow::bail!("semantic search is off: {reason}");
+            }
+            let found = lib.search_detailed(&query, limit.max(1), mode.into()).await?;
+            if let Some(note) = &found.note {
+                let tail = if found.mode == SearchMode::Lexical { "; searching by keywords only" } else { "" };
+                eprintln!("note: {note}{tail}");
+            }
+            output::search(&query, found.mode, &found.hits, json);
             Ok(ExitCode::SUCCESS)
         }
         Command::Docs => {
             let lib = Library::open_read(&dir).await?;
+            embedding::configure(&lib, &cli.embedder, &dir).await;
             output::docs(&lib.documents().await?, json);
             Ok(ExitCode::SUCCESS)
         }
@@ -223,13 +278,30 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output::check(&report, json);
             Ok(if report.is_consistent() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Command::Ask(args) => ask::ask(&dir, args, json).await,
+        Command::Ask(args) => ask::ask(&dir, args, &cli.embedder, json).await,
+        Command::Embedding(cmd) => embedding::run(cmd, &cli.embedder, &dir, json).await,
         Command::Runs { limit } => ask::runs(&dir, limit.max(1), json).await,
         Command::Show { run_id } => ask::show(&dir, &run_id, json).await,
         Command::Export(args) => export::export(&dir, args, json).await,
         Command::Key(cmd) => key::run(cmd, json),
         Command::Models(args) => {
             models::run(args, json).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        // The reader evaluation ingests into `--data-dir` when one is given, to reuse that library.
+        Command::Eval(eval::EvalCommand::Multihop(args)) => {
+            eval::multihop(args, &cli.embedder, &dir, json).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval(eval::EvalCommand::Reader(args)) => {
+            let given = cli.data_dir.as_deref().filter(|d| !d.as_os_str().is_empty());
+            eval_reader::run(args, given, &cli.embedder, &dir, json).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        // Likewise `eval retrieval`: an explicitly given data directory is ingested into and reused.
+        Command::Eval(eval::EvalCommand::Retrieval(args)) => {
+            let given = cli.data_dir.as_deref().filter(|d| !d.as_os_str().is_empty());
+            eval_retrieval::run(args, given, &cli.embedder, &dir, json).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval(cmd) => {

@@ -2,7 +2,7 @@
 //!
 //! The JSON field names are a public contract for scripts; they are listed in the README.
 
-use library::{CheckReport, DocRow, Hit, IngestSummary, Removed, Status};
+use library::{CheckReport, DocRow, EmbedSummary, Hit, IngestSummary, Removed, SearchMode, Status};
 use serde_json::{Value, json};
 
 fn print_json(v: &Value) {
@@ -17,8 +17,19 @@ pub(crate) fn peak_rss_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-pub(crate) fn ingest(s: &IngestSummary, json: bool) {
+pub(crate) fn ingest(s: &IngestSummary, embedded: Option<&EmbedSummary>, json: bool) {
     if json {
+        let embedding = embedded.map(|e| {
+            json!({
+                "model": e.model,
+                "documents": e.documents,
+                "chunks": e.chunks,
+                "remaining": e.remaining,
+                "interrupted": e.interrupted,
+                "error": e.error,
+                "elapsed_ms": e.elapsed.as_millis() as u64,
+            })
+        });
         print_json(&json!({
             "ingested": s.ingested,
             "skipped": s.skipped,
@@ -30,6 +41,7 @@ pub(crate) fn ingest(s: &IngestSummary, json: bool) {
             "elapsed_ms": s.elapsed.as_millis() as u64,
             "interrupted": s.interrupted,
             "peak_rss_bytes": peak_rss_bytes(),
+            "embedding": embedding,
         }));
         return;
     }
@@ -51,6 +63,19 @@ pub(crate) fn ingest(s: &IngestSummary, json: bool) {
         line.push_str(" (interrupted: the rest was not read)");
     }
     say(&line);
+    if let Some(e) = embedded.filter(|e| e.documents > 0 || e.remaining > 0) {
+        let mut line = format!(
+            "embedded {} with {} — {} chunks in {:.1} s",
+            plural(e.documents, "document", "documents"),
+            e.model,
+            e.chunks,
+            e.elapsed.as_secs_f64()
+        );
+        if e.remaining > 0 {
+            line.push_str(&format!(" ({} left for the next run)", e.remaining));
+        }
+        say(&line);
+    }
 }
 
 fn status_name(d: &DocRow) -> &'static str {
@@ -72,7 +97,29 @@ pub(crate) fn doc_json(d: &DocRow) -> Value {
         "warnings": d.warnings,
         "duplicate_of": d.duplicate_of,
         "updated_at": d.updated_at,
+        "embedded": d.embedded,
+        "card": d.card,
     })
+}
+
+/// The document card as one line under a document (`card: "Title" · by A, B · 2020-09-30 ·
+/// arXiv 2004.04906v3`), when the document has one.
+fn card_line(d: &DocRow) -> Option<String> {
+    let card: extract::DocumentCard = serde_json::from_value(d.card.clone()?).ok()?;
+    let mut parts = Vec::new();
+    if let Some(t) = card.title.as_deref().filter(|t| Some(*t) != d.title.as_deref()) {
+        parts.push(format!("\"{t}\""));
+    }
+    if !card.authors.is_empty() {
+        parts.push(format!("by {}", card.authors.join(", ")));
+    }
+    if let Some(date) = &card.date {
+        parts.push(date.clone());
+    }
+    for id in &card.identifiers {
+        parts.push(format!("{} {}", id.kind.label(), id.value));
+    }
+    (!parts.is_empty()).then(|| format!("       card: {}", parts.join(" · ")))
 }
 
 pub(crate) fn docs(docs: &[DocRow], json: bool) {
@@ -101,6 +148,9 @@ pub(crate) fn docs(docs: &[DocRow], json: bool) {
             what,
             d.path
         ));
+        if let Some(line) = card_line(d) {
+            say(&line);
+        }
         for w in &d.warnings {
             say(&format!("       note: {w}"));
         }
@@ -120,12 +170,17 @@ pub(crate) fn hit_json(h: &Hit) -> Value {
         "snippet": h.snippet_html,
         "text": h.text,
         "span": [h.span.start, h.span.end],
+        "scores": {"lexical": h.scores.lexical, "semantic": h.scores.semantic, "fused": h.scores.fused},
     })
 }
 
-pub(crate) fn search(query: &str, hits: &[Hit], json: bool) {
+pub(crate) fn search(query: &str, mode: SearchMode, hits: &[Hit], json: bool) {
     if json {
-        print_json(&json!({"query": query, "hits": hits.iter().map(hit_json).collect::<Vec<_>>()}));
+        print_json(&json!({
+            "query": query,
+            "mode": mode.as_str(),
+            "hits": hits.iter().map(hit_json).collect::<Vec<_>>(),
+        }));
         return;
     }
     if hits.is_empty() {
@@ -178,11 +233,19 @@ pub(crate) fn check(r: &CheckReport, json: bool) {
             "missing_from_index": r.missing_from_index,
             "count_mismatches": r.count_mismatches.iter()
                 .map(|(id, c, i)| json!({"doc_id": id, "catalog": c, "index": i})).collect::<Vec<_>>(),
+            "embedded": r.embedded,
+            "vectors": r.vectors,
+            "vector_mismatches": r.vector_mismatches.iter()
+                .map(|(id, m, c, v)| json!({"doc_id": id, "model": m, "chunks": c, "vectors": v})).collect::<Vec<_>>(),
+            "vectors_without_document": r.vectors_without_document,
         }));
         return;
     }
     if r.is_consistent() {
-        say(&format!("consistent: {} documents, {} chunks", r.documents, r.chunks));
+        say(&format!(
+            "consistent: {} documents, {} chunks, {} vectors ({} embedded)",
+            r.documents, r.chunks, r.vectors, r.embedded
+        ));
     } else {
         say(&format!("INCONSISTENT: {r:?}"));
     }

@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use library::{FileOutcome, IngestEvent};
+use library::{EmbedProgress, FileOutcome, IngestEvent};
 use serde_json::json;
 
 use crate::ProgressMode;
@@ -13,6 +13,7 @@ pub(crate) struct Reporter {
     mode: ProgressMode,
     live: bool,
     last_draw: Mutex<Option<Instant>>,
+    last_embedded: Mutex<Option<u64>>,
 }
 
 impl Reporter {
@@ -24,7 +25,12 @@ impl Reporter {
             ProgressMode::Auto => ProgressMode::Plain,
             m => m,
         };
-        Reporter { mode, live: mode == ProgressMode::Auto, last_draw: Mutex::new(None) }
+        Reporter {
+            mode,
+            live: mode == ProgressMode::Auto,
+            last_draw: Mutex::new(None),
+            last_embedded: Mutex::new(None),
+        }
     }
 
     pub(crate) fn event(&self, e: &IngestEvent) {
@@ -82,6 +88,73 @@ impl Reporter {
             eprintln!();
         }
     }
+
+    /// Embedding progress after the files were indexed: a live line, one line per document,
+    /// or an `embedding` JSON event per batch.
+    pub(crate) fn embedding(&self, p: &EmbedProgress) {
+        match self.mode {
+            ProgressMode::Json => emit(&embedding_json(p)),
+            ProgressMode::Quiet => {}
+            ProgressMode::Plain => {
+                // One line per finished document (and one at the start).
+                let mut last = self.last_embedded.lock().unwrap_or_else(|e| e.into_inner());
+                if *last == Some(p.documents_done) {
+                    return;
+                }
+                *last = Some(p.documents_done);
+                emit(&format!(
+                    "[embedding {}/{}] {} chunks of {} with {}",
+                    p.documents_done, p.documents_total, p.chunks_done, p.chunks_total, p.model
+                ));
+            }
+            ProgressMode::Auto => {
+                let mut last = self.last_draw.lock().unwrap_or_else(|e| e.into_inner());
+                let due = last.is_none_or(|t| t.elapsed() > Duration::from_millis(100));
+                if !due && p.documents_done < p.documents_total {
+                    return;
+                }
+                *last = Some(Instant::now());
+                let eta = p.eta.map(|d| format!(", ETA {}", human_duration(d))).unwrap_or_default();
+                let mut err = std::io::stderr().lock();
+                let _ = write!(
+                    err,
+                    "\r\x1b[2Kembedding: {}/{} documents, {}/{} chunks{}",
+                    p.documents_done, p.documents_total, p.chunks_done, p.chunks_total, eta
+                );
+                let _ = err.flush();
+            }
+        }
+    }
+
+    /// Ends the embedding progress line.
+    pub(crate) fn finish_embedding(&self) {
+        if self.live {
+            eprintln!();
+        }
+    }
+
+    /// A note on stderr (not in quiet or JSON progress, where it would break the event stream).
+    pub(crate) fn note(&self, text: &str) {
+        match self.mode {
+            ProgressMode::Json => emit(&json!({"event": "note", "message": text}).to_string()),
+            ProgressMode::Quiet => {}
+            _ => emit(&format!("note: {text}")),
+        }
+    }
+}
+
+/// The JSON event of embedding progress.
+pub(crate) fn embedding_json(p: &EmbedProgress) -> String {
+    json!({
+        "event": "embedding",
+        "model": p.model,
+        "documents_done": p.documents_done,
+        "documents_total": p.documents_total,
+        "chunks_done": p.chunks_done,
+        "chunks_total": p.chunks_total,
+        "eta_ms": p.eta.map(|d| d.as_millis() as u64),
+    })
+    .to_string()
 }
 
 fn emit(line: &str) {

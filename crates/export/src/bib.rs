@@ -3,12 +3,49 @@
 //! Written directly rather than through a library: each format is a flat list of fields, and
 //! the care they need (LaTeX escaping, CSL date-parts, RIS tags) is in the few lines below.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
 
 use engine::EvidenceKind;
 
-use crate::ExportError;
 use crate::report::Source;
+use crate::{ExportError, SourceDetails};
+
+/// The details known for a cited document, if any.
+fn details_of<'a>(s: &Source<'_>, details: &'a BTreeMap<i64, SourceDetails>) -> Option<&'a SourceDetails> {
+    if s.evidence.kind != EvidenceKind::Document {
+        return None;
+    }
+    s.evidence.doc_id.and_then(|id| details.get(&id))
+}
+
+/// The title a bibliography shows: the document's own, else the record's.
+fn title_of(s: &Source<'_>, d: Option<&SourceDetails>) -> String {
+    d.and_then(|d| d.title.clone()).filter(|t| !t.trim().is_empty()).unwrap_or_else(|| s.title())
+}
+
+/// `Ana Lima` → (`Lima`, `Ana`); `Lima, Ana` → (`Lima`, `Ana`); an organisation or a single
+/// word → `None` (written as a literal name).
+fn family_given(name: &str) -> Option<(String, String)> {
+    let name = one_line(name);
+    if let Some((family, given)) = name.split_once(", ") {
+        return (!given.contains(',')).then(|| (family.to_string(), given.to_string()));
+    }
+    let (given, family) = name.rsplit_once(' ')?;
+    let looks_personal = name.split(' ').count() <= 5 && !name.contains(',');
+    looks_personal.then(|| (family.to_string(), given.to_string()))
+}
+
+/// `2020-09-30` → `[2020, 9, 30]`, `2020-09` → `[2020, 9]`, `2020` → `[2020]`.
+fn iso_parts(d: &str) -> Option<Vec<u32>> {
+    let parts: Vec<u32> = d.split('-').map(str::parse).collect::<Result<_, _>>().ok()?;
+    (!parts.is_empty() && parts.len() <= 3).then_some(parts)
+}
+
+fn arxiv_url(id: &str) -> String {
+    format!("https://arxiv.org/abs/{id}")
+}
 
 /// The citation key of a source: `catena-<run id>-<n>`, letters, digits and `-` only.
 fn cite_key(run_id: &str, number: usize) -> String {
@@ -60,14 +97,43 @@ fn verbatim_url(url: &str) -> String {
 }
 
 /// BibTeX (BibLaTeX-friendly): `@online` for web pages, `@misc` for documents and tables.
-pub(crate) fn bibtex(run_id: &str, sources: &[Source<'_>]) -> String {
+pub(crate) fn bibtex(run_id: &str, sources: &[Source<'_>], details: &BTreeMap<i64, SourceDetails>) -> String {
     let mut out = String::new();
     for s in sources {
         let e = s.evidence;
-        let kind = if e.kind == EvidenceKind::Web { "online" } else { "misc" };
+        let d = details_of(s, details);
+        let kind = match e.kind {
+            EvidenceKind::Web => "online",
+            _ if d.is_some_and(|d| d.isbn.is_some()) => "book",
+            _ => "misc",
+        };
         out.push_str(&format!("@{kind}{{{},\n", cite_key(run_id, s.number)));
         // Double braces keep the title's capitals as they are.
-        out.push_str(&format!("  title = {{{{{}}}}},\n", latex(&s.title())));
+        out.push_str(&format!("  title = {{{{{}}}}},\n", latex(&title_of(s, d))));
+        if let Some(d) = d {
+            if !d.authors.is_empty() {
+                // An organisation keeps its braces so BibTeX does not split it into names.
+                let names: Vec<String> = d
+                    .authors
+                    .iter()
+                    .map(|a| if family_given(a).is_some() { latex(a) } else { format!("{{{}}}", latex(a)) })
+                    .collect();
+                out.push_str(&format!("  author = {{{}}},\n", names.join(" and ")));
+            }
+            if let Some(date) = &d.date {
+                out.push_str(&format!("  date = {{{}}},\n", latex(date)));
+                out.push_str(&format!("  year = {{{}}},\n", latex(date.get(..4).unwrap_or(date))));
+            }
+            if let Some(doi) = &d.doi {
+                out.push_str(&format!("  doi = {{{}}},\n", verbatim_url(doi)));
+            }
+            if let Some(isbn) = &d.isbn {
+                out.push_str(&format!("  isbn = {{{}}},\n", latex(isbn)));
+            }
+            if let Some(id) = &d.arxiv {
+                out.push_str(&format!("  eprint = {{{}}},\n  archiveprefix = {{arXiv}},\n", latex(id)));
+            }
+        }
         if let Some(url) = &e.url {
             let url = verbatim_url(url);
             out.push_str(&format!("  url = {{{url}}},\n"));
@@ -89,7 +155,11 @@ pub(crate) fn bibtex(run_id: &str, sources: &[Source<'_>]) -> String {
 }
 
 /// CSL-JSON: an array of items (`webpage`, `document`, `dataset`).
-pub(crate) fn csl_json(run_id: &str, sources: &[Source<'_>]) -> Result<Vec<u8>, ExportError> {
+pub(crate) fn csl_json(
+    run_id: &str,
+    sources: &[Source<'_>],
+    details: &BTreeMap<i64, SourceDetails>,
+) -> Result<Vec<u8>, ExportError> {
     let items: Vec<Value> = sources
         .iter()
         .map(|s| {
@@ -99,13 +169,43 @@ pub(crate) fn csl_json(run_id: &str, sources: &[Source<'_>]) -> Result<Vec<u8>, 
                 EvidenceKind::Document => "document",
                 EvidenceKind::Table => "dataset",
             };
+            let d = details_of(s, details);
+            let kind = if d.is_some_and(|d| d.isbn.is_some()) { "book" } else { kind };
             let mut item = json!({
                 "id": cite_key(run_id, s.number),
                 "type": kind,
-                "title": s.title(),
+                "title": title_of(s, d),
             });
             if let Some(url) = &e.url {
                 item["URL"] = json!(url);
+            }
+            if let Some(d) = d {
+                if !d.authors.is_empty() {
+                    let names: Vec<Value> = d
+                        .authors
+                        .iter()
+                        .map(|a| match family_given(a) {
+                            Some((family, given)) => json!({"family": family, "given": given}),
+                            None => json!({"literal": one_line(a)}),
+                        })
+                        .collect();
+                    item["author"] = Value::Array(names);
+                }
+                if let Some(parts) = d.date.as_deref().and_then(iso_parts) {
+                    item["issued"] = json!({ "date-parts": [parts] });
+                }
+                if let Some(doi) = &d.doi {
+                    item["DOI"] = json!(doi);
+                }
+                if let Some(isbn) = &d.isbn {
+                    item["ISBN"] = json!(isbn);
+                }
+                if let Some(id) = &d.arxiv {
+                    item["number"] = json!(format!("arXiv:{id}"));
+                    if item.get("URL").is_none() {
+                        item["URL"] = json!(arxiv_url(id));
+                    }
+                }
             }
             if let Some(parts) = s.accessed().and_then(date_parts) {
                 item["accessed"] = json!({ "date-parts": [parts] });
@@ -132,23 +232,52 @@ fn date_parts(d: &str) -> Option<Vec<u32>> {
 }
 
 /// RIS: `ELEC` for web pages, `GEN` for documents, `DATA` for tables; CRLF line ends.
-pub(crate) fn ris(run_id: &str, sources: &[Source<'_>]) -> String {
+pub(crate) fn ris(run_id: &str, sources: &[Source<'_>], details: &BTreeMap<i64, SourceDetails>) -> String {
     let mut out = String::new();
     let mut line = |tag: &str, value: &str| {
         out.push_str(&format!("{tag}  - {}\r\n", one_line(value)));
     };
     for s in sources {
         let e = s.evidence;
+        let d = details_of(s, details);
         line(
             "TY",
             match e.kind {
                 EvidenceKind::Web => "ELEC",
+                EvidenceKind::Document if d.is_some_and(|d| d.isbn.is_some()) => "BOOK",
                 EvidenceKind::Document => "GEN",
                 EvidenceKind::Table => "DATA",
             },
         );
         line("ID", &cite_key(run_id, s.number));
-        line("TI", &s.title());
+        line("TI", &title_of(s, d));
+        if let Some(d) = d {
+            for a in &d.authors {
+                match family_given(a) {
+                    Some((family, given)) => line("AU", &format!("{family}, {given}")),
+                    None => line("AU", a),
+                }
+            }
+            if let Some(date) = &d.date {
+                line("PY", date.get(..4).unwrap_or(date));
+                // RIS dates are `YYYY/MM/DD/` with empty parts allowed.
+                let mut parts: Vec<&str> = date.split('-').collect();
+                parts.resize(3, "");
+                line("DA", &format!("{}/", parts.join("/")));
+            }
+            if let Some(doi) = &d.doi {
+                line("DO", doi);
+            }
+            if let Some(isbn) = &d.isbn {
+                line("SN", isbn);
+            }
+            if let Some(id) = &d.arxiv {
+                line("M1", &format!("arXiv:{id}"));
+                if e.url.is_none() {
+                    line("UR", &arxiv_url(id));
+                }
+            }
+        }
         if let Some(url) = &e.url {
             line("UR", url);
         }
@@ -239,6 +368,53 @@ mod tests {
         assert!(records[1].contains("Y2  - 2026/03/04\r\n"));
         assert!(records[3].contains("TY  - DATA\r\n"));
         assert!(records[0].contains("N1  - Location: p. 3; File: /home/ana/Documents/histoire-de-montréal.pdf\r\n"));
+    }
+
+    /// The bibliographies with the first cited document's card: authors, date, DOI, arXiv id.
+    fn with_details(f: Format) -> String {
+        let run = sample();
+        let doc_id = run.evidence.iter().find(|e| e.title == "Histoire de Montréal").and_then(|e| e.doc_id).unwrap();
+        let details = SourceDetails {
+            title: Some("Histoire de Montréal, 1642–1992".into()),
+            authors: vec!["Ana Lima".into(), "Tremblay, Jean".into(), "OpenAI".into()],
+            date: Some("1992-05-17".into()),
+            doi: Some("10.1000/mtl_1992".into()),
+            arxiv: Some("2004.04906v3".into()),
+            isbn: None,
+        };
+        let details = BTreeMap::from([(doc_id, details)]);
+        String::from_utf8(crate::render_with(&run, f, &ExportOptions::default(), &details).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn bibliographies_carry_the_document_card() {
+        let bib = with_details(Format::Bibtex);
+        let first = bib.split('@').nth(1).unwrap();
+        assert!(first.contains("title = {{Histoire de Montréal, 1642–1992}},"), "{bib}");
+        assert!(first.contains("author = {Ana Lima and Tremblay, Jean and {OpenAI}},"), "{first}");
+        assert!(first.contains("date = {1992-05-17},\n  year = {1992},"), "{first}");
+        assert!(first.contains("doi = {10.1000/mtl_1992},"), "a DOI is verbatim: {first}");
+        assert!(first.contains("eprint = {2004.04906v3},\n  archiveprefix = {arXiv},"), "{first}");
+        let second = bib.split('@').nth(2).unwrap();
+        assert!(!second.contains("author ="), "other sources are unchanged: {second}");
+
+        let v: Value = serde_json::from_str(&with_details(Format::CslJson)).unwrap();
+        let item = &v[0];
+        assert_eq!(
+            item["author"],
+            json!([{"family": "Lima", "given": "Ana"}, {"family": "Tremblay", "given": "Jean"},
+                   {"literal": "OpenAI"}])
+        );
+        assert_eq!(item["issued"]["date-parts"], json!([[1992, 5, 17]]));
+        assert_eq!(item["DOI"], "10.1000/mtl_1992");
+        assert_eq!(item["URL"], "https://arxiv.org/abs/2004.04906v3");
+        assert!(v[1].get("author").is_none());
+
+        let ris = with_details(Format::Ris);
+        let first = ris.split("ER  - \r\n").next().unwrap();
+        assert!(first.contains("AU  - Lima, Ana\r\nAU  - Tremblay, Jean\r\n"), "{first}");
+        assert!(first.contains("PY  - 1992\r\nDA  - 1992/05/17/\r\nDO  - 10.1000/mtl_1992\r\n"), "{first}");
+        assert!(first.contains("M1  - arXiv:2004.04906v3\r\n"), "{first}");
     }
 
     #[test]

@@ -26,6 +26,8 @@ mod style;
 #[cfg(test)]
 mod testing;
 
+use std::collections::BTreeMap;
+
 use engine::RunRecord;
 
 /// An export format.
@@ -244,8 +246,38 @@ pub enum ExportError {
     Json(#[from] serde_json::Error),
 }
 
+/// What a cited document says about itself (its card, read at ingest), for the bibliography
+/// entries: the run record names a document only by id, path and title.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceDetails {
+    /// The document's own title, when it has a better one than the record's.
+    pub title: Option<String>,
+    /// Authors, as written (`Ana Lima` or `Lima, Ana`; an organisation as one entry).
+    pub authors: Vec<String>,
+    /// ISO 8601 date: `2020-09-30`, `2020-09` or `2020`.
+    pub date: Option<String>,
+    /// DOI, without a `doi:` prefix.
+    pub doi: Option<String>,
+    /// arXiv identifier (`2004.04906v3`).
+    pub arxiv: Option<String>,
+    /// ISBN, digits only.
+    pub isbn: Option<String>,
+}
+
 /// Renders `run` in `format`.
 pub fn render(run: &RunRecord, format: Format, options: &ExportOptions) -> Result<Vec<u8>, ExportError> {
+    render_with(run, format, options, &BTreeMap::new())
+}
+
+/// Renders `run` in `format`, with what the cited documents say about themselves (by catalog
+/// document id): the bibliographies (BibTeX, CSL-JSON, RIS) then carry authors, dates, DOIs,
+/// arXiv ids and ISBNs. Documents without details are listed as [`render`] lists them.
+pub fn render_with(
+    run: &RunRecord,
+    format: Format,
+    options: &ExportOptions,
+    details: &BTreeMap<i64, SourceDetails>,
+) -> Result<Vec<u8>, ExportError> {
     let trace = serde_json::to_value(run)?;
     if let Some(name) = secret_field(&trace) {
         return Err(ExportError::Secret(name));
@@ -256,9 +288,9 @@ pub fn render(run: &RunRecord, format: Format, options: &ExportOptions) -> Resul
             out.push(b'\n');
             Ok(out)
         }
-        Format::Bibtex => Ok(bib::bibtex(&run.run_id, &report::cited_sources(run)).into_bytes()),
-        Format::CslJson => bib::csl_json(&run.run_id, &report::cited_sources(run)),
-        Format::Ris => Ok(bib::ris(&run.run_id, &report::cited_sources(run)).into_bytes()),
+        Format::Bibtex => Ok(bib::bibtex(&run.run_id, &report::cited_sources(run), details).into_bytes()),
+        Format::CslJson => bib::csl_json(&run.run_id, &report::cited_sources(run), details),
+        Format::Ris => Ok(bib::ris(&run.run_id, &report::cited_sources(run), details).into_bytes()),
         Format::Markdown => Ok(markdown::render(&report::Report::new(run, options.style)?).into_bytes()),
         Format::Html => Ok(html::render(&report::Report::new(run, options.style)?).into_bytes()),
         Format::Docx => docx::render(&report::Report::new(run, options.style)?),

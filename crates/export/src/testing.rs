@@ -127,6 +127,8 @@ pub(crate) fn sample() -> RunRecord {
                  Saint Lawrence River [4, 1].\n\nIts population was about 1.8 million in 2021 [5]. The city is \
                  also home to 12 million penguins."
             .into(),
+        short_answer: None,
+        not_found: false,
         nodes: vec![
             node(1, Action::KnowledgeBase, "When was Montréal founded?", "1642", Decision::Kept, 0.91, vec![2, 3]),
             node(
@@ -155,24 +157,28 @@ pub(crate) fn sample() -> RunRecord {
                 evidence_id: 3,
                 sentence: "Montréal (蒙特利尔) was founded in 1642 by Paul de Chomedey.".into(),
                 verdict: Verdict::Supported,
+                reason: String::new(),
             },
             CitationRecord {
                 marker: 4,
                 evidence_id: 4,
                 sentence: "It lies on an island in the Saint Lawrence River.".into(),
                 verdict: Verdict::Supported,
+                reason: String::new(),
             },
             CitationRecord {
                 marker: 1,
                 evidence_id: 1,
                 sentence: "It lies on an island in the Saint Lawrence River.".into(),
                 verdict: Verdict::Supported,
+                reason: String::new(),
             },
             CitationRecord {
                 marker: 5,
                 evidence_id: 5,
                 sentence: "Its population was about 1.8 million in 2021.".into(),
                 verdict: Verdict::Partial,
+                reason: String::new(),
             },
         ],
         unsupported_sentences: vec!["The city is also home to 12 million penguins.".into()],

@@ -121,6 +121,34 @@ impl LibraryTables {
         Ok(scored.into_iter().map(|s| s.1).collect())
     }
 
+    /// A cheap check that some table plausibly fits `question`, from the catalog's table names,
+    /// document titles and column headers alone (no rows are read): a table fits when the
+    /// question names at least one whole column, sheet or title's worth of words, not counting
+    /// words every table might have (`year`, `total`, `name`, …).
+    pub async fn fits(&self, question: &str) -> Result<(), TableError> {
+        const GENERIC: &[&str] = &["year", "total", "number", "count", "name", "date", "amount", "id", "no", "type"];
+        let fail = |e: &dyn std::fmt::Display| TableError::Failed(format!("cannot read the library's tables: {e}"));
+        let docs = self.library.documents().await.map_err(|e| fail(&e))?;
+        let qstems: Vec<String> =
+            words::stems(question).into_iter().filter(|s| !GENERIC.contains(&s.as_str())).collect();
+        let mut tables = 0;
+        for d in docs.into_iter().filter(|d| d.status == library::Status::Indexed) {
+            for t in self.library.catalog().tables(d.id).await.map_err(|e| fail(&e))? {
+                tables += 1;
+                let header: f64 = t.columns.iter().map(|c| det::mention(&qstems, &c.name)).sum();
+                let named = det::mention(&qstems, &t.sheet) + det::mention(&qstems, d.title.as_deref().unwrap_or(""));
+                if header + named >= 1.0 {
+                    return Ok(());
+                }
+            }
+        }
+        Err(TableError::NoTable(match tables {
+            0 => "the library holds no tables (add CSV, TSV or XLSX files)".into(),
+            1 => "the library's one table has no column or name the question mentions".into(),
+            n => format!("none of the library's {n} tables has a column or name the question mentions"),
+        }))
+    }
+
     /// The analysis with its bare values.
     pub async fn analyze_detailed(&self, question: &str, llm: Option<&dyn Llm>) -> Result<Analysis, TableError> {
         let tables = self.candidates(question).await?;
@@ -145,6 +173,10 @@ impl LibraryTables {
 impl engine::ports::TableAnalyst for LibraryTables {
     async fn analyze(&self, question: &str, llm: Option<&dyn Llm>) -> Result<Vec<TableFinding>, TableError> {
         Ok(vec![self.analyze_detailed(question, llm).await?.finding])
+    }
+
+    async fn fits(&self, question: &str) -> Result<(), TableError> {
+        LibraryTables::fits(self, question).await
     }
 }
 

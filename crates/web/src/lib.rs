@@ -397,6 +397,10 @@ impl WebSearch for WebClient {
             answer.hits.into_iter().enumerate().map(|(rank, hit)| self.page(query, hit, rank, &answer.fetched_at));
         Ok(join_all(pages).await)
     }
+
+    fn unavailable(&self) -> Option<String> {
+        self.config.offline.then(|| "offline mode is on: no web requests are made".to_string())
+    }
 }
 
 /// The part of a page's text that best answers `query`, at most `max_chars` long: the paragraph

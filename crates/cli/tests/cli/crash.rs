@@ -1,8 +1,10 @@
-//! Killing `catena ingest` at random moments never leaves catalog and index disagreeing.
+//! Killing `catena ingest` at random moments never leaves catalog, index and vectors
+//! disagreeing.
 
 use std::time::{Duration, Instant};
 
-use crate::{Catena, fixture_tree};
+use crate::embedding::Ollama;
+use crate::{Catena, fixture_tree, fixture_tree_revision};
 
 /// A small deterministic generator, so a failing seed can be replayed.
 fn delays(seed: u64, n: usize, max_ms: u64) -> Vec<u64> {
@@ -20,19 +22,30 @@ fn killing_ingest_at_random_points_keeps_catalog_and_index_consistent() {
     let files = tempfile::tempdir().unwrap();
     let all = fixture_tree(files.path(), 6);
     let c = Catena::new();
+    // Every run also embeds, through a scripted provider, so kills land in embedding too.
+    let ollama = Ollama::start();
+    let embedder = [("CATENA_EMBEDDER", "ollama:words-test".to_owned()), ("CATENA_EMBEDDER_URL", ollama.server.url())];
     // Time one full ingest to aim the kills across its whole span.
     let probe = Catena::new();
     let t = Instant::now();
-    let out = probe.cmd().args(["ingest", "--progress", "quiet"]).arg(files.path()).output().unwrap();
+    let out =
+        probe.cmd().envs(embedder.clone()).args(["ingest", "--progress", "quiet"]).arg(files.path()).output().unwrap();
     assert!(out.status.success());
     let full_ms = (t.elapsed().as_millis() as u64).max(50);
 
     let mut killed_mid_run = 0;
-    for (round, delay) in delays(0x5eed, 12, full_ms + full_ms / 4).into_iter().enumerate() {
+    for (round, delay) in delays(0x5eed, 12, full_ms * 3 / 4).into_iter().enumerate() {
+        // Every file is edited between rounds, as a user might while ingests keep being cut
+        // short: each run has the whole library to re-read, so the kills land mid-run however
+        // fast the machine is, and they land while documents are being replaced.
+        if round > 0 {
+            fixture_tree_revision(files.path(), 6, &format!(" r{round}"));
+        }
         // Small commit batches, so kills land between commits as well as inside them.
         let mut child = c
             .cmd()
             .env("CATENA_COMMIT_EVERY_DOCS", "3")
+            .envs(embedder.clone())
             .args(["ingest", "--progress", "quiet", "--workers", "2"])
             .arg(files.path())
             .stdout(std::process::Stdio::null())
@@ -46,9 +59,11 @@ fn killing_ingest_at_random_points_keeps_catalog_and_index_consistent() {
         let _ = child.kill(); // SIGKILL: no chance to clean up
         let _ = child.wait();
 
-        // A reader sees a consistent library even before anyone recovers it …
+        // A reader sees a consistent library even before anyone recovers it (every document
+        // marked embedded has one vector per chunk, no vector outlives its document) …
         let (code, check) = c.json(&["check"]);
         assert_eq!(code, 0, "round {round} (killed after {delay} ms): {check:#}");
+        assert!(check["embedded"].as_u64() <= check["documents"].as_u64(), "round {round}: {check:#}");
         // … and every listed document is either fully indexed or failed, never half.
         for d in c.docs() {
             assert!(d["status"] == "indexed" || d["status"] == "duplicate", "round {round}: {d}");
@@ -56,14 +71,18 @@ fn killing_ingest_at_random_points_keeps_catalog_and_index_consistent() {
     }
     assert!(killed_mid_run >= 4, "only {killed_mid_run} kills landed mid-run; the test is not testing");
 
-    // A final uninterrupted run completes the library, and it is consistent.
-    let (code, summary) = c.json(&["ingest", files.path().to_str().unwrap()]);
-    assert_eq!(code, 0, "{summary}");
-    let docs = c.docs();
+    // A final uninterrupted run completes the library, embeddings included, and it is consistent.
+    let out = c.cmd().envs(embedder.clone()).args(["--json", "ingest"]).arg(files.path()).output().unwrap();
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{summary}");
+    assert_eq!(summary["embedding"]["remaining"], 0, "{summary}");
+    let out = c.cmd().envs(embedder.clone()).args(["--json", "docs"]).output().unwrap();
+    let docs: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(docs.len(), all.len());
-    assert!(docs.iter().all(|d| d["status"] == "indexed"), "{docs:#?}");
+    assert!(docs.iter().all(|d| d["status"] == "indexed" && d["embedded"] == true), "{docs:#?}");
     let (code, check) = c.json(&["check"]);
     assert_eq!((code, check["consistent"].as_bool()), (0, Some(true)), "{check}");
+    assert_eq!(check["vectors"], check["chunks"], "{check}");
     assert_eq!(c.search("xylophone orchestras").len(), 6);
 }
 

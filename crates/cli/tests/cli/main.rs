@@ -3,7 +3,10 @@
 
 mod ask;
 mod crash;
+mod embedding;
 mod eval;
+mod eval_reader;
+mod eval_retrieval;
 mod export;
 mod key;
 mod tables;
@@ -320,11 +323,16 @@ fn missing_paths_and_the_data_dir_setting() {
 }
 
 pub(crate) fn fixture_tree(dir: &Path, copies: usize) -> Vec<PathBuf> {
+    fixture_tree_revision(dir, copies, "")
+}
+
+/// [`fixture_tree`] with every file's content changed by `revision` (same paths).
+pub(crate) fn fixture_tree_revision(dir: &Path, copies: usize, revision: &str) -> Vec<PathBuf> {
     let mut all = Vec::new();
     for i in 0..copies {
         let sub = dir.join(format!("set{i}"));
         // Each copy's content is distinct, so nothing is a duplicate.
-        all.extend(acceptance::good_corpus_tagged(&sub, &i.to_string()));
+        all.extend(acceptance::good_corpus_tagged(&sub, &format!("{i}{revision}")));
     }
     all
 }
