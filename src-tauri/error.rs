@@ -40,6 +40,8 @@ pub enum ErrorCode {
     ExportFailed,
     /// Reading or writing a file failed.
     Io,
+    /// Downloading the embedding model failed; what arrived is kept, so trying again resumes.
+    DownloadFailed,
     /// A bug.
     Internal,
 }

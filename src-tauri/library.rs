@@ -31,6 +31,10 @@ pub struct DocumentDto {
     pub warnings: Vec<String>,
     pub duplicate_of: Option<i64>,
     pub updated_at: String,
+    /// The document card (title, authors, date, identifiers) as `extract` writes it, if any.
+    pub card: Option<serde_json::Value>,
+    /// Its vectors for the current embedding model are committed (semantic search finds it).
+    pub embedded: bool,
 }
 
 impl From<DocRow> for DocumentDto {
@@ -48,6 +52,8 @@ impl From<DocRow> for DocumentDto {
             warnings: d.warnings,
             duplicate_of: d.duplicate_of,
             updated_at: d.updated_at,
+            card: d.card,
+            embedded: d.embedded,
         }
     }
 }
@@ -186,7 +192,8 @@ pub async fn pick_paths<R: Runtime>(
 }
 
 /// Adds files and folders (recursively) to the library, streaming progress. Only paths the user
-/// dropped or picked are accepted. Batches run one after another.
+/// dropped or picked are accepted. Batches run one after another. The new documents are
+/// searchable by keywords when this returns; embedding them follows in the background.
 #[tauri::command]
 pub async fn ingest(
     state: State<'_, AppState>,
@@ -214,6 +221,9 @@ pub async fn ingest(
     let result = lib.ingest(&paths, &IngestOptions::default(), &send, &cancel).await;
     state.set_ingest_cancel(None);
     let s = result?;
+    if s.ingested > 0 {
+        state.embedding().start(lib.clone());
+    }
     Ok(IngestSummaryDto {
         ingested: s.ingested,
         skipped: s.skipped,
@@ -266,9 +276,22 @@ pub struct HitDto {
     /// The whole passage (what the source viewer highlights).
     pub text: String,
     pub span: [usize; 2],
+    /// How each retriever scored the passage.
+    pub scores: ScoresDto,
 }
 
-/// Ranked passages for a query; works while an ingest runs.
+/// A hit's scores: keywords (BM25), meaning (cosine similarity) and the fused rank score.
+#[derive(Debug, Serialize)]
+pub struct ScoresDto {
+    /// Absent when the keyword search did not find the passage.
+    pub lexical: Option<f32>,
+    /// Absent when semantic search is off or did not find the passage.
+    pub semantic: Option<f32>,
+    pub fused: f32,
+}
+
+/// Ranked passages for a query, by keywords and meaning together when semantic search is on
+/// (keywords alone otherwise); works while an ingest runs.
 #[tauri::command]
 pub async fn search(state: State<'_, AppState>, query: String, limit: Option<usize>) -> Result<Vec<HitDto>, IpcError> {
     if query.trim().is_empty() {
@@ -290,6 +313,7 @@ pub async fn search(state: State<'_, AppState>, query: String, limit: Option<usi
             snippet_html: h.snippet_html,
             text: h.text,
             span: [h.span.start, h.span.end],
+            scores: ScoresDto { lexical: h.scores.lexical, semantic: h.scores.semantic, fused: h.scores.fused },
         })
         .collect())
 }

@@ -1,5 +1,5 @@
 //! Settings: stored in the catalog as one JSON document per group (`llm`, `web`, `engine`,
-//! `library`), read back with defaults for anything missing, and turned into the engine's
+//! `library`, `embedding`), read back with defaults for anything missing, and turned into the engine's
 //! configuration and the model client for a run.
 //!
 //! API keys never enter these documents or the DTOs: they go straight to the OS keyring, and
@@ -115,6 +115,21 @@ impl Default for LibrarySettings {
     }
 }
 
+/// The embedding model semantic search uses.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmbeddingSettings {
+    /// `local` (the default model in `<data dir>/models`, also when empty), `folder` (a model
+    /// folder the user chose), `ollama`, `openai` (any OpenAI-compatible server) or `off`.
+    pub provider: String,
+    /// The model folder, for `folder`.
+    pub model_dir: String,
+    /// The server's base URL, for `ollama` and `openai` (empty: the provider's usual address).
+    pub base_url: String,
+    /// The server's model name, for `ollama` and `openai`.
+    pub model: String,
+}
+
 /// Everything the Settings view edits.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -123,6 +138,7 @@ pub struct Settings {
     pub web: WebSettings,
     pub engine: EngineSettings,
     pub library: LibrarySettings,
+    pub embedding: EmbeddingSettings,
 }
 
 /// What `get_settings` returns: the settings and which keys are in the keyring (never the keys).
@@ -132,6 +148,7 @@ pub struct SettingsView {
     pub settings: Settings,
     pub llm_key_stored: bool,
     pub web_key_stored: bool,
+    pub embedding_key_stored: bool,
     /// Why the keyring cannot be used, when it cannot.
     pub keyring_error: Option<String>,
 }
@@ -142,9 +159,13 @@ pub struct SettingsView {
 pub enum KeyFor {
     Llm,
     Web,
+    Embedding,
 }
 
-const GROUPS: [&str; 4] = ["llm", "web", "engine", "library"];
+const GROUPS: [&str; 5] = ["llm", "web", "engine", "library", "embedding"];
+
+/// The values `EmbeddingSettings::provider` may take.
+const EMBEDDING_PROVIDERS: [&str; 6] = ["", "local", "folder", "ollama", "openai", "off"];
 
 /// The stored settings, with defaults for whatever was never saved or cannot be read.
 pub async fn load(catalog: &Catalog) -> Result<Settings, IpcError> {
@@ -170,6 +191,9 @@ pub async fn load(catalog: &Catalog) -> Result<Settings, IpcError> {
         if let Some(v) = doc.get("library").and_then(|v| serde_json::from_value(v.clone()).ok()) {
             s.library = v;
         }
+        if let Some(v) = doc.get("embedding").and_then(|v| serde_json::from_value(v.clone()).ok()) {
+            s.embedding = v;
+        }
         s
     }))
 }
@@ -194,6 +218,28 @@ fn validate(s: &Settings) -> Result<(), IpcError> {
     }
     web_provider(&s.web)?;
     ProviderKind::from_str(&s.llm.provider)?;
+    validate_embedding(&s.embedding)
+}
+
+fn validate_embedding(e: &EmbeddingSettings) -> Result<(), IpcError> {
+    let provider = e.provider.trim();
+    if !EMBEDDING_PROVIDERS.contains(&provider) {
+        return Err(IpcError::invalid(format!(
+            "unknown embedding provider {provider:?}: expected local, folder, ollama, openai or off"
+        )));
+    }
+    if provider == "folder" && e.model_dir.trim().is_empty() {
+        return Err(IpcError::invalid("choose the folder that holds the embedding model"));
+    }
+    if matches!(provider, "ollama" | "openai") && e.model.trim().is_empty() {
+        return Err(IpcError::invalid("name the embedding model the server should use (for example nomic-embed-text)"));
+    }
+    let url = e.base_url.trim();
+    if !url.is_empty()
+        && !matches!(url::Url::parse(url).map(|u| u.scheme().to_owned()).as_deref(), Ok("http" | "https"))
+    {
+        return Err(IpcError::invalid(format!("the embedding server's address {url:?} is not an http(s) URL")));
+    }
     Ok(())
 }
 
@@ -214,11 +260,19 @@ pub fn web_key_name(provider: &str) -> Result<String, IpcError> {
     Ok(secrets::normalize_provider(provider)?)
 }
 
+/// The keyring item of an embedding server's key (`ollama-embeddings`, `openai-embeddings`): its
+/// own item, so a chat model's key is never sent to an embedding server by accident.
+pub fn embedding_key_name(provider: &str) -> Result<String, IpcError> {
+    let provider = Some(provider.trim()).filter(|p| !p.is_empty()).unwrap_or("local");
+    Ok(secrets::normalize_provider(&format!("{provider}-embeddings"))?)
+}
+
 fn key_name(state: &AppState, which: KeyFor, settings: &Settings) -> Result<String, IpcError> {
     let _ = state;
     match which {
         KeyFor::Llm => llm_key_name(&settings.llm.provider),
         KeyFor::Web => web_key_name(&settings.web.provider),
+        KeyFor::Embedding => embedding_key_name(&settings.embedding.provider),
     }
 }
 
@@ -227,7 +281,11 @@ fn key_name(state: &AppState, which: KeyFor, settings: &Settings) -> Result<Stri
 pub async fn get_settings(state: State<'_, AppState>) -> Result<SettingsView, IpcError> {
     let lib = state.library().await?;
     let settings = load(lib.catalog()).await?;
-    let names = [llm_key_name(&settings.llm.provider), web_key_name(&settings.web.provider)];
+    let names = [
+        llm_key_name(&settings.llm.provider),
+        web_key_name(&settings.web.provider),
+        embedding_key_name(&settings.embedding.provider),
+    ];
     let secrets = state.secrets_handle();
     let (stored, keyring_error) = tokio::task::spawn_blocking(move || {
         let mut keyring_error = None;
@@ -242,21 +300,26 @@ pub async fn get_settings(state: State<'_, AppState>) -> Result<SettingsView, Ip
     })
     .await
     .map_err(|e| IpcError::internal(e.to_string()))?;
-    let [llm_key_stored, web_key_stored] = stored;
-    Ok(SettingsView { settings, llm_key_stored, web_key_stored, keyring_error })
+    let [llm_key_stored, web_key_stored, embedding_key_stored] = stored;
+    Ok(SettingsView { settings, llm_key_stored, web_key_stored, embedding_key_stored, keyring_error })
 }
 
-/// Validates and stores the settings (keys are not part of them).
+/// Validates and stores the settings (keys are not part of them). A different embedding choice
+/// takes effect at once: the new model loads and embeds the library in the background.
 #[tauri::command]
 pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> Result<(), IpcError> {
     validate(&settings)?;
     let lib = state.library().await?;
     let catalog = lib.catalog();
+    let before = load(catalog).await?;
     let value = serde_json::to_value(&settings).map_err(|e| IpcError::internal(e.to_string()))?;
     for group in GROUPS {
         if let Some(v) = value.get(group) {
             catalog.set_setting(group, v).await?;
         }
+    }
+    if before.embedding != settings.embedding {
+        crate::embedding::configure_in_background(crate::embedding::Context::of(&state).await?);
     }
     Ok(())
 }
@@ -272,13 +335,18 @@ pub async fn set_api_key(
 ) -> Result<(), IpcError> {
     let mut settings = Settings::default();
     settings.llm.provider = provider.clone();
-    settings.web.provider = provider;
+    settings.web.provider = provider.clone();
+    settings.embedding.provider = provider;
     let name = key_name(&state, which, &settings)?;
     let secrets = state.secrets_handle();
     // The keyring may show an unlock prompt: wait for it off the async threads.
     tokio::task::spawn_blocking(move || secrets.set(&name, &Sensitive::new(key)))
         .await
         .map_err(|e| IpcError::internal(e.to_string()))??;
+    if which == KeyFor::Embedding {
+        // The embedding server is asked with the new key from now on.
+        crate::embedding::configure_in_background(crate::embedding::Context::of(&state).await?);
+    }
     Ok(())
 }
 
@@ -287,7 +355,8 @@ pub async fn set_api_key(
 pub async fn delete_api_key(state: State<'_, AppState>, which: KeyFor, provider: String) -> Result<bool, IpcError> {
     let mut settings = Settings::default();
     settings.llm.provider = provider.clone();
-    settings.web.provider = provider;
+    settings.web.provider = provider.clone();
+    settings.embedding.provider = provider;
     let name = key_name(&state, which, &settings)?;
     let secrets = state.secrets_handle();
     Ok(tokio::task::spawn_blocking(move || secrets.delete(&name))

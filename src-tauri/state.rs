@@ -12,6 +12,7 @@ use secrets::SecretStore;
 use serde::Serialize;
 use tauri::ipc::Channel;
 
+use crate::embedding::Jobs;
 use crate::error::{ErrorCode, IpcError};
 use crate::settings;
 
@@ -44,6 +45,8 @@ pub struct AppState {
     granted: Mutex<HashSet<PathBuf>>,
     drops: Mutex<Option<Channel<DropEvent>>>,
     secrets: Arc<dyn SecretStore>,
+    /// Semantic search's background work: embedding passes and the model download.
+    embedding: Arc<Jobs>,
 }
 
 /// Locks a mutex whose data stays valid even if a holder panicked (plain values, no invariants).
@@ -62,6 +65,7 @@ impl AppState {
             granted: Mutex::new(HashSet::new()),
             drops: Mutex::new(None),
             secrets,
+            embedding: Arc::new(Jobs::starting()),
         }
     }
 
@@ -84,6 +88,16 @@ impl AppState {
                 }
             })
             .await?;
+        // The first open starts semantic search in the background: the chosen model loads and
+        // whatever is not embedded yet is embedded, while the library already answers.
+        if !self.embedding.opened.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            crate::embedding::configure_in_background(crate::embedding::Context {
+                lib: lib.clone(),
+                jobs: self.embedding(),
+                data_dir: self.data_dir()?.to_path_buf(),
+                secrets: self.secrets_handle(),
+            });
+        }
         Ok(lib.clone())
     }
 
@@ -94,6 +108,11 @@ impl AppState {
     /// The keyring, for calls that run on a blocking thread (an unlock prompt may keep them waiting).
     pub fn secrets_handle(&self) -> Arc<dyn SecretStore> {
         self.secrets.clone()
+    }
+
+    /// Semantic search's background jobs, shared with the tasks that run them.
+    pub fn embedding(&self) -> Arc<Jobs> {
+        self.embedding.clone()
     }
 
     pub async fn ingest_slot(&self) -> tokio::sync::MutexGuard<'_, ()> {

@@ -241,8 +241,14 @@ try {
     await browser.keys("Enter");
     const status = await browser.$(".run-status");
     await status.waitUntil(async () => (await status.getText()).startsWith("Finished"), { timeout: 15000 });
-    const answer = await browser.$(".answer-text");
-    expectEqual(await answer.getText(), "No answer: nothing in the library answers this question.", "answer");
+    const notice = await browser.$(".answer-text .not-found");
+    await notice.waitForDisplayed({ timeout: 5000 });
+    expectEqual(await browser.$(".not-found-title").getText(), "Not in your library", "not-found title");
+    const said = await notice.getText();
+    if (!said.includes("Your library does not answer this question.")) {
+      throw new Error(`not-found notice: got ${JSON.stringify(said)}`);
+    }
+    expectEqual((await browser.$$(".answer-text .marker")).length, 0, "citations in a refusal");
     await browser.$("[data-view=history]").click();
     const item = await browser.$(".run-item .run-question");
     await item.waitForDisplayed();
@@ -421,6 +427,30 @@ try {
     expect(md.includes("## Answer") && md.includes("## References"), "the report lacks its sections");
     for (const fact of [FACTS.designer, FACTS.birthplace, FACTS.lit]) expect(md.includes(fact), `the report lacks ${fact}`);
     for (const title of [TITLES.lighthouse, TITLES.varga, TITLES.lamp]) expect(md.includes(title), `the references lack ${title}`);
+  });
+
+  await check("without a model semantic search says it is off and why; a model folder embeds the library", async () => {
+    await browser.$("[data-view=library]").click();
+    const banner = await browser.$(".semantic-banner");
+    await banner.waitForDisplayed({ timeout: 10000 });
+    expectEqual((await browser.$(".semantic-banner .card-title").getText()).toLowerCase(), "semantic search is off", "banner title");
+    expect((await browser.$(".semantic-reason").getText()).trim() !== "", "the banner gives no reason");
+    expectEqual((await browser.$$(".doc-table .embed-state.embedded")).length, 0, "documents shown as embedded while it is off");
+    // The model the project's setup installs, chosen as a folder, as a user with a copy would.
+    await browser.keys(["Control", ","]);
+    const provider = await browser.$("#emb-provider");
+    await provider.waitForExist();
+    await provider.selectByAttribute("value", "folder");
+    await browser.$("#emb-dir").setValue(join(root, ".models", "all-MiniLM-L6-v2"));
+    await browser.$("button[type=submit]").click();
+    const status = await browser.$(".save-status");
+    await status.waitUntil(async () => (await status.getText()) === "Saved.", { timeout: 5000 });
+    await browser.$("[data-view=library]").click();
+    await browser.waitUntil(async () => (await browser.$$(".doc-table .embed-state.embedded")).length === files.length, {
+      timeout: 90000,
+      timeoutMsg: "the library was not embedded in the background",
+    });
+    expect(!(await browser.$(".semantic-banner").isDisplayed()), "the banner still says semantic search is off");
   });
 } catch (error) {
   results.push(["setup", error]);

@@ -26,7 +26,7 @@ export function mountApp(root: HTMLElement, client: Client): void {
     return info;
   };
 
-  const library = libraryView(client, loadInfo);
+  const library = libraryView(client, loadInfo, () => show("settings"));
   const ask = askView(client);
   const history = historyView(client, (record) => {
     ask.openRecord(record);

@@ -7,6 +7,7 @@ import type {
   NodeRecord,
   RunEvent,
   RunRecord,
+  ShortAnswer,
   UsageRecord,
 } from "./types";
 
@@ -20,6 +21,10 @@ export interface RunState {
   citations: CitationRecord[];
   unsupported: string[];
   conflicts: ConflictRecord[];
+  /** The short answer, once the answer is checked (extractive answers that have one). */
+  shortAnswer: ShortAnswer | null;
+  /** The library does not answer the question; the answer lists the closest matches. */
+  notFound: boolean;
   finished: boolean;
   usage: UsageRecord | null;
   runId: string | null;
@@ -57,6 +62,8 @@ export function emptyRun(question: string): RunState {
     citations: [],
     unsupported: [],
     conflicts: [],
+    shortAnswer: null,
+    notFound: false,
     finished: false,
     usage: null,
     runId: null,
@@ -96,6 +103,8 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
         citations: event.citations,
         unsupported: event.unsupported_sentences,
         conflicts: event.conflicts,
+        shortAnswer: event.short_answer ?? null,
+        notFound: event.not_found ?? false,
       };
     case "finished":
       return { ...state, finished: true, runId: event.run_id || state.runId };
@@ -113,6 +122,8 @@ export function fromRecord(record: RunRecord): RunState {
     citations: record.citations,
     unsupported: record.unsupported_sentences,
     conflicts: record.conflicts,
+    shortAnswer: record.short_answer ?? null,
+    notFound: record.not_found ?? false,
     finished: true,
     usage: record.usage,
     runId: record.run_id,

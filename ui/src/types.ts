@@ -25,6 +25,20 @@ export interface DocumentInfo {
   warnings: string[];
   duplicate_of: number | null;
   updated_at: string;
+  /** Its vectors for the current embedding model are stored: semantic search finds it. */
+  embedded?: boolean;
+  /** What the document says about itself; absent or null when nothing was found. */
+  card?: DocumentCard | null;
+}
+
+/** A document's card (crates/extract/src/card.rs): from its metadata and its first page. */
+export interface DocumentCard {
+  title: string | null;
+  authors: string[];
+  /** ISO 8601: `2020-09-30`, `2020-09` or `2020`. */
+  date: string | null;
+  identifiers: { kind: "doi" | "arxiv" | "isbn" | "issn" | "pmid" | "docket"; value: string; source: "metadata" | "first_page" }[];
+  source: { title?: "metadata" | "first_page"; authors?: "metadata" | "first_page"; date?: "metadata" | "first_page" };
 }
 
 export interface Progress {
@@ -77,6 +91,49 @@ export interface Hit {
   snippet_html: string;
   text: string;
   span: [number, number];
+  /** Keyword (BM25) and meaning (cosine) scores; each is null when that search missed the passage. */
+  scores?: { lexical: number | null; semantic: number | null; fused: number };
+}
+
+/** Whether semantic search is on (`semantic_status`), how far embedding is, or why it is off. */
+export interface SemanticStatus {
+  on: boolean;
+  model: string | null;
+  embedded: number;
+  total: number;
+  /** Why it is off and how to turn it on. */
+  reason: string | null;
+  /** The model is loading: it is not off for long. */
+  loading: boolean;
+  /** The default model is missing from the data directory and can be downloaded. */
+  can_download: boolean;
+  /** Catena is offline: nothing is downloaded. */
+  offline: boolean;
+  progress: EmbedProgress | null;
+  last_error: string | null;
+}
+
+export interface EmbedProgress {
+  model: string;
+  documents_done: number;
+  documents_total: number;
+  chunks_done: number;
+  chunks_total: number;
+  eta_ms: number | null;
+}
+
+export type EmbedEvent =
+  | ({ type: "progress" } & EmbedProgress)
+  | { type: "finished"; model: string; documents: number; remaining: number; interrupted: boolean; error: string | null }
+  | { type: "changed" };
+
+/** One step of the embedding model's download; `done` and `total` count the whole model. */
+export interface DownloadEvent {
+  file: string;
+  index: number;
+  files: number;
+  done: number;
+  total: number | null;
 }
 
 export type Action = "knowledge_base" | "web_search" | "data_analysis";
@@ -132,6 +189,16 @@ export interface CitationRecord {
   evidence_id: number;
   sentence: string;
   verdict: Verdict;
+  /** Why the verdict is what it is, for a reader (absent in runs stored before it existed). */
+  reason?: string;
+}
+
+/** The short answer: a name, date or quantity inside evidence `evidence_id`'s text. */
+export interface ShortAnswer {
+  text: string;
+  evidence_id: number;
+  /** Char range into that evidence record's `text`. */
+  span: { start: number; end: number };
 }
 
 export interface ConflictRecord {
@@ -154,6 +221,9 @@ export interface RunRecord {
   question: string;
   mode: "llm" | "extractive";
   answer: string;
+  short_answer?: ShortAnswer | null;
+  /** The library does not answer the question: the answer lists the closest matches, uncited. */
+  not_found?: boolean;
   nodes: NodeRecord[];
   evidence: EvidenceRecord[];
   citations: CitationRecord[];
@@ -178,6 +248,8 @@ export type RunEvent =
       citations: CitationRecord[];
       unsupported_sentences: string[];
       conflicts: ConflictRecord[];
+      short_answer?: ShortAnswer | null;
+      not_found?: boolean;
     }
   | { type: "finished"; run_id: string };
 
@@ -227,16 +299,27 @@ export interface EngineSettings {
   max_nodes: number;
 }
 
+/** The embedding model semantic search uses. */
+export interface EmbeddingSettings {
+  /** `local` (or empty: the default model in the data directory), `folder`, `ollama`, `openai` or `off`. */
+  provider: "" | "local" | "folder" | "ollama" | "openai" | "off";
+  model_dir: string;
+  base_url: string;
+  model: string;
+}
+
 export interface Settings {
   llm: LlmSettings;
   web: WebSettings;
   engine: EngineSettings;
   library: { chunk_chars: number };
+  embedding: EmbeddingSettings;
 }
 
 export interface SettingsView extends Settings {
   llm_key_stored: boolean;
   web_key_stored: boolean;
+  embedding_key_stored: boolean;
   keyring_error: string | null;
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import recorded from "../fixtures/ask-extractive.json";
 import { applyEvent, emptyRun, pendingNode } from "../run-state";
 import type { NodeRecord, RunEvent } from "../types";
-import { graphView, layoutGraph, MIN_SCALE, nodeOutcome } from "./graph";
+import { graphView, layoutGraph, MIN_SCALE, nodeHover, nodeOutcome } from "./graph";
 
 const node = pendingNode;
 
@@ -89,5 +89,19 @@ describe("action graph", () => {
     view.element.querySelector<SVGElement>("[data-node='2']")?.dispatchEvent(new MouseEvent("click"));
     view.element.querySelector<SVGElement>("[data-node='1']")?.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter" }));
     expect(onSelect.mock.calls).toEqual([[2], [1]]);
+  });
+
+  it("draws a step that could not run as skipped, not failed, with the reason on hover", () => {
+    const reason = "web search is off (Settings › Web search)";
+    const nodes = [node(1, { status: "done", mrfs: 0.9, decision: "kept" }), node(2, { action: "web_search", status: "skipped", reason })];
+    const view = graphView(() => undefined);
+    view.update(nodes);
+    const web = view.element.querySelector("[data-node='2']");
+    expect(web?.getAttribute("class")).toContain("status-skipped");
+    expect(web?.getAttribute("class")).not.toContain("status-failed");
+    expect(view.element.querySelectorAll(".status-failed").length).toBe(0);
+    expect(web?.querySelector("title")?.textContent).toBe(`Question 2?\nSkipped: ${reason}`);
+    expect(web?.getAttribute("aria-label")).toContain(`Skipped: ${reason}`);
+    expect(nodeHover(nodes[0] as NodeRecord)).toBe("Question 1?");
   });
 });

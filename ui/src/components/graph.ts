@@ -69,8 +69,16 @@ export function nodeOutcome(n: NodeRecord): string {
   const parts: string[] = [];
   if (n.mrfs !== null) parts.push(`MRFS ${n.mrfs.toFixed(2)}`);
   if (n.decision !== null) parts.push(DECISION_LABEL[n.decision]);
-  if (parts.length === 0) parts.push(STATUS_LABEL[n.status]);
+  if (parts.length === 0) parts.push(n.status === "skipped" && n.reason ? `Skipped: ${n.reason}` : STATUS_LABEL[n.status]);
   return parts.join(" · ");
+}
+
+/** The hover text of a node: its question, and why it was skipped or failed. */
+export function nodeHover(n: NodeRecord): string {
+  if ((n.status === "skipped" || n.status === "failed") && n.reason) {
+    return `${n.sub_question}\n${n.status === "skipped" ? "Skipped" : "Failed"}: ${n.reason}`;
+  }
+  return n.sub_question;
 }
 
 export function graphView(onSelect: (id: number) => void): GraphView {
@@ -142,12 +150,14 @@ export function graphView(onSelect: (id: number) => void): GraphView {
     g.setAttribute("class", `graph-node action-${n.action} status-${n.status}${selected ? " selected" : ""}`);
     g.setAttribute(
       "aria-label",
-      `Step ${n.id}, ${ACTION_LABEL[n.action]}, ${STATUS_LABEL[n.status]}: ${n.sub_question}. ${nodeOutcome(n)}`,
+      `Step ${n.id}, ${ACTION_LABEL[n.action]}, ${STATUS_LABEL[n.status]}: ${n.sub_question}. ${nodeOutcome(n)}${
+        n.status === "failed" && n.reason ? `. Failed: ${n.reason}` : ""
+      }`,
     );
     if (selected) g.setAttribute("aria-pressed", "true");
     else g.setAttribute("aria-pressed", "false");
     const title = svg("title");
-    title.textContent = n.sub_question;
+    title.textContent = nodeHover(n);
     const text = (x: number, y: number, cls: string, content: string) => {
       const t = svg("text", { x: String(x), y: String(y), class: cls });
       t.textContent = content;

@@ -28,10 +28,17 @@ if (typeof streamProto[Symbol.asyncIterator] !== "function") {
 const squash = (s: string) => s.replace(/\s+/g, "").toLowerCase();
 
 /**
- * Renders `page` of the PDF into `host` and highlights the text items that make up `passage`.
+ * Renders `page` of the PDF into `host` and highlights the text items that make up `passage`, and
+ * more strongly those that hold `answer` (the short answer inside it), when given.
  * Returns the number of highlighted items.
  */
-export async function renderPdfPage(host: HTMLElement, data: ArrayBuffer, page: number, passage: string): Promise<number> {
+export async function renderPdfPage(
+  host: HTMLElement,
+  data: ArrayBuffer,
+  page: number,
+  passage: string,
+  answer: string | null = null,
+): Promise<number> {
   const pdf = await getDocument({ data: new Uint8Array(data), isEvalSupported: false }).promise;
   const number = Math.min(Math.max(page, 1), pdf.numPages);
   const p = await pdf.getPage(number);
@@ -58,11 +65,14 @@ export async function renderPdfPage(host: HTMLElement, data: ArrayBuffer, page: 
   const textContent = await p.getTextContent();
   const layer = new TextLayer({ textContentSource: textContent, container: textHost, viewport });
   await layer.render();
-  return highlight(layer.textDivs, passage);
+  const marked = highlight(layer.textDivs, passage, "pdf-highlight");
+  // Within the passage only: the same value may stand elsewhere on the page.
+  if (answer !== null) highlight(layer.textDivs.filter((d) => d.classList.contains("pdf-highlight")), answer, "pdf-answer");
+  return marked;
 }
 
-/** Marks the text divs covering the passage (matched ignoring whitespace and case). */
-function highlight(divs: HTMLElement[], passage: string): number {
+/** Marks the text divs covering the passage (matched ignoring whitespace and case) with `cls`. */
+function highlight(divs: HTMLElement[], passage: string, cls: string): number {
   const target = squash(passage);
   if (target === "") return 0;
   let joined = "";
@@ -87,7 +97,7 @@ function highlight(divs: HTMLElement[], passage: string): number {
     const s = starts[i] ?? 0;
     const e = s + squash(d.textContent ?? "").length;
     if (e > at && s < at + len) {
-      d.classList.add("pdf-highlight");
+      d.classList.add(cls);
       marked += 1;
       if (marked === 1) d.scrollIntoView({ block: "center" });
     }

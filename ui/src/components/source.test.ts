@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { fakeClient, settle } from "../testing/fake-client";
 import type { EvidenceRecord } from "../types";
-import { charSpanToUtf16, highlightedText, renderTable, sourcePanel } from "./source";
+import { charSpanToUtf16, focusText, highlightedText, renderTable, sourcePanel } from "./source";
 
 const evidence = (over: Partial<EvidenceRecord>): EvidenceRecord => ({
   id: 3,
@@ -67,5 +67,28 @@ describe("source viewer", () => {
     await settle();
     expect(panel.querySelector("[role=alert]")?.textContent).toContain("document 7 is gone");
     expect(panel.querySelector("blockquote")?.textContent).toBe("passage");
+  });
+
+  it("marks the short answer inside the cited passage", async () => {
+    const doc = "Intro. The observatory was built in 1923 on the hill. Outro.";
+    const pre = highlightedText(doc, [7, 53], { start: 29, end: 33 });
+    expect(pre.querySelector("mark.cited")?.textContent).toBe("The observatory was built in 1923 on the hill.");
+    expect(pre.querySelector("mark.cited mark.short-answer-mark")?.textContent).toBe("1923");
+    expect(pre.textContent).toBe(doc);
+    expect(focusText("built in 1923", { start: 9, end: 13 })).toBe("1923");
+    expect(focusText("built", null)).toBeNull();
+
+    const client = fakeClient({ documentText: () => Promise.resolve(doc) });
+    const ev = evidence({ span: [7, 53], text: "The observatory was built in 1923 on the hill." });
+    const panel = sourcePanel(client, ev, () => undefined, { start: 29, end: 33 });
+    await settle();
+    expect(panel.querySelector("#short-answer-in-source")?.textContent).toBe("1923");
+    expect(panel.textContent).toContain("The short answer is marked in the passage.");
+    // Without a document to open, the passage itself carries the mark.
+    const web = sourcePanel(client, evidence({ kind: "web", doc_id: null, url: "https://x.org", text: "Built in 1923." }), () => undefined, {
+      start: 9,
+      end: 13,
+    });
+    expect(web.querySelector(".passage mark.short-answer-mark")?.textContent).toBe("1923");
   });
 });

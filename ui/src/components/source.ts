@@ -28,10 +28,27 @@ export function charSpanToUtf16(text: string, start: number, end: number): [numb
   return [Math.min(from, to), to];
 }
 
-/** The document's text with the span marked. */
-export function highlightedText(text: string, span: [number, number]): HTMLElement {
+/** A char range inside a passage to mark more strongly (the short answer). */
+export interface Focus {
+  start: number;
+  end: number;
+}
+
+/** `text` as nodes, with the `focus` char range (if any) marked as the short answer. */
+export function withFocus(text: string, focus?: Focus | null): (Node | string)[] {
+  if (!focus || focus.end <= focus.start) return [text];
+  const [a, b] = charSpanToUtf16(text, focus.start, focus.end);
+  if (a >= b) return [text];
+  return [text.slice(0, a), h("mark", { class: "short-answer-mark", id: "short-answer-in-source" }, text.slice(a, b)), text.slice(b)];
+}
+
+/**
+ * The document's text with the span marked; `focus` (a char range inside the span) marks the
+ * short answer within it.
+ */
+export function highlightedText(text: string, span: [number, number], focus?: Focus | null): HTMLElement {
   const [from, to] = charSpanToUtf16(text, span[0], span[1]);
-  const mark = h("mark", { class: "cited", id: "cited-passage" }, text.slice(from, to));
+  const mark = h("mark", { class: "cited", id: "cited-passage" }, ...withFocus(text.slice(from, to), focus));
   return h("pre", { class: "source-text", tabindex: "0" }, text.slice(0, from), mark, text.slice(to));
 }
 
@@ -72,12 +89,22 @@ export function renderTable(slice: TableSlice, cite: { columns: string[]; rows: 
   );
 }
 
+/** The text of the `focus` range of `text`, or null. */
+export function focusText(text: string, focus?: Focus | null): string | null {
+  if (!focus) return null;
+  const [a, b] = charSpanToUtf16(text, focus.start, focus.end);
+  return a < b ? text.slice(a, b) : null;
+}
+
 export function isPdf(ev: EvidenceRecord): boolean {
   return (ev.path ?? "").toLowerCase().endsWith(".pdf");
 }
 
-/** The side panel showing one source. `close` is called by its close button and by Esc. */
-export function sourcePanel(client: Client, ev: EvidenceRecord, close: () => void): HTMLElement {
+/**
+ * The side panel showing one source. `close` is called by its close button and by Esc. `focus`, a
+ * char range into the evidence text, is the short answer: it is marked inside the passage.
+ */
+export function sourcePanel(client: Client, ev: EvidenceRecord, close: () => void, focus?: Focus | null): HTMLElement {
   const body = h("div", { class: "source-body", "aria-busy": "true" }, h("p", { class: "muted" }, "Opening the source…"));
   const closeButton = h("button", { type: "button", class: "icon-button", "aria-label": "Close source" }, "×");
   closeButton.addEventListener("click", close);
@@ -103,6 +130,7 @@ export function sourcePanel(client: Client, ev: EvidenceRecord, close: () => voi
         h("h2", { id: "source-title" }, ev.title || "Untitled"),
         where ? h("p", { class: "muted" }, where) : null,
         ev.path ? h("p", { class: "source-path" }, ev.path) : null,
+        focus ? h("p", { class: "small source-focus" }, "The short answer is marked in the passage.") : null,
       ),
       closeButton,
     ),
@@ -117,7 +145,7 @@ export function sourcePanel(client: Client, ev: EvidenceRecord, close: () => voi
     done(
       h("div", { class: "error", role: "alert" }, h("p", { class: "error-title" }, "Couldn't open the source"), h("p", {}, e.message)),
       h("h3", { class: "card-title" }, "Cited passage"),
-      h("blockquote", { class: "passage" }, ev.text),
+      h("blockquote", { class: "passage" }, ...withFocus(ev.text, focus)),
     );
   };
 
@@ -127,14 +155,14 @@ export function sourcePanel(client: Client, ev: EvidenceRecord, close: () => voi
       ev.fetched_at ? h("p", { class: "muted" }, `Fetched ${ev.fetched_at}`) : null,
       ev.note ? h("p", { class: "muted" }, ev.note) : null,
       h("h3", { class: "card-title" }, "Cited passage"),
-      h("blockquote", { class: "passage" }, ev.text),
+      h("blockquote", { class: "passage" }, ...withFocus(ev.text, focus)),
     );
   } else if (ev.kind === "table" && ev.doc_id !== null && ev.table) {
     const cite = ev.table;
     client.tableRows(ev.doc_id, cite.sheet, cite.rows).then(
       (slice) =>
         done(
-          h("blockquote", { class: "passage" }, ev.text),
+          h("blockquote", { class: "passage" }, ...withFocus(ev.text, focus)),
           renderTable(slice, cite),
           cite.sql ? h("details", {}, h("summary", {}, "Query"), h("pre", { class: "sql" }, cite.sql)) : null,
         ),
@@ -145,7 +173,7 @@ export function sourcePanel(client: Client, ev: EvidenceRecord, close: () => voi
     done(host);
     body.setAttribute("aria-busy", "true");
     Promise.all([client.documentPdf(ev.doc_id), import("./pdf")])
-      .then(([bytes, pdf]) => pdf.renderPdfPage(host, bytes, ev.page ?? 1, ev.text))
+      .then(([bytes, pdf]) => pdf.renderPdfPage(host, bytes, ev.page ?? 1, ev.text, focusText(ev.text, focus)))
       .then(
         () => body.removeAttribute("aria-busy"),
         fail,
@@ -153,11 +181,13 @@ export function sourcePanel(client: Client, ev: EvidenceRecord, close: () => voi
   } else if (ev.doc_id !== null && ev.span !== null) {
     const span = ev.span;
     client.documentText(ev.doc_id).then((text) => {
-      done(highlightedText(text, span));
-      body.querySelector("#cited-passage")?.scrollIntoView?.({ block: "center" });
+      // The passage is the document's text at `span`, so the short answer sits at the same offset
+      // inside it.
+      done(highlightedText(text, span, focus));
+      body.querySelector("#short-answer-in-source, #cited-passage")?.scrollIntoView?.({ block: "center" });
     }, fail);
   } else {
-    done(h("blockquote", { class: "passage" }, ev.text));
+    done(h("blockquote", { class: "passage" }, ...withFocus(ev.text, focus)));
   }
   return panel;
 }

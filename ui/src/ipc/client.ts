@@ -6,7 +6,9 @@ import type {
   AppInfo,
   AskResult,
   DocumentInfo,
+  DownloadEvent,
   DropEvent,
+  EmbedEvent,
   ExportChoices,
   Hit,
   IngestEvent,
@@ -17,6 +19,7 @@ import type {
   RunEvent,
   RunRecord,
   RunSummary,
+  SemanticStatus,
   Settings,
   SettingsView,
   TableSlice,
@@ -24,6 +27,9 @@ import type {
 } from "../types";
 
 export type * from "../types";
+
+/** Which settings group a key belongs to. */
+export type KeyFor = "llm" | "web" | "embedding";
 
 /** Everything the UI can ask of the backend. */
 export interface Client {
@@ -41,6 +47,14 @@ export interface Client {
   documentText(docId: number): Promise<string>;
   documentPdf(docId: number): Promise<ArrayBuffer>;
   tableRows(docId: number, sheet: string, rows: number[]): Promise<TableSlice>;
+  // Semantic search
+  semanticStatus(): Promise<SemanticStatus>;
+  watchEmbedding(onEvent: (e: EmbedEvent) => void): Promise<void>;
+  cancelEmbedding(): Promise<boolean>;
+  /** Downloads the default embedding model (resuming a partial one); rejects with `Cancelled` when stopped. */
+  downloadModel(onEvent: (e: DownloadEvent) => void): Promise<void>;
+  cancelDownload(): Promise<boolean>;
+  pickModelFolder(): Promise<string | null>;
   // Ask and history
   ask(question: string, onEvent: (e: RunEvent) => void, options?: { noLlm?: boolean }): Promise<AskResult>;
   cancelAsk(): Promise<boolean>;
@@ -49,8 +63,8 @@ export interface Client {
   // Settings
   getSettings(): Promise<SettingsView>;
   saveSettings(settings: Settings): Promise<void>;
-  setApiKey(which: "llm" | "web", provider: string, key: string): Promise<void>;
-  deleteApiKey(which: "llm" | "web", provider: string): Promise<boolean>;
+  setApiKey(which: KeyFor, provider: string, key: string): Promise<void>;
+  deleteApiKey(which: KeyFor, provider: string): Promise<boolean>;
   probeLocalServers(): Promise<LocalServer[]>;
   testLlm(llm: LlmSettings): Promise<LlmTest>;
   // Export
@@ -126,6 +140,12 @@ export const tauriClient: Client = {
   documentText: (docId) => call<string>("document_text", { docId }),
   documentPdf: (docId) => call<ArrayBuffer>("document_pdf", { docId }),
   tableRows: (docId, sheet, rows) => call<TableSlice>("table_rows", { docId, sheet, rows }),
+  semanticStatus: () => call<SemanticStatus>("semantic_status"),
+  watchEmbedding: (onEvent) => call<void>("watch_embedding", { onEvent: channel(onEvent) }),
+  cancelEmbedding: () => call<boolean>("cancel_embedding"),
+  downloadModel: (onEvent) => call<void>("download_embedding_model", { onEvent: channel(onEvent) }),
+  cancelDownload: () => call<boolean>("cancel_embedding_download"),
+  pickModelFolder: () => call<string | null>("pick_model_folder"),
   ask: (question, onEvent, options) =>
     call<AskResult>("ask", { question, noLlm: options?.noLlm ?? false, onEvent: channel(onEvent) }),
   cancelAsk: () => call<boolean>("cancel_ask"),

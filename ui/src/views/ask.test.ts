@@ -109,4 +109,40 @@ describe("Ask view", () => {
     expect(diff?.querySelector("ins")?.textContent).toBe("Something new.");
     expect(diff?.textContent).toContain("The same sources are cited.");
   });
+
+  it("shows the short answer first, and a skipped step's reason in its detail", async () => {
+    const base = result.record;
+    const ev = { ...base.evidence[0], id: 1, text: "The observatory was built in 1923 on the hill." } as RunRecord["evidence"][number];
+    const record: RunRecord = {
+      ...base,
+      answer: "1923 — The observatory was built in 1923 on the hill [1].",
+      short_answer: { text: "1923", evidence_id: 1, span: { start: 29, end: 33 } },
+      evidence: [ev],
+      citations: [{ marker: 1, evidence_id: 1, sentence: "1923 — The observatory was built in 1923 on the hill.", verdict: "supported", reason: "all 4 content words of the sentence are in [1]" }],
+      unsupported_sentences: [],
+      nodes: [
+        { ...base.nodes[0], id: 1, status: "done", evidence: [1] } as RunRecord["nodes"][number],
+        { ...base.nodes[0], id: 2, action: "web_search", status: "skipped", reason: "web search is off (Settings › Web search)", evidence: [], mrfs: null, decision: null } as RunRecord["nodes"][number],
+      ],
+    };
+    const client = fakeClient({ documentText: vi.fn(() => Promise.resolve("x".repeat(200))) });
+    const view = askView(client);
+    document.body.replaceChildren(view.element);
+    view.openRecord(record);
+    const card = view.element.querySelector(".answer-card");
+    const short = card?.querySelector(".short-answer");
+    expect(short?.querySelector(".short-answer-text")?.textContent).toBe("1923");
+    // It comes before the answer's sentences.
+    const first = card?.querySelector(".short-answer, .answer-text");
+    expect(first?.classList.contains("short-answer")).toBe(true);
+    short?.querySelector<HTMLButtonElement>(".marker")?.click();
+    await settle();
+    expect(view.element.querySelector(".source-panel .source-focus")).not.toBeNull();
+
+    view.element.querySelector<SVGElement>("[data-node='2']")?.dispatchEvent(new MouseEvent("click"));
+    const detail = view.element.querySelector(".node-detail");
+    expect(detail?.querySelector("h3")?.textContent).toBe("Step 2 · Web · Skipped");
+    expect(detail?.querySelector(".skipped-reason")?.textContent).toBe("Not run: web search is off (Settings › Web search).");
+    expect(detail?.textContent).toContain("Nothing was searched for this step.");
+  });
 });

@@ -1,6 +1,6 @@
 // The Ask view: a question box, the action graph drawing itself as the run unfolds, the answer
 // streaming in with its citations, the evidence of a chosen step, and the source viewer.
-import { formatUsage, renderAnswer, renderConflicts } from "../components/answer";
+import { type Focus, formatUsage, renderAnswer, renderConflicts, renderShortAnswer } from "../components/answer";
 import { exportDialog } from "../components/export";
 import { graphView, nodeOutcome } from "../components/graph";
 import { sourcePanel } from "../components/source";
@@ -100,13 +100,18 @@ export function askView(client: Client): AskView {
     panelHost,
   );
 
-  const openSource = (ev: EvidenceRecord) => {
+  const openSource = (ev: EvidenceRecord, focus?: Focus) => {
     closePanels();
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    panel = sourcePanel(client, ev, () => {
-      closePanels();
-      opener?.focus();
-    });
+    panel = sourcePanel(
+      client,
+      ev,
+      () => {
+        closePanels();
+        opener?.focus();
+      },
+      focus,
+    );
     panelHost.replaceChildren(panel);
     panel.querySelector<HTMLElement>(".icon-button")?.focus();
   };
@@ -134,8 +139,10 @@ export function askView(client: Client): AskView {
     }
     const ev = node.evidence.map((id) => s.evidence.get(id)).filter((e): e is EvidenceRecord => e !== undefined);
     const score = new Map(node.scores.map((x) => [x.evidence_id, x.score]));
+    const skipped = node.status === "skipped";
     detail.replaceChildren(
       h("h3", {}, `Step ${node.id} · ${ACTION_LABEL[node.action]} · ${STATUS_LABEL[node.status]}`),
+      skipped ? h("p", { class: "skipped-reason" }, `Not run: ${node.reason ?? "this step could not run here"}.`.replace(/\.\.$/, ".")) : "",
       h("p", { class: "detail-question" }, node.sub_question),
       h(
         "dl",
@@ -146,11 +153,11 @@ export function askView(client: Client): AskView {
         h("dd", {}, node.answer || "—"),
         h("dt", {}, "Check"),
         h("dd", {}, node.decision ? `${nodeOutcome(node)}` : node.missing ? "missing knowledge: filled from sources" : "—"),
-        node.reason ? h("dt", {}, "Note") : null,
-        node.reason ? h("dd", {}, node.reason) : null,
+        node.reason && !skipped ? h("dt", {}, node.status === "failed" ? "Why it failed" : "Note") : null,
+        node.reason && !skipped ? h("dd", {}, node.reason) : null,
       ),
       ev.length === 0
-        ? h("p", { class: "muted small" }, "No evidence gathered for this step.")
+        ? h("p", { class: "muted small" }, skipped ? "Nothing was searched for this step." : "No evidence gathered for this step.")
         : h(
             "ol",
             { class: "evidence-list" },
@@ -232,6 +239,7 @@ export function askView(client: Client): AskView {
       ...present(
       h("div", { class: "card-head" }, h("h2", { id: "answer-title", class: "card-title" }, "Answer"), actions),
       h("p", { class: "asked" }, s.question),
+      renderShortAnswer(s, { openSource }),
       h("div", { "aria-live": "polite", "aria-busy": String(!s.verified) }, renderAnswer(s, { openSource })),
       renderConflicts(s, { openSource }),
       s.usage ? h("p", { class: "usage muted small" }, formatUsage(s)) : null,

@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
 import type { IngestEvent, IngestSummary } from "../ipc/client";
 import { fakeClient, settle } from "../testing/fake-client";
-import { libraryView, progressText, snippet } from "./library";
+import type { DocumentInfo, EmbedEvent, Hit, SemanticStatus } from "../types";
+import { cardLine, embedText, libraryView, progressText, scoreText, snippet } from "./library";
 
 const info = () => Promise.resolve({ version: "1", data_dir: "/srv/catena" });
 
@@ -139,11 +140,50 @@ describe("Library view", () => {
     expect(rows[1]?.textContent).toContain("not a zip archive");
     expect(view.element.textContent).toContain("1 document");
 
+    expect(rows[1]?.querySelector(".doc-card")).toBeNull();
+
     rows[0]?.querySelector<HTMLButtonElement>("button")?.click();
     expect(client.removeDocument).not.toHaveBeenCalled();
     const confirm = [...(rows[0]?.querySelectorAll<HTMLButtonElement>("button") ?? [])].find((b) => b.textContent === "Remove");
     confirm?.click();
     expect(client.removeDocument).toHaveBeenCalledWith(1);
+  });
+});
+
+describe("document cards", () => {
+  const card = {
+    title: "Dense Passage Retrieval for Open-Domain Question Answering",
+    authors: ["Vladimir Karpukhin", "Barlas Oğuz", "Sewon Min", "Patrick Lewis"],
+    date: "2020-09-30",
+    identifiers: [{ kind: "arxiv" as const, value: "2004.04906v3", source: "first_page" as const }],
+    source: { title: "first_page" as const, authors: "first_page" as const, date: "first_page" as const },
+  };
+
+  it("shows the card's title, authors, date and identifiers under a listed document", async () => {
+    const client = fakeClient({
+      listDocuments: vi.fn(() =>
+        Promise.resolve([
+          { id: 7, path: "/d/dpr.pdf", title: "dpr", format: "pdf", size: 2048, pages: 13, chunks: 40, status: "indexed", error: null, warnings: [], duplicate_of: null, updated_at: "2026-01-02T03:04:05Z", card },
+        ]),
+      ),
+    });
+    const view = libraryView(client, info);
+    document.body.replaceChildren(view.element);
+    await settle();
+
+    const line = view.element.querySelector("tr.doc .doc-card");
+    expect(line?.textContent).toBe(
+      "Dense Passage Retrieval for Open-Domain Question Answering · Vladimir Karpukhin, Barlas Oğuz, Sewon Min et al. · 2020-09-30 · arXiv 2004.04906v3",
+    );
+    expect(line?.querySelector(".card-authors")?.getAttribute("title")).toBe("Vladimir Karpukhin, Barlas Oğuz, Sewon Min, Patrick Lewis");
+  });
+
+  it("leaves out a title equal to the listed one, and never turns card text into markup", () => {
+    const line = cardLine({ ...card, title: "<img src=x onerror=alert(1)>", authors: ["<b>Ada</b>"], identifiers: [] }, null);
+    expect(line?.querySelector("img, b")).toBeNull();
+    expect(line?.textContent).toBe("<img src=x onerror=alert(1)> · <b>Ada</b> · 2020-09-30");
+    expect(cardLine({ ...card, authors: [], date: null, identifiers: [] }, card.title)).toBeNull();
+    expect(cardLine(null, "x")).toBeNull();
   });
 });
 
@@ -158,5 +198,152 @@ describe("helpers", () => {
     const p = snippet("<img src=x onerror=alert(1)> <b>term</b>");
     expect(p.querySelector("img")).toBeNull();
     expect(p.querySelectorAll("mark").length).toBe(1);
+  });
+});
+
+describe("semantic search in the Library view", () => {
+  const off = (over: Partial<SemanticStatus> = {}): SemanticStatus => ({
+    on: false,
+    model: null,
+    embedded: 0,
+    total: 0,
+    reason:
+      "no embedding model is installed: download all-MiniLM-L6-v2 (about 90 MB) once, or choose a model folder or a model server in Settings › Semantic search",
+    loading: false,
+    can_download: true,
+    offline: false,
+    progress: null,
+    last_error: null,
+    ...over,
+  });
+  const doc = (id: number, embedded: boolean): DocumentInfo => ({
+    id,
+    path: `/d/${id}.md`,
+    title: `Doc ${id}`,
+    format: "markdown",
+    size: 100,
+    pages: null,
+    chunks: 4,
+    status: "indexed",
+    error: null,
+    warnings: [],
+    duplicate_of: null,
+    updated_at: "2026-01-02T03:04:05Z",
+    embedded,
+  });
+
+  it("says why semantic search is off and downloads the model from the banner, with progress", async () => {
+    let finish: () => void = () => undefined;
+    let emit: (e: { file: string; index: number; files: number; done: number; total: number | null }) => void = () => undefined;
+    const client = fakeClient({
+      semanticStatus: vi.fn(() => Promise.resolve(off())),
+      downloadModel: vi.fn((onEvent) => {
+        emit = onEvent;
+        return new Promise<void>((resolve) => (finish = resolve));
+      }),
+    });
+    const view = libraryView(client, info);
+    document.body.replaceChildren(view.element);
+    await settle();
+    const banner = view.element.querySelector<HTMLElement>(".semantic-banner");
+    expect(banner?.hidden).toBe(false);
+    expect(banner?.querySelector(".card-title")?.textContent).toBe("Semantic search is off");
+    expect(banner?.querySelector(".semantic-reason")?.textContent).toMatch(/^No embedding model is installed: download all-MiniLM-L6-v2/);
+
+    const download = [...(banner?.querySelectorAll<HTMLButtonElement>("button") ?? [])].find((b) => b.textContent?.startsWith("Download"));
+    download?.click();
+    expect(client.downloadModel).toHaveBeenCalled();
+    emit({ file: "model.safetensors", index: 2, files: 3, done: 45_000_000, total: 91_334_235 });
+    const bar = view.element.querySelector<HTMLProgressElement>(".semantic-banner progress");
+    expect(bar?.value).toBe(45_000_000);
+    expect(view.element.querySelector(".semantic-banner [role=status]")?.textContent).toBe("Downloading the embedding model: 43 MB of 87 MB");
+    const cancel = [...view.element.querySelectorAll<HTMLButtonElement>(".semantic-banner button")].find((b) => b.textContent === "Cancel download");
+    cancel?.click();
+    expect(client.cancelDownload).toHaveBeenCalled();
+
+    vi.mocked(client.semanticStatus).mockImplementation(() => Promise.resolve({ ...off(), on: true, model: "local:all-MiniLM-L6-v2", reason: null, can_download: false }));
+    finish();
+    await settle();
+    await settle();
+    expect(view.element.querySelector<HTMLElement>(".semantic-banner")?.hidden).toBe(true);
+  });
+
+  it("offers Settings instead of a download while offline", async () => {
+    const openSettings = vi.fn();
+    const client = fakeClient({ semanticStatus: vi.fn(() => Promise.resolve(off({ offline: true }))) });
+    const view = libraryView(client, info, openSettings);
+    await settle();
+    const buttons = [...view.element.querySelectorAll<HTMLButtonElement>(".semantic-banner button")];
+    expect(buttons.map((b) => b.textContent)).toEqual(["Open Settings"]);
+    expect(view.element.querySelector(".semantic-banner")?.textContent).toContain("Catena is offline");
+    buttons[0]?.click();
+    expect(openSettings).toHaveBeenCalled();
+    expect(client.downloadModel).not.toHaveBeenCalled();
+  });
+
+  it("shows embedding progress, each document's embedded state, and each hit's scores", async () => {
+    let emit: (e: EmbedEvent) => void = () => undefined;
+    const on: SemanticStatus = { ...off(), on: true, model: "local:all-MiniLM-L6-v2", embedded: 1, total: 2, reason: null, can_download: false };
+    const hit: Hit = {
+      doc_id: 1,
+      chunk_id: "1:0",
+      title: "Doc 1",
+      path: "/d/1.md",
+      format: "markdown",
+      location: "Intro",
+      page: null,
+      score: 0.03,
+      snippet_html: "the <b>fare</b>",
+      text: "the fare",
+      span: [0, 8],
+      scores: { lexical: 7.4213, semantic: 0.6812, fused: 0.0325 },
+    };
+    const client = fakeClient({
+      semanticStatus: vi.fn(() => Promise.resolve(on)),
+      watchEmbedding: vi.fn((onEvent: (e: EmbedEvent) => void) => {
+        emit = onEvent;
+        return Promise.resolve();
+      }),
+      listDocuments: vi.fn(() => Promise.resolve([doc(1, true), doc(2, false)])),
+      search: vi.fn(() => Promise.resolve([hit, { ...hit, chunk_id: "2:0", scores: { lexical: null, semantic: 0.52, fused: 0.016 } }])),
+    });
+    const view = libraryView(client, info);
+    document.body.replaceChildren(view.element);
+    await settle();
+    await settle();
+    expect(view.element.querySelector<HTMLElement>(".semantic-banner")?.hidden).toBe(true);
+    const states = [...view.element.querySelectorAll("tr.doc .embed-state")].map((e) => e.textContent);
+    expect(states).toEqual(["✓ Embedded", "Not embedded yet"]);
+
+    emit({ type: "progress", model: "local:all-MiniLM-L6-v2", documents_done: 120, documents_total: 480, chunks_done: 1200, chunks_total: 4800, eta_ms: 90_000 });
+    const line = view.element.querySelector<HTMLElement>(".embed-line");
+    expect(line?.hidden).toBe(false);
+    expect(line?.querySelector("[role=status]")?.textContent).toBe("Embedding 120 of 480 documents… (1,200 of 4,800 passages, about 1 min 30 s left)");
+    line?.querySelector<HTMLButtonElement>("button")?.click();
+    expect(client.cancelEmbedding).toHaveBeenCalled();
+
+    emit({ type: "finished", model: "local:all-MiniLM-L6-v2", documents: 2, remaining: 0, interrupted: false, error: null });
+    await settle();
+    expect(view.element.querySelector<HTMLElement>(".embed-line")?.hidden).toBe(true);
+    emit({ type: "finished", model: "ollama:nomic-embed-text", documents: 0, remaining: 2, interrupted: false, error: "the server did not answer" });
+    await settle();
+    expect(view.element.querySelector(".embed-line [role=status]")?.textContent).toContain("Embedding stopped: the server did not answer");
+
+    const search = view.element.querySelector<HTMLInputElement>("#library-search");
+    if (search === null) throw new Error("no search box");
+    search.value = "train trip cost";
+    search.dispatchEvent(new Event("input"));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const scores = [...view.element.querySelectorAll(".hit .hit-scores")].map((e) => e.textContent);
+    expect(scores).toEqual(["keywords 7.42 · meaning 0.68", "no keyword match · meaning 0.52"]);
+  });
+
+  it("words progress and scores", () => {
+    expect(embedText({ model: "m", documents_done: 1, documents_total: 1, chunks_done: 3, chunks_total: 3, eta_ms: 5 })).toBe(
+      "Embedding 1 of 1 document… (3 of 3 passages)",
+    );
+    const base = { doc_id: 1, chunk_id: "1:0", title: "", path: "", format: "", location: "", page: null, score: 2.5, snippet_html: "", text: "", span: [0, 0] as [number, number] };
+    expect(scoreText(base)).toBe("score 2.50");
+    expect(scoreText({ ...base, scores: { lexical: 2.5, semantic: null, fused: 2.5 } })).toBe("keywords 2.50");
   });
 });

@@ -5,7 +5,17 @@ import { h } from "../dom";
 import { bytes, day, duration, fileName } from "../format";
 import { icon } from "../icons";
 import { type AppInfo, type Client, toIpcError } from "../ipc/client";
-import type { DocumentInfo, EvidenceRecord, Hit, IngestEvent, Progress } from "../types";
+import type {
+  DocumentCard,
+  DocumentInfo,
+  EmbedEvent,
+  EmbedProgress,
+  EvidenceRecord,
+  Hit,
+  IngestEvent,
+  Progress,
+  SemanticStatus,
+} from "../types";
 
 /** Loads app info; `fresh` asks again instead of reusing an earlier answer (for "Try again"). */
 export type LoadInfo = (fresh?: boolean) => Promise<AppInfo>;
@@ -40,13 +50,59 @@ const FILE_LABEL: Record<string, string> = {
   removed: "Removed",
 };
 
+const ID_LABEL: Record<string, string> = { doi: "DOI", arxiv: "arXiv", isbn: "ISBN", issn: "ISSN", pmid: "PMID", docket: "Docket" };
+
+/**
+ * A document's card under its title: its own title when it differs from the listed one, the
+ * authors (three, then "et al."), the date and the identifiers. `null` when the card is empty.
+ */
+export function cardLine(card: DocumentCard | null | undefined, listedTitle: string | null): HTMLElement | null {
+  if (!card) return null;
+  const parts: HTMLElement[] = [];
+  if (card.title && card.title !== listedTitle) parts.push(h("span", { class: "card-title-text" }, card.title));
+  if (card.authors.length > 0) {
+    const shown = card.authors.slice(0, 3).join(", ");
+    parts.push(h("span", { class: "card-authors", title: card.authors.join(", ") }, card.authors.length > 3 ? `${shown} et al.` : shown));
+  }
+  if (card.date) parts.push(h("span", { class: "card-date" }, card.date));
+  for (const id of card.identifiers) parts.push(h("span", { class: "card-id" }, `${ID_LABEL[id.kind] ?? id.kind} ${id.value}`));
+  if (parts.length === 0) return null;
+  const line = h("span", { class: "doc-card" });
+  parts.forEach((p, i) => {
+    if (i > 0) line.append(" · ");
+    line.append(p);
+  });
+  return line;
+}
+
+/** The embedding line: "Embedding 120 of 480 documents… (1,200 of 4,800 passages, about 2 min left)". */
+export function embedText(p: EmbedProgress): string {
+  const docs = `Embedding ${p.documents_done.toLocaleString("en")} of ${p.documents_total.toLocaleString("en")} ${p.documents_total === 1 ? "document" : "documents"}…`;
+  const parts = [`${p.chunks_done.toLocaleString("en")} of ${p.chunks_total.toLocaleString("en")} passages`];
+  if (p.eta_ms !== null && p.chunks_done < p.chunks_total) parts.push(`about ${duration(p.eta_ms)} left`);
+  return `${docs} (${parts.join(", ")})`;
+}
+
+/** A hit's scores for its detail line: "keywords 7.42 · meaning 0.68". */
+export function scoreText(hit: Hit): string {
+  const s = hit.scores;
+  if (!s) return `score ${hit.score.toFixed(2)}`;
+  const parts: string[] = [];
+  parts.push(s.lexical === null ? "no keyword match" : `keywords ${s.lexical.toFixed(2)}`);
+  if (s.semantic !== null) parts.push(`meaning ${s.semantic.toFixed(2)}`);
+  return parts.join(" · ");
+}
+
+const capitalise = (t: string) => (t === "" ? t : `${t[0]?.toUpperCase() ?? ""}${t.slice(1)}`);
+
 export function progressText(p: Progress): string {
   const parts = [`${p.files_done} of ${p.files_total} files`, `${bytes(p.bytes_done)} of ${bytes(p.bytes_total)}`];
   if (p.eta_ms !== null && p.files_done < p.files_total) parts.push(`about ${duration(p.eta_ms)} left`);
   return parts.join(" · ");
 }
 
-export function libraryView(client: Client, loadInfo: LoadInfo): LibraryView {
+/** `openSettings` shows the Settings view (the semantic-search banner links to it). */
+export function libraryView(client: Client, loadInfo: LoadInfo, openSettings: () => void = () => undefined): LibraryView {
   let batches: string[][] = [];
   let busy = false;
   let panel: HTMLElement | null = null;
@@ -83,6 +139,131 @@ export function libraryView(client: Client, loadInfo: LoadInfo): LibraryView {
     fileList,
   );
   const failedCard = h("section", { class: "card failed-card", "aria-labelledby": "failed-title", hidden: true });
+
+  // Semantic search: the banner while it is off, the embedding line while documents are embedded.
+  let semantic: SemanticStatus | null = null;
+  let embedding: EmbedProgress | null = null;
+  let embedNote = "";
+  let downloading = false;
+  const banner = h("section", { class: "card semantic-banner", "aria-labelledby": "semantic-title", hidden: true });
+  const embedLine = h("div", { class: "embed-line", hidden: true });
+  const embedStatus = h("p", { class: "small embed-status", role: "status", "aria-live": "polite" });
+  const embedStop = h("button", { type: "button", class: "button subtle small" }, "Pause");
+  embedStop.addEventListener("click", () => {
+    embedStatus.textContent = "Pausing after the current passages…";
+    void client.cancelEmbedding();
+  });
+  embedLine.append(embedStatus, embedStop);
+  const downloadBar = h("progress", { class: "progress", max: "1", value: "0", "aria-label": "Model download" });
+  const downloadText = h("p", { class: "small", role: "status", "aria-live": "polite" });
+
+  const download = () => {
+    downloading = true;
+    paintSemantic();
+    client
+      .downloadModel((e) => {
+        downloadBar.max = Math.max(e.total ?? e.done, 1);
+        downloadBar.value = e.done;
+        downloadText.textContent = `Downloading the embedding model: ${bytes(e.done)}${e.total ? ` of ${bytes(e.total)}` : ""}`;
+      })
+      .then(
+        () => {
+          downloadText.textContent = "Downloaded. Turning semantic search on…";
+        },
+        (raw) => {
+          const e = toIpcError(raw);
+          downloadText.textContent = e.code === "Cancelled" ? "Download paused; what arrived is kept." : e.message;
+        },
+      )
+      .finally(() => {
+        downloading = false;
+        loadSemantic();
+      });
+  };
+
+  const paintSemantic = () => {
+    const st = semantic;
+    const off = st !== null && !st.on && !st.loading;
+    banner.hidden = !off && !downloading;
+    if (!banner.hidden && st !== null) {
+      const actions = h("div", { class: "banner-actions" });
+      if (downloading) {
+        const cancel = h("button", { type: "button", class: "button" }, "Cancel download");
+        cancel.addEventListener("click", () => void client.cancelDownload());
+        actions.append(cancel);
+      } else {
+        if (st.can_download && !st.offline) {
+          const get = h("button", { type: "button", class: "button primary" }, "Download the model (about 90 MB)");
+          get.addEventListener("click", download);
+          actions.append(get);
+        }
+        const settings = h("button", { type: "button", class: "button" }, "Open Settings");
+        settings.addEventListener("click", openSettings);
+        actions.append(settings);
+      }
+      banner.replaceChildren(
+        h("h2", { id: "semantic-title", class: "card-title" }, "Semantic search is off"),
+        h("p", { class: "semantic-reason" }, capitalise(st.reason ?? "no embedding model is set up.")),
+        h(
+          "p",
+          { class: "muted small" },
+          st.can_download && st.offline
+            ? "Catena is offline, so the model cannot be downloaded now: turn Offline off in Settings, or choose a model folder or server there. Until then, search finds passages by their words only."
+            : "Until it is on, search finds passages by their words only, not by what they mean.",
+        ),
+        downloading || downloadText.textContent !== "" ? h("div", {}, downloading ? downloadBar : null, downloadText) : "",
+        actions,
+      );
+    }
+    if (embedding !== null) {
+      embedLine.hidden = false;
+      embedStop.hidden = false;
+      embedStatus.textContent = embedText(embedding);
+    } else if (st !== null && st.loading) {
+      embedLine.hidden = false;
+      embedStop.hidden = true;
+      embedStatus.textContent = "Loading the embedding model…";
+    } else if (embedNote !== "") {
+      embedLine.hidden = false;
+      embedStop.hidden = true;
+      embedStatus.textContent = embedNote;
+    } else {
+      embedLine.hidden = true;
+    }
+  };
+
+  const loadSemantic = () => {
+    client.semanticStatus().then(
+      (st) => {
+        semantic = st;
+        embedding = st.progress;
+        if (st.last_error && embedding === null) embedNote = `Embedding stopped: ${st.last_error}. Keyword search works; the next start resumes it.`;
+        paintSemantic();
+        refresh();
+      },
+      () => undefined,
+    );
+  };
+
+  const onEmbed = (e: EmbedEvent) => {
+    if (e.type === "progress") {
+      const { type: _type, ...p } = e;
+      embedding = p;
+      embedNote = "";
+      paintSemantic();
+    } else if (e.type === "finished") {
+      embedding = null;
+      embedNote = e.error
+        ? `Embedding stopped: ${e.error}. Keyword search works; the next start resumes it.`
+        : e.interrupted
+          ? `Embedding paused with ${e.remaining} ${e.remaining === 1 ? "document" : "documents"} to go; it resumes after the next files are added or at the next start.`
+          : "";
+      loadSemantic();
+    } else {
+      loadSemantic();
+    }
+  };
+  client.watchEmbedding(onEmbed).catch(() => undefined);
 
   // Search
   const search = h("input", {
@@ -129,6 +310,7 @@ export function libraryView(client: Client, loadInfo: LoadInfo): LibraryView {
       open,
       h("span", { class: "muted small" }, [hit.location, fileName(hit.path)].filter(Boolean).join(" · ")),
       snippet(hit.snippet_html),
+      h("span", { class: "hit-scores muted small", title: "How the passage matched: by its words (BM25) and by its meaning (similarity, 0 to 1)" }, scoreText(hit)),
     );
   };
 
@@ -208,7 +390,7 @@ export function libraryView(client: Client, loadInfo: LoadInfo): LibraryView {
         });
       });
     });
-    const facts = [d.format?.toUpperCase(), d.pages ? `${d.pages} pages` : null, d.chunks ? `${d.chunks} ${d.chunks === 1 ? "passage" : "passages"}` : null]
+    const facts = [d.format?.toUpperCase(), d.pages ? `${d.pages} ${d.pages === 1 ? "page" : "pages"}` : null, d.chunks ? `${d.chunks} ${d.chunks === 1 ? "passage" : "passages"}` : null]
       .filter(Boolean)
       .join(" · ");
     return h(
@@ -218,12 +400,25 @@ export function libraryView(client: Client, loadInfo: LoadInfo): LibraryView {
         "td",
         {},
         h("span", { class: "doc-title" }, d.title || fileName(d.path)),
+        cardLine(d.card, d.title),
         h("span", { class: "doc-path", title: d.path }, d.path),
         d.error ? h("span", { class: "doc-error" }, d.error) : null,
         d.warnings.length > 0 ? h("span", { class: "doc-warning" }, d.warnings.join("; ")) : null,
       ),
       h("td", { class: "nowrap" }, bytes(d.size), h("span", { class: "muted small block" }, facts)),
-      h("td", {}, h("span", { class: `badge badge-${d.status}` }, d.status), h("span", { class: "muted small block nowrap" }, day(d.updated_at))),
+      h(
+        "td",
+        {},
+        h("span", { class: `badge badge-${d.status}` }, d.status),
+        h("span", { class: "muted small block nowrap" }, day(d.updated_at)),
+        semantic?.on && d.status === "indexed"
+          ? h(
+              "span",
+              { class: `embed-state small block nowrap ${d.embedded ? "embedded" : "not-embedded"}` },
+              d.embedded ? "✓ Embedded" : "Not embedded yet",
+            )
+          : null,
+      ),
       cell,
     );
   };
@@ -246,6 +441,8 @@ export function libraryView(client: Client, loadInfo: LoadInfo): LibraryView {
     ),
     progressCard,
     failedCard,
+    banner,
+    embedLine,
     h(
       "section",
       { class: "search-box", "aria-label": "Search the library" },
@@ -342,6 +539,7 @@ export function libraryView(client: Client, loadInfo: LoadInfo): LibraryView {
   }
 
   refresh();
+  loadSemantic();
   return { element, add, focusSearch: () => search.focus(), closePanels, refresh };
 }
 

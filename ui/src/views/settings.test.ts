@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { DEFAULT_SETTINGS, fakeClient, settle } from "../testing/fake-client";
-import type { LlmTest, Settings } from "../types";
+import type { DownloadEvent, LlmTest, SemanticStatus, Settings } from "../types";
 import { settingsView } from "./settings";
 
 const input = (root: HTMLElement, id: string) => {
@@ -105,5 +105,84 @@ describe("Settings view", () => {
     view.element.querySelector("form")?.dispatchEvent(new Event("submit", { cancelable: true }));
     await settle();
     expect(view.element.querySelector(".save-status")?.textContent).toBe("the MRFS threshold must be between 0 and 1");
+  });
+
+  it("chooses the embedder, downloads the default model with progress and cancel, and keeps its key write-only", async () => {
+    const status: SemanticStatus = {
+      on: false,
+      model: null,
+      embedded: 0,
+      total: 0,
+      reason: "no embedding model is installed",
+      loading: false,
+      can_download: true,
+      offline: false,
+      progress: null,
+      last_error: null,
+    };
+    let emit: (e: DownloadEvent) => void = () => undefined;
+    let fail: (e: unknown) => void = () => undefined;
+    const client = fakeClient({
+      getSettings: () => Promise.resolve({ ...structuredClone(DEFAULT_SETTINGS), web: { ...DEFAULT_SETTINGS.web, offline: false } }),
+      semanticStatus: vi.fn(() => Promise.resolve(status)),
+      downloadModel: vi.fn((onEvent: (e: DownloadEvent) => void) => {
+        emit = onEvent;
+        return new Promise<void>((_resolve, reject) => (fail = reject));
+      }),
+      pickModelFolder: vi.fn(() => Promise.resolve("/models/bge-small")),
+    });
+    const view = settingsView(client);
+    await settle();
+    await settle();
+    const provider = view.element.querySelector<HTMLSelectElement>("#emb-provider");
+    if (provider === null) throw new Error("no embedder choice");
+    expect(provider.value).toBe("local");
+    const download = view.element.querySelector<HTMLButtonElement>("#emb-download");
+    expect(download?.hidden).toBe(false);
+    expect(download?.disabled).toBe(false);
+    download?.click();
+    emit({ file: "model.safetensors", index: 2, files: 3, done: 50_000_000, total: 100_000_000 });
+    const bar = view.element.querySelector<HTMLProgressElement>("#semantic-settings progress");
+    expect(bar?.value).toBe(50_000_000);
+    expect(bar?.max).toBe(100_000_000);
+    expect(view.element.querySelector("#semantic-settings .download-status")?.textContent).toBe(
+      "Downloading model.safetensors (3 of 3): 48 MB of 95 MB",
+    );
+    const cancel = [...view.element.querySelectorAll<HTMLButtonElement>("#semantic-settings button")].find((b) => b.textContent === "Cancel");
+    cancel?.click();
+    expect(client.cancelDownload).toHaveBeenCalled();
+    fail({ code: "Cancelled", message: "the download was cancelled" });
+    await settle();
+    expect(view.element.querySelector("#semantic-settings .download-status")?.textContent).toBe("Paused. What arrived is kept: download again to resume.");
+    expect(download?.textContent).toBe("Resume the download");
+
+    // Offline turns the download off.
+    const offline = input(view.element, "web-offline");
+    offline.checked = true;
+    offline.dispatchEvent(new Event("change"));
+    expect(download?.disabled).toBe(true);
+    expect(view.element.querySelector("#semantic-settings .download-status")?.textContent).toContain("Offline is on");
+
+    // A model server, with its key sent to the keyring only.
+    provider.value = "openai";
+    provider.dispatchEvent(new Event("change"));
+    expect(view.element.querySelector<HTMLElement>("#emb-download")?.closest<HTMLElement>(".field")?.hidden).toBe(true);
+    input(view.element, "emb-url").value = "https://api.example.org/v1";
+    input(view.element, "emb-model").value = "text-embedding-3-small";
+    input(view.element, "emb-key").value = "sk-emb-1";
+    view.element.querySelector("form")?.dispatchEvent(new Event("submit", { cancelable: true }));
+    await settle();
+    const saved = vi.mocked(client.saveSettings).mock.calls[0]?.[0] as Settings;
+    expect(saved.embedding).toEqual({ provider: "openai", model_dir: "", base_url: "https://api.example.org/v1", model: "text-embedding-3-small" });
+    expect(JSON.stringify(saved)).not.toContain("sk-emb-1");
+    expect(client.setApiKey).toHaveBeenCalledWith("embedding", "openai", "sk-emb-1");
+    expect(input(view.element, "emb-key").value).toBe("");
+
+    // A folder picked in the system dialog.
+    provider.value = "folder";
+    provider.dispatchEvent(new Event("change"));
+    [...view.element.querySelectorAll<HTMLButtonElement>("#semantic-settings button")].find((b) => b.textContent === "Choose folder…")?.click();
+    await settle();
+    expect(input(view.element, "emb-dir").value).toBe("/models/bge-small");
   });
 });

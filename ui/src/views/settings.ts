@@ -2,7 +2,8 @@
 // to the OS keyring and never read back, web search, and the engine's advanced knobs.
 import { h } from "../dom";
 import { type Client, toIpcError } from "../ipc/client";
-import type { LocalServer, Settings, SettingsView } from "../types";
+import { bytes } from "../format";
+import type { DownloadEvent, EmbeddingSettings, LocalServer, SemanticStatus, Settings, SettingsView } from "../types";
 
 export interface Preset {
   id: string;
@@ -29,6 +30,22 @@ const WEB_PROVIDERS = [
   ["brave", "Brave Search"],
   ["tavily", "Tavily"],
 ] as const;
+
+/** Where semantic search gets its embeddings. */
+export const EMBEDDERS: [EmbeddingSettings["provider"], string][] = [
+  ["local", "Built-in model (all-MiniLM-L6-v2, runs on this computer)"],
+  ["folder", "A model folder on this computer"],
+  ["ollama", "Ollama"],
+  ["openai", "OpenAI-compatible server"],
+  ["off", "Off: keyword search only"],
+];
+
+const EMBEDDER_URL: Record<string, string> = { ollama: "http://localhost:11434", openai: "https://api.openai.com/v1" };
+
+/** The download line: "12.0 MB of 90.9 MB". */
+export function downloadText(e: DownloadEvent): string {
+  return e.total ? `${bytes(e.done)} of ${bytes(e.total)}` : bytes(e.done);
+}
 
 type Field = HTMLInputElement | HTMLSelectElement;
 
@@ -180,6 +197,102 @@ export function settingsView(client: Client): SettingsViewHandle {
     const maxNodes = h("input", { type: "number", id: "max-nodes", min: "1", max: "30", value: String(s.engine.max_nodes) });
     const chunk = h("input", { type: "number", id: "chunk", min: "200", max: "4000", step: "50", value: String(s.library.chunk_chars) });
 
+    // Semantic search
+    const embProvider = h("select", { id: "emb-provider" }, ...EMBEDDERS.map(([v, l]) => h("option", { value: v }, l)));
+    embProvider.value = s.embedding.provider === "" ? "local" : s.embedding.provider;
+    const embDir = h("input", { type: "text", id: "emb-dir", value: s.embedding.model_dir, spellcheck: false, placeholder: "A folder with config.json, tokenizer.json and model.safetensors" });
+    const pickDir = h("button", { type: "button", class: "button" }, "Choose folder…");
+    pickDir.addEventListener("click", () => {
+      client.pickModelFolder().then(
+        (dir) => {
+          if (dir !== null) embDir.value = dir;
+        },
+        (raw) => (downloadStatus.textContent = toIpcError(raw).message),
+      );
+    });
+    const embUrl = h("input", { type: "url", id: "emb-url", value: s.embedding.base_url, spellcheck: false });
+    const embModel = h("input", { type: "text", id: "emb-model", value: s.embedding.model, spellcheck: false, placeholder: "nomic-embed-text" });
+    const embKey = h("input", { type: "password", id: "emb-key", autocomplete: "off", placeholder: s.embedding_key_stored ? "Stored — type to replace" : "API key, if the server needs one" });
+    const downloadBar = h("progress", { class: "progress", max: "1", value: "0", hidden: true, "aria-label": "Model download" });
+    const downloadStatus = h("p", { class: "small download-status", role: "status", "aria-live": "polite" });
+    const downloadButton = h("button", { type: "button", class: "button", id: "emb-download" }, "Download the model");
+    const cancelDownload = h("button", { type: "button", class: "button subtle", hidden: true }, "Cancel");
+    let semantic: SemanticStatus | null = null;
+    let downloading = false;
+    // What the last download attempt ended with (paused, failed), kept until the next one.
+    let downloadNote = "";
+    const paintDownload = () => {
+      if (downloading) return;
+      downloadButton.hidden = semantic === null || !semantic.can_download;
+      downloadButton.disabled = offline.checked;
+      if (semantic === null) return;
+      if (!semantic.can_download) downloadStatus.textContent = semantic.on ? `Installed and in use: ${semantic.model ?? ""}.` : "The model is installed.";
+      else if (offline.checked) downloadStatus.textContent = "Not downloaded yet (about 90 MB). Offline is on (Web search below): turn it off and save to download.";
+      else if (downloadNote !== "") downloadStatus.textContent = downloadNote;
+      else downloadStatus.textContent = "Not downloaded yet: about 90 MB, once. Until then search uses keywords only.";
+    };
+    const loadSemantic = () =>
+      client.semanticStatus().then(
+        (st) => {
+          semantic = st;
+          paintDownload();
+        },
+        () => undefined,
+      );
+    downloadButton.addEventListener("click", () => {
+      downloading = true;
+      downloadNote = "";
+      downloadButton.disabled = true;
+      cancelDownload.hidden = false;
+      downloadBar.hidden = false;
+      downloadStatus.textContent = "Starting the download…";
+      client
+        .downloadModel((e) => {
+          downloadBar.max = Math.max(e.total ?? e.done, 1);
+          downloadBar.value = e.done;
+          downloadStatus.textContent = `Downloading ${e.file} (${e.index + 1} of ${e.files}): ${downloadText(e)}`;
+        })
+        .then(
+          () => {
+            downloadStatus.textContent = "Downloaded and checked. Semantic search is turning on; your library is embedded in the background.";
+            downloadBar.value = downloadBar.max;
+          },
+          (raw) => {
+            const e = toIpcError(raw);
+            downloadNote = e.code === "Cancelled" ? "Paused. What arrived is kept: download again to resume." : e.message;
+            downloadStatus.textContent = downloadNote;
+            downloadButton.textContent = "Resume the download";
+          },
+        )
+        .finally(() => {
+          downloading = false;
+          downloadButton.disabled = offline.checked;
+          cancelDownload.hidden = true;
+          void loadSemantic();
+        });
+    });
+    cancelDownload.addEventListener("click", () => void client.cancelDownload());
+    const folderRow = row("emb-dir", "Model folder", h("div", { class: "inline" }, embDir, pickDir));
+    const serverRows = h(
+      "div",
+      {},
+      row("emb-url", "Server URL", embUrl),
+      row("emb-model", "Embedding model", embModel),
+      row("emb-key", "API key", embKey, s.embedding_key_stored ? "A key is stored in the system keyring." : undefined),
+    );
+    const downloadRow = h("div", { class: "field" }, h("div", { class: "inline" }, downloadButton, cancelDownload), downloadBar, downloadStatus);
+    const paintEmbedder = () => {
+      const p = embProvider.value;
+      folderRow.hidden = p !== "folder";
+      serverRows.hidden = p !== "ollama" && p !== "openai";
+      downloadRow.hidden = p !== "local";
+      embUrl.placeholder = EMBEDDER_URL[p] ?? "";
+    };
+    embProvider.addEventListener("change", paintEmbedder);
+    offline.addEventListener("change", paintDownload);
+    paintEmbedder();
+    void loadSemantic();
+
     const save = h("button", { type: "submit", class: "button primary" }, "Save settings");
     const form = h(
       "form",
@@ -206,6 +319,16 @@ export function settingsView(client: Client): SettingsViewHandle {
         row("web-k", "Results per search", webK),
         check("web-fetch", "Read the result pages, not only their snippets", fetchPages),
         check("web-private", "Allow pages on private and local network addresses", privateNet),
+      ),
+      h(
+        "fieldset",
+        { class: "card", id: "semantic-settings" },
+        h("legend", { class: "card-title" }, "Semantic search"),
+        h("p", { class: "hint" }, "Finds passages by meaning as well as by their words, so questions in your own words find them too."),
+        row("emb-provider", "Embeddings from", embProvider),
+        downloadRow,
+        folderRow,
+        serverRows,
       ),
       h(
         "details",
@@ -239,6 +362,12 @@ export function settingsView(client: Client): SettingsViewHandle {
           max_nodes: Number(maxNodes.value),
         },
         library: { chunk_chars: Number(chunk.value) },
+        embedding: {
+          provider: embProvider.value as EmbeddingSettings["provider"],
+          model_dir: embDir.value.trim(),
+          base_url: embUrl.value.trim(),
+          model: embModel.value.trim(),
+        },
       };
       save.disabled = true;
       status.textContent = "Saving…";
@@ -246,6 +375,7 @@ export function settingsView(client: Client): SettingsViewHandle {
       const keys: Promise<void>[] = [];
       if (key.value.trim() !== "") keys.push(client.setApiKey("llm", settings.llm.provider, key.value));
       if (webKey.value.trim() !== "") keys.push(client.setApiKey("web", settings.web.provider, webKey.value));
+      if (embKey.value.trim() !== "") keys.push(client.setApiKey("embedding", settings.embedding.provider, embKey.value));
       Promise.all([client.saveSettings(settings), ...keys]).then(
         () => {
           save.disabled = false;
@@ -253,7 +383,9 @@ export function settingsView(client: Client): SettingsViewHandle {
           // Keys are write-only: the fields empty as soon as the keyring has them.
           key.value = "";
           webKey.value = "";
+          embKey.value = "";
           paintKey();
+          void loadSemantic();
           status.textContent = "Saved.";
           status.className = "save-status ok";
         },
