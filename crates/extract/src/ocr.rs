@@ -502,6 +502,9 @@ pub(crate) fn render(page: &poppler::Page, opts: &OcrOptions) -> Result<GrayPage
     Ok(GrayPage { width: width.unsigned_abs(), height: height.unsigned_abs(), pgm })
 }
 
+/// Each OCR'd page's 0-based index with what OCR made of it.
+pub(crate) type PageResults = Vec<(i32, Result<Recognized, OcrError>)>;
+
 /// Recognises the given pages (0-based indices) of an open PDF: rendered one after another on
 /// this thread, recognised in parallel, at most `opts.limiter.max()` in flight. A page that
 /// fails has its own error; only cancellation fails the whole call.
@@ -509,7 +512,7 @@ pub(crate) fn recognize_pdf_pages(
     doc: &poppler::Document,
     indices: &[i32],
     opts: &OcrOptions,
-) -> Result<Vec<(i32, Result<Recognized, OcrError>)>, OcrError> {
+) -> Result<PageResults, OcrError> {
     let cancel = opts.cancel();
     let mut results = Vec::with_capacity(indices.len());
     let cancelled = std::thread::scope(|s| {
