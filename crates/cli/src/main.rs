@@ -259,6 +259,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             commit_every,
             ocr,
         } => {
+            // Ctrl-C is honoured from the start: checking OCR and opening the library take a
+            // moment, and an interrupt then must still stop the run cleanly.
+            let cancel = CancelFlag::default();
+            spawn_ctrl_c(cancel.clone());
             let mut options = LibraryOptions::default();
             ocr.apply(&mut options.extract.ocr)?;
             if let Some(w) = workers {
@@ -272,8 +276,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if !lib.recovery.is_clean() {
                 eprintln!("recovered from an interrupted run: {:?}", lib.recovery);
             }
-            let cancel = CancelFlag::default();
-            spawn_ctrl_c(cancel.clone());
             let reporter = progress::Reporter::new(progress, json);
             let summary =
                 lib.ingest(&paths, &IngestOptions { prune, retry_failed }, &|e| reporter.event(&e), &cancel).await?;
