@@ -180,7 +180,10 @@ pub async fn pick_paths<R: Runtime>(
         dialog
             .add_filter(
                 "Documents",
-                &["pdf", "docx", "epub", "html", "htm", "md", "markdown", "txt", "csv", "tsv", "xlsx"],
+                &[
+                    "pdf", "docx", "epub", "html", "htm", "md", "markdown", "txt", "csv", "tsv", "xlsx", "png", "jpg",
+                    "jpeg", "tif", "tiff", "webp",
+                ],
             )
             .add_filter("All files", &["*"])
             .pick_files(send);

@@ -8,6 +8,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub mod scan;
+
 use printpdf::{BuiltinFont, Mm, Op, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, TextItem};
 
 /// A PDF with one page per entry; each entry's lines become text lines. An empty entry makes a
@@ -328,6 +330,6 @@ pub fn bad_corpus(dir: &Path) -> Vec<(PathBuf, &'static str)> {
         (write(dir, "bad/not-a-zip.docx", b"This is plain text pretending to be a Word document.\n"), "zip"),
         (write(dir, "bad/bomb.docx", &docx_bomb(300 * 1024 * 1024)), "zip bomb"),
         (write(dir, "bad/unknown.xyz", b"what format is this"), "unsupported"),
-        (write(dir, "bad/scan.pdf", &pdf("Scan", &["", ""])), "needs OCR"),
+        (write(dir, "bad/scan.pdf", &pdf("Scan", &["", ""])), "no text layer"),
     ]
 }

@@ -11,6 +11,7 @@
 mod ask;
 mod bench;
 mod bench_llm;
+mod bench_ocr;
 mod embedding;
 mod eval;
 mod eval_reader;
@@ -74,6 +75,8 @@ enum Command {
         /// crash, more commits).
         #[arg(long, env = "CATENA_COMMIT_EVERY_DOCS", default_value_t = 500)]
         commit_every: usize,
+        #[command(flatten)]
+        ocr: OcrArgs,
     },
     /// Search the library: keywords (BM25; "quoted phrases" work; any text is accepted) and
     /// meaning (the embedding model), fused.
@@ -129,6 +132,9 @@ enum Command {
     /// Measure the engine's wall time and LLM calls against a scripted model with a fixed
     /// latency, next to a ReAct loop on the same model.
     BenchLlm(bench_llm::BenchLlmArgs),
+    /// Measure OCR pages per second through Catena against the plain tesseract command on the
+    /// same rendered pages, with the same number of pages at once.
+    BenchOcr(bench_ocr::BenchOcrArgs),
     /// Measure ingestion against pdftotext and search latency at scale.
     Bench {
         /// Folder of documents (e.g. a copy of a real corpus).
@@ -140,6 +146,42 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         queries: usize,
     },
+}
+
+/// How scanned pages and images are read.
+#[derive(clap::Args, Debug, Clone)]
+struct OcrArgs {
+    /// OCR languages for scanned pages and images, `+`-separated Tesseract codes (each needs its
+    /// package, e.g. tesseract-ocr-deu for deu). Default: eng.
+    #[arg(long, env = "CATENA_OCR_LANG", value_name = "LANGS")]
+    ocr_lang: Option<String>,
+    /// Do not OCR: scanned pages are listed as having no text layer, images fail.
+    #[arg(long, conflicts_with = "ocr_lang")]
+    no_ocr: bool,
+}
+
+impl OcrArgs {
+    /// Sets up OCR in `options`: a language that is not installed is an error naming its
+    /// package; without Tesseract at all OCR is turned off with a note, unless languages were
+    /// asked for explicitly.
+    fn apply(&self, options: &mut extract::OcrOptions) -> anyhow::Result<()> {
+        if self.no_ocr {
+            options.enabled = false;
+            return Ok(());
+        }
+        if let Some(langs) = self.ocr_lang.as_deref().filter(|l| !l.trim().is_empty()) {
+            options.languages = langs.trim().to_owned();
+        }
+        match extract::ocr::check(options) {
+            Ok(_) => Ok(()),
+            Err(extract::OcrError::NotInstalled) if self.ocr_lang.is_none() => {
+                eprintln!("note: {}; scanned pages and images are not read", extract::OcrError::NotInstalled);
+                options.enabled = false;
+                Ok(())
+            }
+            Err(e) => anyhow::bail!("{e}; or ingest with --no-ocr"),
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -206,8 +248,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let dir = data_dir(&cli)?;
     let json = cli.json;
     match cli.command {
-        Command::Ingest { paths, prune, retry_failed, progress, workers, max_file_mb, chunk_chars, commit_every } => {
+        Command::Ingest {
+            paths,
+            prune,
+            retry_failed,
+            progress,
+            workers,
+            max_file_mb,
+            chunk_chars,
+            commit_every,
+            ocr,
+        } => {
+            // Ctrl-C is honoured from the start: checking OCR and opening the library take a
+            // moment, and an interrupt then must still stop the run cleanly.
+            let cancel = CancelFlag::default();
+            spawn_ctrl_c(cancel.clone());
             let mut options = LibraryOptions::default();
+            ocr.apply(&mut options.extract.ocr)?;
             if let Some(w) = workers {
                 options.workers = w.max(1);
             }
@@ -219,8 +276,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if !lib.recovery.is_clean() {
                 eprintln!("recovered from an interrupted run: {:?}", lib.recovery);
             }
-            let cancel = CancelFlag::default();
-            spawn_ctrl_c(cancel.clone());
             let reporter = progress::Reporter::new(progress, json);
             let summary =
                 lib.ingest(&paths, &IngestOptions { prune, retry_failed }, &|e| reporter.event(&e), &cancel).await?;
@@ -310,6 +365,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::BenchLlm(args) => {
             bench_llm::run(args, json).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchOcr(args) => {
+            tokio::task::spawn_blocking(move || bench_ocr::run(args, json)).await??;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { corpus, chunks, queries } => {

@@ -5,7 +5,7 @@
 use library::{CheckReport, DocRow, EmbedSummary, Hit, IngestSummary, Removed, SearchMode, Status};
 use serde_json::{Value, json};
 
-fn print_json(v: &Value) {
+pub(crate) fn print_json(v: &Value) {
     say(&serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string()));
 }
 
@@ -99,6 +99,7 @@ pub(crate) fn doc_json(d: &DocRow) -> Value {
         "updated_at": d.updated_at,
         "embedded": d.embedded,
         "card": d.card,
+        "ocr_pages": d.ocr_pages,
     })
 }
 
@@ -137,7 +138,12 @@ pub(crate) fn docs(docs: &[DocRow], json: bool) {
             Status::Duplicate => format!("duplicate of #{}", d.duplicate_of.unwrap_or_default()),
             _ => {
                 let pages = d.pages.map(|p| format!("{}, ", plural(u64::from(p), "page", "pages"))).unwrap_or_default();
-                format!("{}{}", pages, plural(d.chunks, "chunk", "chunks"))
+                let ocr = if d.ocr_pages > 0 {
+                    format!(", {} by OCR", plural(d.ocr_pages, "page", "pages"))
+                } else {
+                    String::new()
+                };
+                format!("{}{}{}", pages, plural(d.chunks, "chunk", "chunks"), ocr)
             }
         };
         say(&format!(

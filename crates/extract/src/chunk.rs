@@ -57,7 +57,7 @@ pub fn chunk(doc: &Document, opts: &ChunkOptions) -> Vec<Chunk> {
     // A document without segments (none of ours, but the type allows it) is one whole segment.
     let whole;
     let segments = if doc.segments.is_empty() {
-        whole = [crate::Segment { bytes: 0..doc.text.len(), location: Location::Whole }];
+        whole = [crate::Segment { bytes: 0..doc.text.len(), location: Location::Whole, ocr_confidence: None }];
         &whole[..]
     } else {
         &doc.segments[..]
@@ -230,11 +230,15 @@ mod tests {
 
     fn doc(text: &str, segments: Vec<(Range<usize>, Location)>) -> Document {
         Document {
+            ocr: Vec::new(),
             format: Format::Text,
             title: None,
             text: text.to_owned(),
             pages: None,
-            segments: segments.into_iter().map(|(bytes, location)| Segment { bytes, location }).collect(),
+            segments: segments
+                .into_iter()
+                .map(|(bytes, location)| Segment { bytes, location, ocr_confidence: None })
+                .collect(),
             tables: Vec::new(),
             warnings: Vec::new(),
             card: Default::default(),

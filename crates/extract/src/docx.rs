@@ -103,7 +103,17 @@ fn read_docx<R: Read + Seek>(zip: &mut ZipCap<R>, opts: &ExtractOptions) -> Resu
     }
     let meta = core_xml.as_deref().map(crate::card::dublin_core).unwrap_or_default();
     let card = crate::card::build(&meta, crate::card::leading_text(&text));
-    Ok(Document { format: Format::Docx, title, text, pages: None, segments, tables: Vec::new(), warnings, card })
+    Ok(Document {
+        format: Format::Docx,
+        title,
+        text,
+        pages: None,
+        segments,
+        tables: Vec::new(),
+        warnings,
+        card,
+        ocr: Vec::new(),
+    })
 }
 
 /// The main document part named by `_rels/.rels` (almost always `word/document.xml`).
@@ -1004,8 +1014,11 @@ impl Builder {
     fn close_segment(&mut self) {
         if self.text.len() > self.seg_start {
             let path = self.stack.iter().map(|(_, t)| t.clone()).collect();
-            self.segments
-                .push(Segment { bytes: self.seg_start..self.text.len(), location: Location::Section { path } });
+            self.segments.push(Segment {
+                bytes: self.seg_start..self.text.len(),
+                location: Location::Section { path },
+                ocr_confidence: None,
+            });
             self.seg_start = self.text.len();
         }
     }

@@ -98,6 +98,7 @@ fn read_epub<R: Read + Seek>(zip: &mut ZipCap<R>, opts: &ExtractOptions) -> Resu
     }
     let card = crate::card::build(&crate::card::dublin_core(&opf_xml), crate::card::leading_text(&text));
     Ok(Document {
+        ocr: Vec::new(),
         format: Format::Epub,
         title: opf.title,
         text,
@@ -790,6 +791,7 @@ impl Builder {
             self.segments.push(Segment {
                 bytes: self.seg_start..self.text.len(),
                 location: Location::Section { path: self.path.clone() },
+                ocr_confidence: None,
             });
             self.seg_start = self.text.len();
         }

@@ -58,6 +58,9 @@ pub enum ExtractError {
     /// The document was read but holds no text at all.
     #[error("{0}")]
     NoText(String),
+    /// The read was cancelled (OCR checks between and during pages).
+    #[error("cancelled")]
+    Cancelled,
     /// The file could not be read from disk.
     #[error("cannot read {path}: {source}")]
     Io {

@@ -81,6 +81,7 @@ pub(crate) fn from_str(html: &str, opts: &ExtractOptions) -> Result<Document, Ex
         return Err(ExtractError::NoText("no readable text in the page".into()));
     }
     Ok(Document {
+        ocr: Vec::new(),
         format: Format::Html,
         card: crate::card::build(&crate::card::html_meta(&html), crate::card::leading_text(&built.text)),
         title: title.or(built.first_h1).or(built.first_heading),

@@ -12,7 +12,9 @@ mod docx;
 mod epub;
 mod error;
 mod html;
+mod image;
 mod markdown;
+pub mod ocr;
 mod pdf;
 mod tables;
 mod text;
@@ -24,6 +26,7 @@ pub use card::{CardSource, CardSources, DocumentCard, Identifier, IdentifierKind
 pub use chunk::{Chunk, ChunkOptions, chunk};
 pub use engine::{Location, Span};
 pub use error::ExtractError;
+pub use ocr::{BBox, OcrError, OcrLimiter, OcrOptions, OcrPage, OcrWord};
 
 /// A file format Catena can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,6 +49,8 @@ pub enum Format {
     Xlsx,
     /// EPUB e-book.
     Epub,
+    /// A raster image (PNG, JPEG, TIFF, WebP), read by OCR.
+    Image,
 }
 
 impl Format {
@@ -61,6 +66,7 @@ impl Format {
             Format::Tsv => "tsv",
             Format::Xlsx => "xlsx",
             Format::Epub => "epub",
+            Format::Image => "image",
         }
     }
 
@@ -77,6 +83,7 @@ impl Format {
             "tsv" | "tab" => Format::Tsv,
             "xlsx" | "xlsm" => Format::Xlsx,
             "epub" => Format::Epub,
+            "png" | "jpg" | "jpeg" | "tif" | "tiff" | "webp" => Format::Image,
             _ => return None,
         })
     }
@@ -95,6 +102,8 @@ pub struct ExtractOptions {
     pub max_nesting_depth: usize,
     /// Rows kept per table; rows beyond are counted but not stored.
     pub max_table_rows: usize,
+    /// Reading scanned PDF pages and images by OCR.
+    pub ocr: OcrOptions,
 }
 
 impl Default for ExtractOptions {
@@ -104,6 +113,7 @@ impl Default for ExtractOptions {
             max_decompressed_bytes: 256 * 1024 * 1024,
             max_nesting_depth: 512,
             max_table_rows: 1_000_000,
+            ocr: OcrOptions::default(),
         }
     }
 }
@@ -115,6 +125,9 @@ pub struct Segment {
     pub bytes: std::ops::Range<usize>,
     /// Where this part lives in the source.
     pub location: Location,
+    /// `Some` when this text was read by OCR (a scanned page, an image): the page's mean word
+    /// confidence, 0–100. `None` for the file's own text.
+    pub ocr_confidence: Option<f32>,
 }
 
 /// The type inferred for a table column from its values.
@@ -202,6 +215,8 @@ pub struct Document {
     /// What the document says about itself (title, authors, date, identifiers), from its
     /// metadata and its first page.
     pub card: DocumentCard,
+    /// Pages whose text was read by OCR, with their words' boxes, in page order.
+    pub ocr: Vec<OcrPage>,
 }
 
 /// Reads one file, choosing the reader from its extension and checking its content.
@@ -227,6 +242,7 @@ pub fn extract(path: &Path, opts: &ExtractOptions) -> Result<Document, ExtractEr
         Format::Csv | Format::Tsv => tables::extract_delimited(path, format, opts),
         Format::Xlsx => tables::extract_xlsx(path, opts),
         Format::Epub => epub::extract(path, opts),
+        Format::Image => image::extract(path, opts),
     }
 }
 

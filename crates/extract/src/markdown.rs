@@ -100,6 +100,7 @@ pub(crate) fn from_str(source: &str) -> Result<Document, ExtractError> {
         return Err(ExtractError::NoText("no readable text (only markup)".into()));
     }
     Ok(Document {
+        ocr: Vec::new(),
         format: Format::Markdown,
         card: crate::card::build(&crate::card::front_matter(&front_matter), crate::card::leading_text(&built.text)),
         title: built.first_h1.or(built.first_heading),
@@ -335,6 +336,7 @@ impl SectionBuilder {
             self.segments.push(Segment {
                 bytes: start..start + body.len(),
                 location: Location::Section { path: self.path.iter().map(|(_, name)| name.clone()).collect() },
+                ocr_confidence: None,
             });
         }
         // Not past trailing whitespace, so that the next flush can still replace it.

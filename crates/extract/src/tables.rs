@@ -117,7 +117,17 @@ pub(crate) fn extract_delimited(path: &Path, format: Format, opts: &ExtractOptio
     }
     let (text, segments) = out.finish();
     let title = (!name.is_empty()).then_some(name);
-    Ok(Document { format, title, text, pages: None, segments, tables, warnings, card: Default::default() })
+    Ok(Document {
+        format,
+        title,
+        text,
+        pages: None,
+        segments,
+        tables,
+        warnings,
+        card: Default::default(),
+        ocr: Vec::new(),
+    })
 }
 
 /// How quotes are read in a delimited file.
@@ -277,6 +287,7 @@ pub(crate) fn extract_xlsx(path: &Path, opts: &ExtractOptions) -> Result<Documen
     }
     let (text, segments) = out.finish();
     Ok(Document {
+        ocr: Vec::new(),
         format: Format::Xlsx,
         title,
         text,
@@ -844,6 +855,7 @@ impl RowText {
             self.segments.push(Segment {
                 bytes: self.seg_start..self.text.len(),
                 location: Location::Rows { sheet: sheet.to_owned(), first, last },
+                ocr_confidence: None,
             });
             self.seg_start = self.text.len();
         }

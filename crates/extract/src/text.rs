@@ -32,10 +32,11 @@ pub(crate) fn whole_document(format: Format, text: String) -> Result<Document, E
         return Err(ExtractError::NoText("file contains only whitespace".into()));
     }
     Ok(Document {
+        ocr: Vec::new(),
         format,
         title: None,
         card: crate::card::build(&crate::card::Meta::default(), crate::card::leading_text(&text[start..end])),
-        segments: vec![Segment { bytes: start..end, location: Location::Whole }],
+        segments: vec![Segment { bytes: start..end, location: Location::Whole, ocr_confidence: None }],
         text,
         pages: None,
         tables: Vec::new(),

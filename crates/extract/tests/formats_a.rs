@@ -37,7 +37,7 @@ fn pdf_pages_spans_and_ocr_warning() {
         ],
     );
     let path = write(&dir, "three.pdf", &bytes);
-    let doc = extract(&path, &ExtractOptions::default()).unwrap();
+    let doc = extract(&path, &no_ocr()).unwrap();
     assert_eq!(doc.format, Format::Pdf);
     assert_eq!(doc.pages, Some(3));
     assert_eq!(doc.title.as_deref(), Some("Quarterly Findings"));
@@ -67,9 +67,19 @@ fn pdf_pages_spans_and_ocr_warning() {
 fn pdf_without_any_text_needs_ocr() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(&dir, "scan.pdf", &pdf("Scan", vec![drawing_ops(), drawing_ops()]));
-    let err = extract(&path, &ExtractOptions::default()).unwrap_err();
+    let err = extract(&path, &no_ocr()).unwrap_err();
     assert!(matches!(err, ExtractError::NoText(_)), "{err:?}");
     assert_eq!(err.to_string(), "no text layer (needs OCR)");
+
+    // With OCR on, the blank pages are read and found empty, and the reason says so.
+    let err = extract(&path, &ExtractOptions::default()).unwrap_err();
+    assert_eq!(err.to_string(), "no text layer, and OCR found no text");
+}
+
+fn no_ocr() -> ExtractOptions {
+    let mut opts = ExtractOptions::default();
+    opts.ocr.enabled = false;
+    opts
 }
 
 #[test]

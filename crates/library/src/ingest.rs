@@ -28,6 +28,11 @@ impl CancelFlag {
     pub fn is_cancelled(&self) -> bool {
         self.0.load(Ordering::SeqCst)
     }
+
+    /// The flag itself, for readers that check it inside a file (OCR, between and during pages).
+    pub(crate) fn shared(&self) -> Arc<AtomicBool> {
+        self.0.clone()
+    }
 }
 
 /// Options of one ingest call.
@@ -139,10 +144,24 @@ pub struct IngestSummary {
 
 /// The worker's verdict on one file.
 enum Work {
-    Unchanged { id: i64, mtime_ns: Option<i64> },
-    Duplicate { of: Box<DocRow> },
-    Failed { error: String, hash: Option<String> },
-    Extracted { doc: Box<Document>, chunks: Vec<Chunk>, hash: String },
+    Unchanged {
+        id: i64,
+        mtime_ns: Option<i64>,
+    },
+    Duplicate {
+        of: Box<DocRow>,
+    },
+    Failed {
+        error: String,
+        hash: Option<String>,
+    },
+    Extracted {
+        doc: Box<Document>,
+        chunks: Vec<Chunk>,
+        hash: String,
+    },
+    /// Stopped mid-file by the cancel flag: nothing of it is written, so the next run reads it.
+    Cancelled,
 }
 
 struct Job {
@@ -215,7 +234,8 @@ impl Library {
             while running.len() < workers && !cancel.is_cancelled() {
                 let Some(job) = queue.next() else { break };
                 let catalog = self.catalog.clone();
-                let xopts = self.options.extract.clone();
+                let mut xopts = self.options.extract.clone();
+                xopts.ocr.cancel = Some(cancel.shared());
                 let copts = self.options.chunk.clone();
                 let retry = opts.retry_failed;
                 running.spawn(async move {
@@ -233,6 +253,9 @@ impl Library {
                     continue;
                 }
             };
+            if matches!(work, Work::Cancelled) {
+                continue;
+            }
             let path = job.path.to_string_lossy().into_owned();
             let outcome = self.apply(&writer, &job, &path, work, &mut batch).await?;
             match &outcome {
@@ -283,6 +306,7 @@ impl Library {
             ..NewDoc::default()
         };
         match work {
+            Work::Cancelled => Err(crate::LibraryError::Internal("a cancelled file cannot be applied".into())),
             Work::Unchanged { id, mtime_ns } => {
                 if mtime_ns != job.mtime_ns {
                     self.catalog.touch(id, job.mtime_ns).await?;
@@ -336,6 +360,7 @@ impl Library {
                     chunks: chunks.len() as u64,
                     warnings: doc.warnings.clone(),
                     card: (!doc.card.is_empty()).then(|| serde_json::to_value(&doc.card).ok()).flatten(),
+                    ocr: ocr_rows(&doc),
                     ..base
                 };
                 let tables: Vec<NewTable> = doc.tables.iter().map(to_new_table).collect();
@@ -481,17 +506,69 @@ async fn examine(
         .await;
     match extracted {
         Ok(Ok((doc, chunks))) if chunks.is_empty() => {
+            // A scan's reason (no text layer, needs OCR or OCR found nothing) without its page.
             let error = doc
                 .warnings
                 .iter()
-                .find(|w| w.contains("needs OCR"))
-                .map(|_| "no text layer (needs OCR)".to_string())
+                .find(|w| w.contains("no text layer") || w.contains("OCR found no text"))
+                .map(|w| w.split_once(": ").map_or(w.as_str(), |(_, reason)| reason).to_string())
                 .unwrap_or_else(|| "no text found".to_string());
             Work::Failed { error, hash: Some(hash) }
         }
         Ok(Ok((doc, chunks))) => Work::Extracted { doc: Box::new(doc), chunks, hash },
+        Ok(Err(ExtractError::Cancelled)) => Work::Cancelled,
         Ok(Err(e)) => Work::Failed { error: e.to_string(), hash: Some(hash) },
         Err(e) => Work::Failed { error: format!("internal error while reading: {e}"), hash: Some(hash) },
+    }
+}
+
+/// A document's OCR'd pages for the catalog, their byte ranges turned into char spans (what
+/// spans index everywhere else).
+fn ocr_rows(doc: &Document) -> Vec<store::OcrPageRow> {
+    let mut chars = CharCursor::new(&doc.text);
+    doc.ocr
+        .iter()
+        .map(|p| store::OcrPageRow {
+            page: p.page,
+            confidence: p.confidence,
+            languages: p.languages.clone(),
+            span_start: chars.at(p.bytes.start),
+            words: p
+                .words
+                .iter()
+                .map(|w| store::OcrWordRow {
+                    start: chars.at(w.bytes.start),
+                    end: chars.at(w.bytes.end),
+                    bbox: [w.bbox.x0, w.bbox.y0, w.bbox.x1, w.bbox.y1],
+                    confidence: w.confidence,
+                })
+                .collect(),
+            span_end: chars.at(p.bytes.end),
+        })
+        .collect()
+}
+
+/// Byte offsets to char offsets, in one pass when asked in increasing order.
+struct CharCursor<'a> {
+    text: &'a str,
+    byte: usize,
+    chars: u64,
+}
+
+impl<'a> CharCursor<'a> {
+    fn new(text: &'a str) -> Self {
+        CharCursor { text, byte: 0, chars: 0 }
+    }
+
+    fn at(&mut self, byte: usize) -> u64 {
+        let byte = byte.min(self.text.len());
+        if byte < self.byte {
+            *self = CharCursor::new(self.text);
+        }
+        let step = self.text.get(self.byte..byte).map_or(0, |s| s.chars().count());
+        self.chars += step as u64;
+        self.byte = byte;
+        self.chars
     }
 }
 

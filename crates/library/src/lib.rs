@@ -26,11 +26,12 @@ use std::sync::{Arc, Mutex};
 use embed::Embedder;
 
 pub use embedding::{EMBED_BATCH, EmbedProgress, EmbedSummary};
+pub use engine::Span;
 pub use extract::{CardSource, ChunkOptions, DocumentCard, ExtractOptions, Format, Identifier, IdentifierKind};
 pub use index::{Hit, Scores};
 pub use ingest::{CancelFlag, FileOutcome, IngestEvent, IngestOptions, IngestSummary, Progress};
 pub use semantic::{FUSION_DEPTH, RRF_K, SearchMode, SearchResults, SemanticStatus};
-pub use store::{DocRow, Recovery, Status, TableInfo};
+pub use store::{DocRow, OcrPageRow, OcrWordRow, Recovery, Status, TableInfo};
 
 use index::{ChunkIndex, ChunkWriter, IndexError};
 use store::{Catalog, StoreError};
@@ -136,6 +137,20 @@ impl CheckReport {
             && self.vector_mismatches.is_empty()
             && self.vectors_without_document.is_empty()
     }
+}
+
+/// Where a word of OCR'd text sits on its page, for highlighting a cited span there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WordBox {
+    /// 1-based physical page.
+    pub page: u32,
+    /// The word's chars in the document text.
+    pub span: engine::Span,
+    /// `[x0, y0, x1, y1]` as fractions of the page's width and height, from the top-left corner
+    /// (multiply by the page's size in points for PDF user space with a top-left origin).
+    pub bbox: [f32; 4],
+    /// OCR confidence, 0–100.
+    pub confidence: f32,
 }
 
 /// A document removed from the library.
@@ -244,6 +259,34 @@ impl Library {
     /// version); the document itself is unaffected either way.
     pub async fn card(&self, id: i64) -> Result<Option<DocumentCard>> {
         Ok(self.catalog.card(id).await?.and_then(|v| serde_json::from_value(v).ok()))
+    }
+
+    /// The boxes of the OCR'd words that overlap chars `span` of a document's text, in text
+    /// order: what to highlight on the rendered pages when a citation points into a scanned
+    /// page. Empty for text that came from the file's own text layer.
+    pub async fn ocr_boxes(&self, doc_id: i64, span: engine::Span) -> Result<Vec<WordBox>> {
+        if span.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (start, end) = (span.start as u64, span.end as u64);
+        let pages = self.catalog.ocr_pages(doc_id, start, end).await?;
+        Ok(pages
+            .into_iter()
+            .flat_map(|p| {
+                let page = p.page;
+                p.words.into_iter().filter(move |w| w.start < end && w.end > start).map(move |w| WordBox {
+                    page,
+                    span: engine::Span::new(w.start as usize, w.end as usize),
+                    bbox: w.bbox,
+                    confidence: w.confidence,
+                })
+            })
+            .collect())
+    }
+
+    /// The pages of a document that were read by OCR, with their confidence and word boxes.
+    pub async fn ocr_pages(&self, doc_id: i64) -> Result<Vec<OcrPageRow>> {
+        Ok(self.catalog.ocr_pages(doc_id, 0, u64::MAX).await?)
     }
 
     /// A document's stored extracted text (what spans index into).

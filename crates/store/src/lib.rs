@@ -7,11 +7,13 @@
 //!
 //! Entry type: [`Catalog`].
 
+mod ocr;
 mod runs;
 mod settings;
 mod vectors;
 mod web_cache;
 
+pub use ocr::{OcrPageRow, OcrWordRow};
 pub use runs::RunSummary;
 pub use vectors::{EmbeddedDoc, EmbeddingCounter, StoredVector, UnembeddedDoc, VectorCount};
 pub use web_cache::WebCache;
@@ -140,6 +142,8 @@ pub struct DocRow {
     pub embedded: bool,
     /// The document card (`extract::DocumentCard` as JSON), when one was read at ingest.
     pub card: Option<serde_json::Value>,
+    /// Pages whose text was read by OCR.
+    pub ocr_pages: u64,
 }
 
 /// What is known about a file before it is written to the catalog.
@@ -165,6 +169,8 @@ pub struct NewDoc {
     pub warnings: Vec<String>,
     /// The document card as JSON, if one was read.
     pub card: Option<serde_json::Value>,
+    /// Pages read by OCR, with their word boxes (written only for pending documents).
+    pub ocr: Vec<OcrPageRow>,
 }
 
 /// A column of a stored table.
@@ -234,7 +240,8 @@ macro_rules! select_docs {
     ($rest:literal) => {
         concat!(
             "SELECT id, path, title, format, size, content_hash, mtime_ns, pages, chunks, status, error, ",
-            "warnings, duplicate_of, generation, created_at, updated_at, card FROM documents ",
+            "warnings, duplicate_of, generation, created_at, updated_at, card, ",
+            "(SELECT count(*) FROM ocr_pages o WHERE o.doc_id = documents.id) AS ocr_pages FROM documents ",
             $rest
         )
     };
@@ -355,6 +362,7 @@ impl Catalog {
             .bind(text)
             .execute(&mut *tx)
             .await?;
+        ocr::insert(&mut tx, id, &doc.ocr).await?;
         for t in tables {
             let cols = serde_json::Value::Array(
                 t.columns.iter().map(|c| serde_json::json!({"name": c.name, "type": c.kind})).collect(),
@@ -624,6 +632,7 @@ fn doc_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<DocRow> {
         updated_at: r.try_get("updated_at")?,
         embedded: false,
         card: card_from_json(r.try_get("card")?)?,
+        ocr_pages: r.try_get::<i64, _>("ocr_pages")?.max(0) as u64,
     })
 }
 

@@ -9,6 +9,7 @@ mod eval_reader;
 mod eval_retrieval;
 mod export;
 mod key;
+mod ocr;
 mod tables;
 mod web;
 
