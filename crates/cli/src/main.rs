@@ -21,6 +21,7 @@ mod key;
 mod models;
 mod output;
 mod progress;
+mod sources;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,7 +48,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Add files and folders (recursively) to the library; unchanged files are skipped.
+    /// Add files and folders (recursively) to the library; unchanged files are skipped. Folders
+    /// are remembered as watched folders (see `catena sources` and `catena watch`).
     Ingest {
         /// Files or folders.
         #[arg(required = true)]
@@ -74,6 +76,25 @@ enum Command {
         /// crash, more commits).
         #[arg(long, env = "CATENA_COMMIT_EVERY_DOCS", default_value_t = 500)]
         commit_every: usize,
+        /// Do not remember the folders as watched folders.
+        #[arg(long)]
+        no_watch: bool,
+    },
+    /// Keep the watched folders in sync in the foreground: rescan them, then apply created,
+    /// changed, renamed and deleted files as they happen, until Ctrl-C.
+    Watch {
+        /// Poll every folder instead of listening for file-system events (network mounts are
+        /// polled without this).
+        #[arg(long)]
+        poll: bool,
+        /// Commit to the index after this many changed documents.
+        #[arg(long, env = "CATENA_COMMIT_EVERY_DOCS", default_value_t = 500)]
+        commit_every: usize,
+    },
+    /// The watched folders: list (default), add, pause, resume, remove.
+    Sources {
+        #[command(subcommand)]
+        command: Option<sources::SourcesCommand>,
     },
     /// Search the library: keywords (BM25; "quoted phrases" work; any text is accepted) and
     /// meaning (the embedding model), fused.
@@ -206,7 +227,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let dir = data_dir(&cli)?;
     let json = cli.json;
     match cli.command {
-        Command::Ingest { paths, prune, retry_failed, progress, workers, max_file_mb, chunk_chars, commit_every } => {
+        Command::Ingest {
+            paths,
+            prune,
+            retry_failed,
+            progress,
+            workers,
+            max_file_mb,
+            chunk_chars,
+            commit_every,
+            no_watch,
+        } => {
             let mut options = LibraryOptions::default();
             if let Some(w) = workers {
                 options.workers = w.max(1);
@@ -218,6 +249,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let lib = Library::open_write(&dir, options).await?;
             if !lib.recovery.is_clean() {
                 eprintln!("recovered from an interrupted run: {:?}", lib.recovery);
+            }
+            if !no_watch {
+                for p in paths.iter().filter(|p| p.is_dir()) {
+                    lib.add_source(p, false).await?;
+                }
             }
             let cancel = CancelFlag::default();
             spawn_ctrl_c(cancel.clone());
@@ -278,6 +314,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output::check(&report, json);
             Ok(if report.is_consistent() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
+        Command::Watch { poll, commit_every } => sources::watch(&dir, poll, commit_every, json).await,
+        Command::Sources { command } => sources::run(&dir, command, json).await,
         Command::Ask(args) => ask::ask(&dir, args, &cli.embedder, json).await,
         Command::Embedding(cmd) => embedding::run(cmd, &cli.embedder, &dir, json).await,
         Command::Runs { limit } => ask::runs(&dir, limit.max(1), json).await,
