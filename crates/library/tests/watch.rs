@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use library::{
-    IngestSummary, Library, LibraryOptions, SourceState, Status, WatchEvent, WatchOptions, WatchedSource, Watcher,
+    IngestSummary, Library, LibraryOptions, PollMode, SourceState, Status, WatchEvent, WatchOptions, WatchedSource,
+    Watcher,
 };
 
 const LIMIT: Duration = Duration::from_secs(30);
@@ -29,13 +30,17 @@ async fn open(data: &Path) -> Arc<Library> {
 }
 
 fn start(lib: &Arc<Library>, synced: &Arc<Mutex<Vec<(bool, IngestSummary)>>>) -> Watcher {
+    start_with(lib, synced, WatchOptions::default())
+}
+
+fn start_with(lib: &Arc<Library>, synced: &Arc<Mutex<Vec<(bool, IngestSummary)>>>, opts: WatchOptions) -> Watcher {
     let log = synced.clone();
     let events = Arc::new(move |e: WatchEvent| {
         if let WatchEvent::Synced { summary, full_scan, .. } = e {
             log.lock().unwrap().push((full_scan, summary));
         }
     });
-    Watcher::start(lib.clone(), Arc::new(tokio::sync::Mutex::new(())), WatchOptions::default(), events)
+    Watcher::start(lib.clone(), Arc::new(tokio::sync::Mutex::new(())), opts, events)
 }
 
 impl Fixture {
@@ -268,4 +273,24 @@ async fn changes_made_while_closed_are_found_at_start_and_pause_resume_work() {
     std::fs::rename(&moved, &f.root).unwrap();
     f.until("watching again", |f| async move { f.state().await == SourceState::Watching }).await;
     assert!(f.lib.check().await.unwrap().is_consistent());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polling_follows_a_folder_without_file_system_events() {
+    let mut f = Fixture::new(&[("a.md", "# A\n\nAlpacas hum.\n")]).await;
+    f.watcher.take().unwrap().stop().await;
+    let opts = WatchOptions { poll: PollMode::Always, ..WatchOptions::default() };
+    f.watcher = Some(start_with(&f.lib, &f.synced, opts));
+    f.until("polling", |f| async move {
+        let w = f.watcher.as_ref().unwrap();
+        w.statuses(&f.lib).await.unwrap().iter().all(|s| s.polling && s.state == SourceState::Watching)
+    })
+    .await;
+    write(&f.root.join("b.md"), "# B\n\nBadgers dig.\n");
+    f.until("the new file", |f| async move { f.finds("badgers").await == vec!["b.md"] }).await;
+    let [_, (_, id)] = f.indexed().await[..] else { panic!("{:?}", f.indexed().await) };
+    std::fs::rename(f.root.join("b.md"), f.root.join("c.md")).unwrap();
+    f.until("the rename", |f| async move { f.indexed().await.contains(&("c.md".to_string(), id)) }).await;
+    std::fs::remove_file(f.root.join("a.md")).unwrap();
+    f.until("the deletion", |f| async move { f.names().await == vec!["c.md"] }).await;
 }
