@@ -314,7 +314,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output::check(&report, json);
             Ok(if report.is_consistent() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Command::Watch { poll, commit_every } => sources::watch(&dir, poll, commit_every, json).await,
+        Command::Watch { poll, commit_every } => sources::watch(&dir, poll, commit_every, &cli.embedder, json).await,
         Command::Sources { command } => sources::run(&dir, command, json).await,
         Command::Ask(args) => ask::ask(&dir, args, &cli.embedder, json).await,
         Command::Embedding(cmd) => embedding::run(cmd, &cli.embedder, &dir, json).await,

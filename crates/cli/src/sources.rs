@@ -6,7 +6,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Subcommand;
-use library::{Library, LibraryOptions, PollMode, SourceState, SourceStatus, WatchEvent, WatchOptions, Watcher};
+use library::{
+    CancelFlag, Library, LibraryOptions, PollMode, SemanticStatus, SourceState, SourceStatus, WatchEvent, WatchOptions,
+    Watcher,
+};
 use serde_json::{Value, json};
 
 use crate::output::say;
@@ -167,7 +170,15 @@ fn describe(e: &WatchEvent) -> (String, Value) {
 
 /// `catena watch`: rescans every watched folder, then applies changes as they happen until
 /// Ctrl-C (or SIGTERM). Progress goes to stderr, one line (or JSON object with `--json`) per event.
-pub(crate) async fn watch(dir: &Path, poll: bool, commit_every: usize, json: bool) -> anyhow::Result<ExitCode> {
+/// New documents are searchable by keywords at once and embedded after each batch (when semantic
+/// search is on), as after `catena ingest`.
+pub(crate) async fn watch(
+    dir: &Path,
+    poll: bool,
+    commit_every: usize,
+    embedder: &crate::embedding::EmbedderArgs,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let options = LibraryOptions { commit_every_docs: commit_every.max(1), ..LibraryOptions::default() };
     let lib = Arc::new(Library::open_write(dir, options).await?);
     if !lib.recovery.is_clean() {
@@ -177,7 +188,19 @@ pub(crate) async fn watch(dir: &Path, poll: bool, commit_every: usize, json: boo
     if n == 0 {
         eprintln!("no watched folders yet: add one with `catena ingest DIR` or `catena sources add DIR`");
     }
+    crate::embedding::configure(&lib, embedder, dir).await;
+    if let SemanticStatus::Off { reason } = lib.semantic_status().await? {
+        eprintln!("note: semantic search is off ({reason}); new documents are searchable by keywords");
+    }
+    // Something to embed: what an earlier run left, then whatever each batch adds.
+    let (embed_tx, mut embed_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let _ = embed_tx.send(());
     let events = Arc::new(move |e: WatchEvent| {
+        if let WatchEvent::Synced { summary, .. } = &e
+            && summary.ingested + summary.moved > 0
+        {
+            let _ = embed_tx.send(());
+        }
         let (line, v) = describe(&e);
         if json {
             eprintln!("{v}");
@@ -187,7 +210,34 @@ pub(crate) async fn watch(dir: &Path, poll: bool, commit_every: usize, json: boo
     });
     let opts = WatchOptions { poll: if poll { PollMode::Always } else { PollMode::Auto }, ..WatchOptions::default() };
     let watcher = Watcher::start(lib.clone(), Arc::new(tokio::sync::Mutex::new(())), opts, events);
-    wait_for_stop().await;
+    let reporter = crate::progress::Reporter::new(crate::ProgressMode::Quiet, json);
+    let cancel = CancelFlag::default();
+    let stop = wait_for_stop();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            got = embed_rx.recv() => {
+                if got.is_none() {
+                    break;
+                }
+                while embed_rx.try_recv().is_ok() {}
+                if !matches!(lib.semantic_status().await, Ok(SemanticStatus::On { .. })) {
+                    continue;
+                }
+                // A stop in the middle drops the pass: each document's vectors commit on their
+                // own, so the next run resumes where this one ended.
+                tokio::select! {
+                    _ = &mut stop => break,
+                    done = crate::embedding::after_ingest(&lib, &reporter, &cancel) => {
+                        if let Err(e) = done {
+                            eprintln!("embedding stopped: {e:#}");
+                        }
+                    }
+                }
+            }
+        }
+    }
     eprintln!("stopping: finishing the changes in progress");
     watcher.stop().await;
     Ok(ExitCode::SUCCESS)

@@ -137,7 +137,9 @@ fn killing_watch_while_it_applies_changes_keeps_catalog_and_index_consistent() {
 
     let logs = tempfile::tempdir().unwrap();
     let mut killed_before_done = 0;
-    for (round, delay) in delays(0xface, 8, 1500).into_iter().enumerate() {
+    // Kills from 0.3 s to 1.5 s after the changes: before the debounced batch starts (it cannot
+    // start within 0.75 s), while it reads and commits, and after it finished.
+    for (round, delay) in delays(0xface, 8, 1200).into_iter().enumerate() {
         let log = logs.path().join(format!("watch-{round}.log"));
         let w = Watching(
             c.cmd()
@@ -153,7 +155,7 @@ fn killing_watch_while_it_applies_changes_keeps_catalog_and_index_consistent() {
         fixture_tree_revision(&root, 4, &format!(" w{round}"));
         let set = root.join(format!("set{}", round % 4));
         std::fs::rename(set.join("notes/guide.md"), set.join(format!("notes/moved-{round}.md"))).unwrap();
-        std::thread::sleep(Duration::from_millis(600 + delay));
+        std::thread::sleep(Duration::from_millis(300 + delay));
         drop(w); // SIGKILL: no chance to clean up
         // The changes had not all been applied when the kill came.
         let printed = std::fs::read_to_string(&log).unwrap_or_default();

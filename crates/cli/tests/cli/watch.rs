@@ -116,10 +116,18 @@ fn watch_applies_changes_and_a_renamed_file_still_opens_from_history() {
     let run: Value = serde_json::from_slice(&out.stdout).unwrap();
     let cited = run["evidence"][0]["doc_id"].as_i64().unwrap();
 
-    let w = Watching::start(&c);
+    // Embedding follows each batch, through a scripted provider.
+    let ollama = crate::embedding::Ollama::start();
+    let child = c.cmd().args(ollama.args()).arg("watch").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let w = Watching(child);
     until("the first scan", || all_watching(&c));
     write(&root, "new.md", b"# New\n\nQuokkas smile at hikers.\n");
     until("the new file", || c.search("quokkas").len() == 1);
+    until("its embedding", || {
+        let out = c.cmd().args(ollama.args()).args(["--json", "docs"]).output().unwrap();
+        let docs: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        docs.len() == 2 && docs.iter().all(|d| d["embedded"] == true)
+    });
 
     let renamed = root.join("archive/2019-orchestra.md");
     std::fs::create_dir_all(renamed.parent().unwrap()).unwrap();
