@@ -330,7 +330,7 @@ mod tests {
     fn an_added_folder_is_watched_listed_paused_resumed_and_removed() {
         let (app, dir) = app("main");
         let docs = notes(dir.path());
-        std::fs::write(docs.join("photo.jpg"), b"not read").expect("write");
+        std::fs::write(docs.join("clip.mp4"), b"not read").expect("write");
         app.window
             .state::<AppState>()
             .on_drop(crate::state::DropEvent::Dropped { paths: vec![docs.to_string_lossy().into_owned()] });

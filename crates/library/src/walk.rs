@@ -265,7 +265,7 @@ mod tests {
         let f = Filter::new(&root);
         assert_eq!(f.verdict(&root.join("drafts/new.md"), false), Verdict::Ignored);
         assert_eq!(f.verdict(&root.join("sub/c.md"), false), Verdict::Ignored);
-        assert_eq!(f.verdict(&root.join("photo.jpg"), false), Verdict::Unsupported);
+        assert_eq!(f.verdict(&root.join("clip.mp4"), false), Verdict::Unsupported);
         assert_eq!(f.verdict(&root.join("e.pdf"), false), Verdict::Take);
     }
 }

@@ -197,7 +197,7 @@ async fn a_burst_of_files_is_coalesced_into_few_batches() {
 async fn hidden_ignored_and_unknown_files_are_left_out_quietly() {
     let f = Fixture::new(&[
         (".catenaignore", "drafts/\n*.secret.md\n"),
-        ("photo.jpg", "not read"),
+        ("clip.mp4", "not read"),
         ("keep.md", "# Keep\n\nBison graze.\n"),
     ])
     .await;
@@ -218,7 +218,7 @@ async fn hidden_ignored_and_unknown_files_are_left_out_quietly() {
     let failed: Vec<_> = docs.iter().filter(|d| d.status == Status::Failed).collect();
     assert_eq!(failed.len(), 1, "{docs:#?}");
     assert!(failed[0].path.ends_with("broken.pdf") && failed[0].error.as_deref().is_some_and(|e| !e.is_empty()));
-    assert!(!docs.iter().any(|d| d.path.ends_with(".jpg") || d.path.ends_with(".mp3")));
+    assert!(!docs.iter().any(|d| d.path.ends_with(".mp4") || d.path.ends_with(".mp3")));
 
     // Ignoring a folder that is already in the library takes it out.
     write(&f.root.join("keep2.md"), "# Keep 2\n\nYaks roam.\n");

@@ -64,7 +64,7 @@ fn doc_at(c: &Catena, path: &Path) -> Option<Value> {
 fn sources_are_remembered_listed_paused_resumed_and_removed() {
     let files = tempfile::tempdir().unwrap();
     write(files.path(), "a.md", b"# A\n\nAlpacas hum.\n");
-    write(files.path(), "photo.jpg", b"not read");
+    write(files.path(), "clip.mp4", b"not read");
     let c = Catena::new();
     let (code, summary) = c.ingest(&[files.path()]);
     assert_eq!(code, 0, "{summary}");
