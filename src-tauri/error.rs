@@ -69,7 +69,8 @@ impl From<library::LibraryError> for IpcError {
         use library::LibraryError as L;
         let code = match &e {
             L::Busy(_) | L::ReadOnly => ErrorCode::LibraryBusy,
-            L::NotFound(_) => ErrorCode::NotFound,
+            L::NotFound(_) | L::NoSource(_) => ErrorCode::NotFound,
+            L::NotAFolder(_) => ErrorCode::InvalidInput,
             L::DataDir { .. } => ErrorCode::DataDirUnavailable,
             L::Store(_) | L::Index(_) => ErrorCode::LibraryFailed,
             L::Internal(_) => ErrorCode::Internal,

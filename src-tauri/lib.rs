@@ -95,6 +95,11 @@ fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> ta
             library::document_text,
             library::document_pdf,
             library::table_rows,
+            library::list_sources,
+            library::pause_source,
+            library::resume_source,
+            library::remove_source,
+            library::watch_sources,
             ask::ask,
             ask::cancel_ask,
             ask::list_runs,
@@ -293,6 +298,12 @@ mod tests {
         assert_eq!(listed.iter().filter(|d| d["status"] == "indexed").count(), 2);
         assert_eq!(listed.iter().filter(|d| d["status"] == "failed").count(), 1);
 
+        // The folder is watched from now on; its first scan finds nothing new.
+        wait_for(|| {
+            let sources = app.call("list_sources", json!({})).expect("listing succeeds");
+            sources[0]["state"] == "watching"
+        });
+
         let doc_id = hits[0]["doc_id"].clone();
         let text = app.call("document_text", json!({"docId": doc_id})).expect("text");
         assert!(text.as_str().unwrap_or_default().contains("built in 1923"));
@@ -303,6 +314,58 @@ mod tests {
             "removed document still found: {hits:?}"
         );
         let error = app.call("document_pdf", json!({"docId": doc_id})).expect_err("gone");
+        assert_eq!(error["code"], "NotFound");
+    }
+
+    /// Polls `check` for at most 30 s.
+    fn wait_for(mut check: impl FnMut() -> bool) {
+        let t = std::time::Instant::now();
+        while !check() {
+            assert!(t.elapsed() < std::time::Duration::from_secs(30), "timed out");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    #[test]
+    fn an_added_folder_is_watched_listed_paused_resumed_and_removed() {
+        let (app, dir) = app("main");
+        let docs = notes(dir.path());
+        std::fs::write(docs.join("clip.mp4"), b"not read").expect("write");
+        app.window
+            .state::<AppState>()
+            .on_drop(crate::state::DropEvent::Dropped { paths: vec![docs.to_string_lossy().into_owned()] });
+        app.call("watch_sources", json!({"onEvent": "__CHANNEL__:9"})).expect("watch_sources is allowed");
+        app.call("ingest", json!({"paths": [docs.to_string_lossy()], "onEvent": "__CHANNEL__:7"})).expect("ingest");
+        let source = || app.call("list_sources", json!({})).expect("listing succeeds")[0].clone();
+        wait_for(|| source()["state"] == "watching");
+        let s = source();
+        assert_eq!(s["path"], std::fs::canonicalize(&docs).expect("exists").to_string_lossy().as_ref());
+        assert_eq!(s["skipped"], 1, "{s}");
+        assert!(!app.channel(9).is_empty(), "the page is told");
+
+        // A new file in the folder is added without anyone asking.
+        std::fs::write(
+            docs.join("harbour.md"),
+            "# Harbour
+
+The lighthouse keeper logs every ship.
+",
+        )
+        .expect("write");
+        wait_for(|| {
+            let hits = app.call("search", json!({"query": "lighthouse keeper"})).expect("search");
+            hits.as_array().is_some_and(|h| !h.is_empty())
+        });
+
+        let id = s["id"].clone();
+        app.call("pause_source", json!({"sourceId": id})).expect("pause");
+        assert_eq!(source()["state"], "paused");
+        app.call("resume_source", json!({"sourceId": id})).expect("resume");
+        wait_for(|| source()["state"] == "watching");
+        app.call("remove_source", json!({"sourceId": id})).expect("remove");
+        let listed = app.call("list_sources", json!({})).expect("listing succeeds");
+        assert_eq!(listed, json!([]));
+        let error = app.call("pause_source", json!({"sourceId": id})).expect_err("gone");
         assert_eq!(error["code"], "NotFound");
     }
 

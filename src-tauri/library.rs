@@ -6,14 +6,16 @@
 
 use std::path::PathBuf;
 
-use library::{CancelFlag, DocRow, FileOutcome, IngestEvent, IngestOptions, Progress, Status};
+use library::{
+    CancelFlag, DocRow, FileOutcome, IngestEvent, IngestOptions, Progress, SourceState, SourceStatus, Status,
+};
 use serde::Serialize;
 use tauri::ipc::{Channel, Response};
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
 
 use crate::error::{ErrorCode, IpcError};
-use crate::state::{AppState, DropEvent};
+use crate::state::{AppState, DropEvent, SourcesEvent};
 
 /// A document as the Library view lists it.
 #[derive(Debug, Serialize)]
@@ -132,6 +134,9 @@ impl From<IngestEvent> for IngestEventDto {
                     }
                     FileOutcome::Failed { error } => file("failed", None, None, false, Some(error), Vec::new()),
                     FileOutcome::Removed => file("removed", None, None, false, None, Vec::new()),
+                    FileOutcome::Moved { doc_id, from } => {
+                        file("moved", Some(doc_id), None, false, Some(format!("moved from {from}")), Vec::new())
+                    }
                 }
             }
         }
@@ -196,7 +201,8 @@ pub async fn pick_paths<R: Runtime>(
 
 /// Adds files and folders (recursively) to the library, streaming progress. Only paths the user
 /// dropped or picked are accepted. Batches run one after another. The new documents are
-/// searchable by keywords when this returns; embedding them follows in the background.
+/// searchable by keywords when this returns; embedding them follows in the background. Folders
+/// are remembered and watched from then on.
 #[tauri::command]
 pub async fn ingest(
     state: State<'_, AppState>,
@@ -214,7 +220,7 @@ pub async fn ingest(
         ));
     }
     let lib = state.library().await?;
-    let _slot = state.ingest_slot().await;
+    let slot = state.ingest_slot().await;
     let cancel = CancelFlag::default();
     state.set_ingest_cancel(Some(cancel.clone()));
     let send = |e: IngestEvent| {
@@ -223,6 +229,12 @@ pub async fn ingest(
     };
     let result = lib.ingest(&paths, &IngestOptions::default(), &send, &cancel).await;
     state.set_ingest_cancel(None);
+    drop(slot);
+    // Remembered after the ingest, so the watcher's first scan finds everything already read.
+    for dir in paths.iter().filter(|p| p.is_dir()) {
+        lib.add_source(dir, false).await?;
+    }
+    state.refresh_watcher();
     let s = result?;
     if s.ingested > 0 {
         state.embedding().start(lib.clone());
@@ -383,4 +395,89 @@ pub async fn table_rows(
         row_count: table.row_count,
         rows: (first..).zip(cells).collect(),
     })
+}
+
+/// A watched folder as the Library view lists it.
+#[derive(Debug, Serialize)]
+pub struct SourceDto {
+    pub id: i64,
+    pub path: String,
+    /// `watching`, `scanning`, `paused`, `error` or `idle` (another process holds the library).
+    pub state: &'static str,
+    /// Why it is in error (for example: the folder is gone).
+    pub error: Option<String>,
+    pub polling: bool,
+    /// Files of types Catena does not read, left out by the last scan.
+    pub skipped: u64,
+    pub last_scan: Option<String>,
+}
+
+impl From<SourceStatus> for SourceDto {
+    fn from(s: SourceStatus) -> SourceDto {
+        let error = match &s.state {
+            SourceState::Error(e) => Some(e.clone()),
+            _ => None,
+        };
+        SourceDto {
+            id: s.source.id,
+            path: s.source.path,
+            state: s.state.as_str(),
+            error,
+            polling: s.polling,
+            skipped: s.source.skipped,
+            last_scan: s.source.last_scan,
+        }
+    }
+}
+
+/// The watched folders with their state: this process's watcher when it holds the library, what
+/// the watching process last stored otherwise.
+#[tauri::command]
+pub async fn list_sources(state: State<'_, AppState>) -> Result<Vec<SourceDto>, IpcError> {
+    let lib = state.library().await?;
+    let sources = lib.sources().await?;
+    let statuses: Vec<SourceStatus> = state.with_watcher(|w| {
+        sources
+            .into_iter()
+            .map(|s| match w {
+                Some(w) => w.status(s),
+                None => SourceStatus::stored(s),
+            })
+            .collect()
+    });
+    Ok(statuses.into_iter().map(SourceDto::from).collect())
+}
+
+async fn change_source(state: &AppState, source_id: i64, paused: Option<bool>) -> Result<(), IpcError> {
+    let lib = state.library().await?;
+    match paused {
+        Some(p) => lib.set_source_paused(source_id, p).await?,
+        None => lib.remove_source(source_id).await?,
+    }
+    state.refresh_watcher();
+    Ok(())
+}
+
+/// Stops applying a folder's changes until it is resumed.
+#[tauri::command]
+pub async fn pause_source(state: State<'_, AppState>, source_id: i64) -> Result<(), IpcError> {
+    change_source(&state, source_id, Some(true)).await
+}
+
+/// Applies a paused folder's changes again (it is rescanned first).
+#[tauri::command]
+pub async fn resume_source(state: State<'_, AppState>, source_id: i64) -> Result<(), IpcError> {
+    change_source(&state, source_id, Some(false)).await
+}
+
+/// Stops watching a folder; its documents stay in the library.
+#[tauri::command]
+pub async fn remove_source(state: State<'_, AppState>, source_id: i64) -> Result<(), IpcError> {
+    change_source(&state, source_id, None).await
+}
+
+/// Starts telling the page when watched folders change state or their changes were applied.
+#[tauri::command]
+pub fn watch_sources(state: State<'_, AppState>, on_event: Channel<SourcesEvent>) {
+    state.watch_sources(on_event);
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use engine::CancellationToken;
-use library::{CancelFlag, Library, LibraryError, LibraryOptions};
+use library::{CancelFlag, Library, LibraryError, LibraryOptions, WatchEvent, WatchOptions, Watcher};
 use secrets::SecretStore;
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -32,11 +32,24 @@ pub enum DropEvent {
     Dropped { paths: Vec<String> },
 }
 
+/// Sent to the page when the watched folders or the documents they hold changed: it lists both
+/// again.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SourcesEvent {
+    Changed,
+}
+
 pub struct AppState {
     data_dir: Result<PathBuf, (ErrorCode, String)>,
     library: tokio::sync::OnceCell<Arc<Library>>,
     /// One ingest at a time: a second batch waits for the first instead of interleaving commits.
-    ingest_lock: tokio::sync::Mutex<()>,
+    /// The folder watcher takes it too while it applies changes.
+    ingest_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Keeps the watched folders in sync while the app runs (started with a writable library).
+    watcher: Mutex<Option<Watcher>>,
+    /// Told whenever a watched folder changes state or its changes were applied.
+    sources: Arc<Mutex<Option<Channel<SourcesEvent>>>>,
     ingest_cancel: Mutex<Option<CancelFlag>>,
     run_cancel: Mutex<Option<CancellationToken>>,
     /// Paths the user handed to the app by dropping them on the window or picking them in a
@@ -59,7 +72,9 @@ impl AppState {
         AppState {
             data_dir: data_dir.map_err(|e| (e.code, e.message)),
             library: tokio::sync::OnceCell::new(),
-            ingest_lock: tokio::sync::Mutex::new(()),
+            ingest_lock: Arc::new(tokio::sync::Mutex::new(())),
+            watcher: Mutex::new(None),
+            sources: Arc::new(Mutex::new(None)),
             ingest_cancel: Mutex::new(None),
             run_cancel: Mutex::new(None),
             granted: Mutex::new(HashSet::new()),
@@ -89,8 +104,13 @@ impl AppState {
             })
             .await?;
         // The first open starts semantic search in the background: the chosen model loads and
-        // whatever is not embedded yet is embedded, while the library already answers.
+        // whatever is not embedded yet is embedded, while the library already answers. It also
+        // starts watching the folders the user added (a rescan first finds what changed while
+        // the app was closed).
         if !self.embedding.opened.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            if lib.is_writable() {
+                self.start_watcher(lib.clone());
+            }
             crate::embedding::configure_in_background(crate::embedding::Context {
                 lib: lib.clone(),
                 jobs: self.embedding(),
@@ -165,6 +185,47 @@ impl AppState {
     pub fn is_granted(&self, path: &Path) -> bool {
         let granted = lock(&self.granted);
         path.ancestors().any(|p| granted.contains(p))
+    }
+
+    fn start_watcher(&self, lib: Arc<Library>) {
+        let channel = self.sources.clone();
+        let jobs = self.embedding();
+        let embed_lib = lib.clone();
+        let events = Arc::new(move |e: WatchEvent| {
+            // New text is searchable by keywords at once; embedding it follows in the background.
+            if let WatchEvent::Synced { summary, .. } = &e
+                && (summary.ingested > 0 || summary.moved > 0)
+            {
+                jobs.start(embed_lib.clone());
+            }
+            let changed = match &e {
+                WatchEvent::Synced { summary, .. } => summary.ingested + summary.moved + summary.removed > 0,
+                WatchEvent::Failed { .. } | WatchEvent::Scanning { .. } | WatchEvent::State { .. } => true,
+            };
+            if changed && let Some(ch) = lock(&channel).as_ref() {
+                // A closed page re-registers when it loads again.
+                let _ = ch.send(SourcesEvent::Changed);
+            }
+        });
+        let watcher = Watcher::start(lib, self.ingest_lock.clone(), WatchOptions::default(), events);
+        *lock(&self.watcher) = Some(watcher);
+    }
+
+    /// The watcher, when this process watches the folders (the library is writable).
+    pub fn with_watcher<T>(&self, f: impl FnOnce(Option<&Watcher>) -> T) -> T {
+        f(lock(&self.watcher).as_ref())
+    }
+
+    /// Makes the watcher read the watched folders again now (one was added, paused, resumed or
+    /// removed).
+    pub fn refresh_watcher(&self) {
+        if let Some(w) = lock(&self.watcher).as_ref() {
+            w.refresh();
+        }
+    }
+
+    pub fn watch_sources(&self, channel: Channel<SourcesEvent>) {
+        *lock(&self.sources) = Some(channel);
     }
 
     pub fn watch_drops(&self, channel: Channel<DropEvent>) {

@@ -54,7 +54,7 @@ export type IngestEvent =
   | {
       type: "file";
       path: string;
-      outcome: "ingested" | "unchanged" | "duplicate" | "failed" | "removed";
+      outcome: "ingested" | "unchanged" | "duplicate" | "failed" | "removed" | "moved";
       doc_id: number | null;
       chunks: number | null;
       replaced: boolean;
@@ -73,6 +73,23 @@ export interface IngestSummary {
   interrupted: boolean;
   elapsed_ms: number;
 }
+
+/** A folder that stays in sync with the library. */
+export interface WatchedSource {
+  id: number;
+  path: string;
+  /** `idle`: nothing watches it now (another Catena process holds the library). */
+  state: "watching" | "scanning" | "paused" | "error" | "idle";
+  /** Why it is in error, e.g. "the folder is gone". */
+  error: string | null;
+  polling: boolean;
+  /** Files of types Catena does not read, left out by the last scan. */
+  skipped: number;
+  last_scan: string | null;
+}
+
+/** Watched folders changed state or their changes were applied: list them and the documents again. */
+export type SourcesEvent = { type: "changed" };
 
 export type DropEvent =
   | { type: "hover"; count: number }

@@ -22,6 +22,7 @@ mod key;
 mod models;
 mod output;
 mod progress;
+mod sources;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,7 +49,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Add files and folders (recursively) to the library; unchanged files are skipped.
+    /// Add files and folders (recursively) to the library; unchanged files are skipped. Folders
+    /// are remembered as watched folders (see `catena sources` and `catena watch`).
     Ingest {
         /// Files or folders.
         #[arg(required = true)]
@@ -77,6 +79,25 @@ enum Command {
         commit_every: usize,
         #[command(flatten)]
         ocr: OcrArgs,
+        /// Do not remember the folders as watched folders.
+        #[arg(long)]
+        no_watch: bool,
+    },
+    /// Keep the watched folders in sync in the foreground: rescan them, then apply created,
+    /// changed, renamed and deleted files as they happen, until Ctrl-C.
+    Watch {
+        /// Poll every folder instead of listening for file-system events (network mounts are
+        /// polled without this).
+        #[arg(long)]
+        poll: bool,
+        /// Commit to the index after this many changed documents.
+        #[arg(long, env = "CATENA_COMMIT_EVERY_DOCS", default_value_t = 500)]
+        commit_every: usize,
+    },
+    /// The watched folders: list (default), add, pause, resume, remove.
+    Sources {
+        #[command(subcommand)]
+        command: Option<sources::SourcesCommand>,
     },
     /// Search the library: keywords (BM25; "quoted phrases" work; any text is accepted) and
     /// meaning (the embedding model), fused.
@@ -258,6 +279,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             chunk_chars,
             commit_every,
             ocr,
+            no_watch,
         } => {
             // Ctrl-C is honoured from the start: checking OCR and opening the library take a
             // moment, and an interrupt then must still stop the run cleanly.
@@ -275,6 +297,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let lib = Library::open_write(&dir, options).await?;
             if !lib.recovery.is_clean() {
                 eprintln!("recovered from an interrupted run: {:?}", lib.recovery);
+            }
+            if !no_watch {
+                for p in paths.iter().filter(|p| p.is_dir()) {
+                    lib.add_source(p, false).await?;
+                }
             }
             let reporter = progress::Reporter::new(progress, json);
             let summary =
@@ -333,6 +360,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output::check(&report, json);
             Ok(if report.is_consistent() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
+        Command::Watch { poll, commit_every } => sources::watch(&dir, poll, commit_every, &cli.embedder, json).await,
+        Command::Sources { command } => sources::run(&dir, command, json).await,
         Command::Ask(args) => ask::ask(&dir, args, &cli.embedder, json).await,
         Command::Embedding(cmd) => embedding::run(cmd, &cli.embedder, &dir, json).await,
         Command::Runs { limit } => ask::runs(&dir, limit.max(1), json).await,

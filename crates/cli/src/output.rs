@@ -36,6 +36,8 @@ pub(crate) fn ingest(s: &IngestSummary, embedded: Option<&EmbedSummary>, json: b
             "failed": s.failed.iter().map(|(p, e)| json!({"path": p, "error": e})).collect::<Vec<_>>(),
             "duplicates": s.duplicates.iter().map(|(p, of)| json!({"path": p, "duplicate_of": of})).collect::<Vec<_>>(),
             "removed": s.removed,
+            "moved": s.moved,
+            "skipped_unsupported": s.unsupported,
             "chunks": s.chunks,
             "bytes": s.bytes,
             "elapsed_ms": s.elapsed.as_millis() as u64,
@@ -58,6 +60,12 @@ pub(crate) fn ingest(s: &IngestSummary, embedded: Option<&EmbedSummary>, json: b
     );
     if s.removed > 0 {
         line.push_str(&format!(", {} removed", s.removed));
+    }
+    if s.moved > 0 {
+        line.push_str(&format!(", {} moved", s.moved));
+    }
+    if s.unsupported > 0 {
+        line.push_str(&format!(" ({} files of other types left out)", s.unsupported));
     }
     if s.interrupted {
         line.push_str(" (interrupted: the rest was not read)");

@@ -177,6 +177,7 @@ fn describe(o: &FileOutcome) -> String {
         FileOutcome::Duplicate { of_path, .. } => format!("duplicate of {of_path}"),
         FileOutcome::Failed { error } => format!("failed ({error})"),
         FileOutcome::Removed => "removed (file is gone)".into(),
+        FileOutcome::Moved { from, .. } => format!("moved from {from}"),
     }
 }
 
@@ -227,6 +228,7 @@ pub(crate) fn event_json(e: &IngestEvent) -> String {
                 }
                 FileOutcome::Failed { error } => ("failed", json!({"error": error})),
                 FileOutcome::Removed => ("removed", json!({})),
+                FileOutcome::Moved { doc_id, from } => ("moved", json!({"doc_id": doc_id, "from": from})),
             };
             v["outcome"] = outcome.into();
             if let (Some(obj), Some(extra)) = (v.as_object_mut(), extra.as_object()) {

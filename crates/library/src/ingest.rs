@@ -72,8 +72,16 @@ pub enum FileOutcome {
         /// One-line reason.
         error: String,
     },
-    /// Pruned: the file is gone from disk.
+    /// Pruned: the file is gone from disk (or a watched folder now leaves it out).
     Removed,
+    /// The same content as a document whose file is gone: the document moved here and keeps its
+    /// id, so runs that cite it still open it.
+    Moved {
+        /// Catalog id (unchanged).
+        doc_id: i64,
+        /// Where it was.
+        from: String,
+    },
 }
 
 /// Counts so far, for progress displays.
@@ -130,8 +138,12 @@ pub struct IngestSummary {
     pub failed: Vec<(String, String)>,
     /// `(path, doc_id of the original)` of duplicates.
     pub duplicates: Vec<(String, i64)>,
-    /// Catalogued files removed by `prune`.
+    /// Catalogued files removed by `prune` (or gone from a watched folder).
     pub removed: u64,
+    /// Documents found at a new path (renamed or moved), identity kept.
+    pub moved: u64,
+    /// Files inside folders left out quietly because Catena does not read their type.
+    pub unsupported: u64,
     /// Chunks written.
     pub chunks: u64,
     /// Bytes of the files read.
@@ -162,6 +174,13 @@ enum Work {
     },
     /// Stopped mid-file by the cancel flag: nothing of it is written, so the next run reads it.
     Cancelled,
+    /// New content here that an indexed document whose file is gone holds: a rename or a move.
+    Moved {
+        of: Box<DocRow>,
+        doc: Box<Document>,
+        chunks: Vec<Chunk>,
+        hash: String,
+    },
 }
 
 struct Job {
@@ -180,20 +199,95 @@ impl Library {
         events: &(dyn Fn(IngestEvent) + Sync),
         cancel: &CancelFlag,
     ) -> Result<IngestSummary> {
+        let roots = paths.to_vec();
+        let scan = blocking(move || walk::walk(&roots)).await?;
+        let mut gone = Vec::new();
+        if opts.prune {
+            let seen: HashSet<String> = scan
+                .found
+                .iter()
+                .filter_map(|f| match f {
+                    Found::File { path, .. } => Some(path.to_string_lossy().into_owned()),
+                    Found::Missing { .. } => None,
+                })
+                .collect();
+            // What could not be read this time is not gone.
+            let unreadable: Vec<&Path> = scan
+                .found
+                .iter()
+                .filter_map(|f| match f {
+                    Found::Missing { path, .. } => Some(path.as_path()),
+                    Found::File { .. } => None,
+                })
+                .collect();
+            // A file named by itself is not pruned by a folder it lies in.
+            let named: HashSet<PathBuf> = paths.iter().map(|p| walk::absolute(p)).collect();
+            for doc in self.documents().await? {
+                let path = Path::new(&doc.path);
+                let under_root = scan.dirs.iter().any(|d| path.starts_with(d));
+                let blocked = unreadable.iter().any(|u| path.starts_with(u));
+                // A file the folder now leaves out (hidden, ignored) goes as well as one that is gone.
+                if under_root && !blocked && !seen.contains(&doc.path) && !named.contains(path) {
+                    gone.push(doc);
+                }
+            }
+        }
+        self.run_batch(scan, gone, opts.retry_failed, events, cancel).await
+    }
+
+    /// Applies changes under a watched folder: `changed` are the paths the file system reported
+    /// (files or folders, created, changed, renamed or deleted). Files that exist and belong to
+    /// the folder are read as in [`Library::ingest`]; documents at or under a changed path that
+    /// is gone (or that the folder now leaves out) leave the library, unless their content turns
+    /// up at one of the new paths, in which case they move there and keep their id.
+    pub async fn apply_changes(
+        &self,
+        root: &Path,
+        changed: &[PathBuf],
+        events: &(dyn Fn(IngestEvent) + Sync),
+        cancel: &CancelFlag,
+    ) -> Result<IngestSummary> {
+        let filter = walk::Filter::new(root);
+        let paths = changed.to_vec();
+        let scan = blocking(move || walk::changed(&filter, &paths)).await?;
+        let seen: HashSet<String> = scan
+            .found
+            .iter()
+            .filter_map(|f| match f {
+                Found::File { path, .. } => Some(path.to_string_lossy().into_owned()),
+                Found::Missing { .. } => None,
+            })
+            .collect();
+        let changed_set: HashSet<&Path> = changed.iter().map(PathBuf::as_path).collect();
+        let mut gone = Vec::new();
+        for doc in self.documents().await? {
+            let path = Path::new(&doc.path);
+            if path.ancestors().any(|a| changed_set.contains(a)) && !seen.contains(&doc.path) {
+                gone.push(doc);
+            }
+        }
+        self.run_batch(scan, gone, false, events, cancel).await
+    }
+
+    /// Reads the files of a scan and removes the `gone` documents, in commit batches.
+    async fn run_batch(
+        &self,
+        scan: walk::Scan,
+        gone: Vec<DocRow>,
+        retry_failed: bool,
+        events: &(dyn Fn(IngestEvent) + Sync),
+        cancel: &CancelFlag,
+    ) -> Result<IngestSummary> {
         let writer = self.writer()?;
         let started = Instant::now();
-        let roots = paths.to_vec();
-        let (found, dirs) = blocking(move || walk::walk(&roots)).await?;
-        let mut summary = IngestSummary::default();
+        let mut summary = IngestSummary { unsupported: scan.unsupported, ..IngestSummary::default() };
         let mut progress = Progress::default();
         let mut jobs = Vec::new();
-        let mut seen_paths = HashSet::new();
-        for f in found {
+        for f in scan.found {
             match f {
                 Found::File { path, size, mtime_ns } => {
                     progress.files_total += 1;
                     progress.bytes_total += size;
-                    seen_paths.insert(path.to_string_lossy().into_owned());
                     jobs.push(Job { path, size, mtime_ns });
                 }
                 Found::Missing { path, error } => {
@@ -206,27 +300,8 @@ impl Library {
         events(IngestEvent::Scanned { files: progress.files_total, bytes: progress.bytes_total });
 
         let mut batch = Batch { g: self.next_generation().await?, docs: 0, chars: 0, dirty: false };
-        // Prune first: a file deleted from disk must not count as the original of a copy that
-        // is still there.
-        if opts.prune {
-            for doc in self.documents().await? {
-                let under_root = dirs.iter().any(|d| Path::new(&doc.path).starts_with(d));
-                if !under_root || seen_paths.contains(&doc.path) || Path::new(&doc.path).exists() {
-                    continue;
-                }
-                if doc.status == Status::Indexed {
-                    self.catalog.mark_for_deletion(doc.id, Status::Removing, batch.g).await?;
-                    let w = writer.clone();
-                    let id = doc.id;
-                    blocking(move || lock(&w).delete_doc(id)).await??;
-                    batch.dirty = true;
-                } else {
-                    self.catalog.delete_unindexed(doc.id).await?;
-                }
-                summary.removed += 1;
-                events(IngestEvent::File { path: doc.path.clone(), outcome: FileOutcome::Removed, progress });
-            }
-        }
+        // Files are read before the gone ones are removed: content that turns up at a new path
+        // moves its document there (keeping its id) instead of a removal and a new document.
         let workers = self.options.workers.max(1);
         let mut queue = jobs.into_iter();
         let mut running: JoinSet<(Job, Work)> = JoinSet::new();
@@ -237,9 +312,8 @@ impl Library {
                 let mut xopts = self.options.extract.clone();
                 xopts.ocr.cancel = Some(cancel.shared());
                 let copts = self.options.chunk.clone();
-                let retry = opts.retry_failed;
                 running.spawn(async move {
-                    let work = examine(&catalog, &job, &xopts, &copts, retry).await;
+                    let work = examine(&catalog, &job, &xopts, &copts, retry_failed).await;
                     (job, work)
                 });
             }
@@ -270,6 +344,7 @@ impl Library {
                 }
                 FileOutcome::Failed { error } => summary.failed.push((path.clone(), error.clone())),
                 FileOutcome::Removed => summary.removed += 1,
+                FileOutcome::Moved { .. } => summary.moved += 1,
             }
             progress.files_done += 1;
             progress.bytes_done += job.size;
@@ -281,6 +356,29 @@ impl Library {
             }
         }
         summary.interrupted = cancel.is_cancelled() && progress.files_done < progress.files_total;
+
+        if !summary.interrupted {
+            for doc in gone {
+                // It may have moved to one of the files just read, or have been replaced.
+                let Some(now) = self.catalog.get(doc.id).await? else { continue };
+                if now.path != doc.path {
+                    continue;
+                }
+                if now.status == Status::Indexed {
+                    self.delete_in_batch(&writer, now.id, Status::Removing, &mut batch).await?;
+                } else if matches!(now.status, Status::Failed | Status::Duplicate) {
+                    self.catalog.delete_unindexed(now.id).await?;
+                } else {
+                    continue;
+                }
+                summary.removed += 1;
+                events(IngestEvent::File { path: doc.path.clone(), outcome: FileOutcome::Removed, progress });
+                batch.docs += 1;
+                if batch.docs >= self.options.commit_every_docs {
+                    self.commit(&writer, &mut batch, events).await?;
+                }
+            }
+        }
 
         self.commit(&writer, &mut batch, events).await?;
         summary.elapsed = started.elapsed();
@@ -333,6 +431,50 @@ impl Library {
                 self.catalog.record_failure(&doc, &error).await?;
                 Ok(FileOutcome::Failed { error })
             }
+            Work::Moved { of, doc, chunks, hash } => {
+                // Still a move only if that document is still indexed elsewhere, its file still
+                // gone, and its chunks the same: otherwise this is new content or a copy.
+                let now = self.catalog.get(of.id).await?;
+                let movable = now.as_ref().is_some_and(|d| {
+                    d.status == Status::Indexed
+                        && d.path != path
+                        && !Path::new(&d.path).exists()
+                        && d.chunks == chunks.len() as u64
+                });
+                let Some(now) = now.filter(|_| movable) else {
+                    let work = Work::Extracted { doc, chunks, hash };
+                    return Box::pin(self.apply(writer, job, path, work, batch)).await;
+                };
+                if let Some(old) = live.as_ref().filter(|d| d.id != now.id) {
+                    self.delete_in_batch(writer, old.id, Status::Replacing, batch).await?;
+                }
+                let title = title_of(&doc, &job.path);
+                let to = store::Move {
+                    path: path.to_string(),
+                    title: title.clone(),
+                    size: job.size,
+                    mtime_ns: job.mtime_ns,
+                };
+                self.catalog.begin_move(now.id, &to, batch.g).await?;
+                let records = chunk_records(now.id, &title, path, &doc, chunks);
+                let card_line = card_line(&doc);
+                let w = writer.clone();
+                let id = now.id;
+                // The chunks carry their path: the old ones go and the same chunks come back
+                // labelled with the new one, in the same commit.
+                blocking(move || -> std::result::Result<(), index::IndexError> {
+                    let mut w = lock(&w);
+                    w.delete_doc(id)?;
+                    for r in &records {
+                        w.add_with_card(r, card_line.as_deref().filter(|_| r.ordinal == 0))?;
+                    }
+                    Ok(())
+                })
+                .await??;
+                batch.docs += 1;
+                batch.dirty = true;
+                Ok(FileOutcome::Moved { doc_id: now.id, from: now.path })
+            }
             Work::Extracted { doc, chunks, hash } => {
                 // Another file with this content may have been ingested earlier in this batch.
                 if let Some(of) = self.catalog.by_hash(&hash).await?
@@ -347,11 +489,7 @@ impl Library {
                 for stale in previous.iter().filter(|d| matches!(d.status, Status::Failed | Status::Duplicate)) {
                     self.catalog.delete_unindexed(stale.id).await?;
                 }
-                let title = doc
-                    .title
-                    .clone()
-                    .filter(|t| !t.trim().is_empty())
-                    .or_else(|| job.path.file_stem().map(|s| s.to_string_lossy().into_owned()));
+                let title = title_of(&doc, &job.path);
                 let new = NewDoc {
                     title: title.clone(),
                     format: Some(doc.format.as_str().to_string()),
@@ -365,30 +503,10 @@ impl Library {
                 };
                 let tables: Vec<NewTable> = doc.tables.iter().map(to_new_table).collect();
                 let id = self.catalog.insert_pending(&new, &doc.text, &tables, batch.g).await?;
-                let records: Vec<ChunkRecord> = chunks
-                    .into_iter()
-                    .map(|c| ChunkRecord {
-                        doc_id: id,
-                        ordinal: u32::try_from(c.ordinal).unwrap_or(u32::MAX),
-                        title: title.clone().unwrap_or_default(),
-                        path: path.to_string(),
-                        format: doc.format.as_str().to_string(),
-                        location: c.location,
-                        span: c.span,
-                        text: c.text,
-                    })
-                    .collect();
+                let records = chunk_records(id, &title, path, &doc, chunks);
                 let n = records.len() as u64;
                 let w = writer.clone();
-                // The card line goes with the first chunk (the title page), see `add_with_card`.
-                // Only a card with bibliographic facts (authors, identifiers) earns the line: a
-                // title and a file date alone would only repeat the title and match every
-                // question that says "date" or "published".
-                let card_line = if doc.card.authors.is_empty() && doc.card.identifiers.is_empty() {
-                    None
-                } else {
-                    doc.card.search_line()
-                };
+                let card_line = card_line(&doc);
                 blocking(move || -> std::result::Result<(), index::IndexError> {
                     let mut w = lock(&w);
                     for r in &records {
@@ -436,6 +554,36 @@ impl Library {
         *batch = Batch { g: g + 1, docs: 0, chars: 0, dirty: false };
         Ok(())
     }
+}
+
+fn title_of(doc: &Document, path: &Path) -> Option<String> {
+    doc.title
+        .clone()
+        .filter(|t| !t.trim().is_empty())
+        .or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+}
+
+fn chunk_records(id: i64, title: &Option<String>, path: &str, doc: &Document, chunks: Vec<Chunk>) -> Vec<ChunkRecord> {
+    chunks
+        .into_iter()
+        .map(|c| ChunkRecord {
+            doc_id: id,
+            ordinal: u32::try_from(c.ordinal).unwrap_or(u32::MAX),
+            title: title.clone().unwrap_or_default(),
+            path: path.to_string(),
+            format: doc.format.as_str().to_string(),
+            location: c.location,
+            span: c.span,
+            text: c.text,
+        })
+        .collect()
+}
+
+/// The card line goes with the first chunk (the title page), see `add_with_card`. Only a card
+/// with bibliographic facts (authors, identifiers) earns the line: a title and a file date alone
+/// would only repeat the title and match every question that says "date" or "published".
+fn card_line(doc: &Document) -> Option<String> {
+    if doc.card.authors.is_empty() && doc.card.identifiers.is_empty() { None } else { doc.card.search_line() }
 }
 
 struct Batch {
@@ -489,10 +637,16 @@ async fn examine(
     {
         return Work::Unchanged { id: d.id, mtime_ns: d.mtime_ns };
     }
+    let mut moved_from = None;
     if let Ok(Some(of)) = catalog.by_hash(&hash).await
         && of.path != path
     {
-        return Work::Duplicate { of: Box::new(of) };
+        // Its file is gone: this is the same document at a new path, read to re-label it.
+        if of.status == Status::Indexed && !Path::new(&of.path).exists() {
+            moved_from = Some(of);
+        } else {
+            return Work::Duplicate { of: Box::new(of) };
+        }
     }
     let p = job.path.clone();
     let xopts = xopts.clone();
@@ -515,7 +669,10 @@ async fn examine(
                 .unwrap_or_else(|| "no text found".to_string());
             Work::Failed { error, hash: Some(hash) }
         }
-        Ok(Ok((doc, chunks))) => Work::Extracted { doc: Box::new(doc), chunks, hash },
+        Ok(Ok((doc, chunks))) => match moved_from {
+            Some(of) => Work::Moved { of: Box::new(of), doc: Box::new(doc), chunks, hash },
+            None => Work::Extracted { doc: Box::new(doc), chunks, hash },
+        },
         Ok(Err(ExtractError::Cancelled)) => Work::Cancelled,
         Ok(Err(e)) => Work::Failed { error: e.to_string(), hash: Some(hash) },
         Err(e) => Work::Failed { error: format!("internal error while reading: {e}"), hash: Some(hash) },

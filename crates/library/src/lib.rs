@@ -18,6 +18,7 @@ mod embedding;
 mod ingest;
 mod semantic;
 mod walk;
+mod watch;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,7 +32,9 @@ pub use extract::{CardSource, ChunkOptions, DocumentCard, ExtractOptions, Format
 pub use index::{Hit, Scores};
 pub use ingest::{CancelFlag, FileOutcome, IngestEvent, IngestOptions, IngestSummary, Progress};
 pub use semantic::{FUSION_DEPTH, RRF_K, SearchMode, SearchResults, SemanticStatus};
-pub use store::{DocRow, OcrPageRow, OcrWordRow, Recovery, Status, TableInfo};
+pub use store::{DocRow, OcrPageRow, OcrWordRow, Recovery, Status, TableInfo, WatchedSource};
+pub use walk::IGNORE_FILE;
+pub use watch::{PollMode, SourceState, SourceStatus, WatchEvent, WatchEvents, WatchOptions, Watcher};
 
 use index::{ChunkIndex, ChunkWriter, IndexError};
 use store::{Catalog, StoreError};
@@ -60,6 +63,12 @@ pub enum LibraryError {
     /// A document id or path that is not in the library.
     #[error("no document {0} in the library")]
     NotFound(String),
+    /// A watched-folder id or path that is not stored.
+    #[error("{0} is not a watched folder")]
+    NoSource(String),
+    /// Only folders can be watched.
+    #[error("{0} is not a folder")]
+    NotAFolder(String),
     /// The operation needs a library opened for writing.
     #[error("the library was opened read-only")]
     ReadOnly,
@@ -218,6 +227,11 @@ impl Library {
             lib.repair().await?;
         }
         Ok(lib)
+    }
+
+    /// True when opened for writing (ingest, removal and watching work).
+    pub fn is_writable(&self) -> bool {
+        self.writer.is_some()
     }
 
     /// The data directory.
@@ -502,6 +516,55 @@ impl Library {
         docs.into_iter()
             .find(|d| d.path == wanted || d.path == target)
             .ok_or_else(|| LibraryError::NotFound(target.to_string()))
+    }
+
+    /// The watched folders, by path.
+    pub async fn sources(&self) -> Result<Vec<WatchedSource>> {
+        Ok(self.catalog.sources().await?)
+    }
+
+    /// Remembers a folder to keep in sync (a running [`Watcher`] picks it up at its next
+    /// refresh). `poll` asks for polling instead of file-system events. Works on a library
+    /// opened read-only too: the watched-folder table is not part of the index protocol.
+    pub async fn add_source(&self, dir: &Path, poll: bool) -> Result<WatchedSource> {
+        let abs = walk::absolute(dir);
+        if !abs.is_dir() {
+            return Err(LibraryError::NotAFolder(dir.display().to_string()));
+        }
+        Ok(self.catalog.add_source(&abs.to_string_lossy(), poll).await?)
+    }
+
+    /// A watched folder by id or path.
+    pub async fn find_source(&self, target: &str) -> Result<WatchedSource> {
+        let sources = self.sources().await?;
+        if let Ok(id) = target.parse::<i64>()
+            && let Some(s) = sources.iter().find(|s| s.id == id)
+        {
+            return Ok(s.clone());
+        }
+        let wanted = walk::absolute(Path::new(target));
+        let wanted = wanted.to_string_lossy();
+        sources
+            .into_iter()
+            .find(|s| s.path == wanted || s.path == target.trim_end_matches('/'))
+            .ok_or_else(|| LibraryError::NoSource(target.to_string()))
+    }
+
+    /// Pauses (or resumes) watching a folder; resuming rescans it.
+    pub async fn set_source_paused(&self, id: i64, paused: bool) -> Result<()> {
+        if !self.catalog.set_source_paused(id, paused).await? {
+            return Err(LibraryError::NoSource(id.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Stops watching a folder. Its documents stay in the library (remove them one by one, or
+    /// delete the files first).
+    pub async fn remove_source(&self, id: i64) -> Result<()> {
+        if !self.catalog.remove_source(id).await? {
+            return Err(LibraryError::NoSource(id.to_string()));
+        }
+        Ok(())
     }
 
     async fn next_generation(&self) -> Result<u64> {

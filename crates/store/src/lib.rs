@@ -10,11 +10,13 @@
 mod ocr;
 mod runs;
 mod settings;
+mod sources;
 mod vectors;
 mod web_cache;
 
 pub use ocr::{OcrPageRow, OcrWordRow};
 pub use runs::RunSummary;
+pub use sources::{Move, WatchedSource};
 pub use vectors::{EmbeddedDoc, EmbeddingCounter, StoredVector, UnembeddedDoc, VectorCount};
 pub use web_cache::WebCache;
 
@@ -219,6 +221,8 @@ pub struct Recovery {
     pub deleted: u64,
     /// Replaced or removed rows whose deletion never committed: indexed again.
     pub restored: u64,
+    /// Moved documents whose re-labelled chunks never committed: back at their old path.
+    pub moves_undone: u64,
 }
 
 impl Recovery {
@@ -328,9 +332,10 @@ impl Catalog {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        let moves_undone = sources::recover_moves(&mut tx, index_generation).await?;
         set_generation(&mut tx, index_generation).await?;
         tx.commit().await?;
-        Ok(Recovery { completed, rolled_back, deleted, restored })
+        Ok(Recovery { completed, rolled_back, deleted, restored, moves_undone })
     }
 
     /// Marks the work of generation `g` as done after the index committed it.
@@ -347,6 +352,7 @@ impl Catalog {
             .bind(g as i64)
             .execute(&mut *tx)
             .await?;
+        sources::finish_moves(&mut tx, g).await?;
         set_generation(&mut tx, g).await?;
         tx.commit().await?;
         Ok(())
@@ -486,7 +492,12 @@ impl Catalog {
     /// begun. Safe while another process is ingesting.
     pub async fn visible(&self, index_generation: u64) -> Result<Vec<DocRow>> {
         let mut out = Vec::new();
+        let moves: std::collections::HashMap<i64, String> =
+            self.uncommitted_moves(index_generation).await?.into_iter().collect();
         for mut row in self.all().await? {
+            if let Some(old) = moves.get(&row.id) {
+                row.path = old.clone();
+            }
             let committed = row.generation <= index_generation;
             match row.status {
                 Status::Pending if committed => row.status = Status::Indexed,

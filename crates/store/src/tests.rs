@@ -27,7 +27,7 @@ async fn committed_work_completes_and_uncommitted_work_is_undone() {
     let _a2 = cat.insert_pending(&doc("/a", "h3"), "alpha 2", &[], 2).await.unwrap();
     // … but the process died before finish_generation(2).
     let rec = cat.recover(2).await.unwrap();
-    assert_eq!(rec, Recovery { completed: 2, rolled_back: 0, deleted: 1, restored: 0 });
+    assert_eq!(rec, Recovery { completed: 2, rolled_back: 0, deleted: 1, restored: 0, moves_undone: 0 });
     let rows = cat.all().await.unwrap();
     assert_eq!(statuses(&rows), vec![("/a".into(), "indexed"), ("/b".into(), "indexed")]);
     assert_eq!(cat.text(rows[0].id).await.unwrap().as_deref(), Some("alpha 2"));
@@ -45,7 +45,7 @@ async fn work_the_index_never_committed_is_rolled_back() {
     let seen = cat.visible(1).await.unwrap();
     assert_eq!(statuses(&seen), vec![("/a".into(), "indexed")]);
     let rec = cat.recover(1).await.unwrap();
-    assert_eq!(rec, Recovery { completed: 0, rolled_back: 1, deleted: 0, restored: 1 });
+    assert_eq!(rec, Recovery { completed: 0, rolled_back: 1, deleted: 0, restored: 1, moves_undone: 0 });
     assert_eq!(statuses(&cat.all().await.unwrap()), vec![("/a".into(), "indexed")]);
     assert_eq!(cat.text(a).await.unwrap().as_deref(), Some("alpha"));
 }
@@ -408,4 +408,35 @@ async fn vector_pages_cover_every_vector_once() {
     }
     let expected: Vec<(i64, u32)> = ids.iter().flat_map(|id| (0..3).map(move |o| (*id, o))).collect();
     assert_eq!(seen, expected);
+}
+
+#[tokio::test]
+async fn a_move_keeps_the_id_and_is_undone_when_its_commit_never_happened() {
+    let cat = Catalog::open_in_memory().await.unwrap();
+    let a = cat.insert_pending(&doc("/old/a", "h1"), "alpha", &[], 1).await.unwrap();
+    cat.finish_generation(1).await.unwrap();
+    let to = Move { path: "/new/a".into(), title: Some("a".into()), size: 10, mtime_ns: Some(5) };
+    cat.begin_move(a, &to, 2).await.unwrap();
+    // A reader of generation 1 still sees the old place; the writer's row has the new one.
+    assert_eq!(statuses(&cat.visible(1).await.unwrap()), vec![("/old/a".into(), "indexed")]);
+    assert_eq!(statuses(&cat.visible(2).await.unwrap()), vec![("/new/a".into(), "indexed")]);
+    let rec = cat.recover(1).await.unwrap();
+    assert_eq!(rec.moves_undone, 1);
+    let row = cat.get(a).await.unwrap().unwrap();
+    assert_eq!((row.path.as_str(), row.title.as_deref()), ("/old/a", Some("T")));
+    // Committed this time: the id stays, the new path stays, nothing is left to undo.
+    cat.begin_move(a, &to, 3).await.unwrap();
+    cat.finish_generation(3).await.unwrap();
+    assert!(cat.recover(3).await.unwrap().is_clean());
+    assert_eq!(cat.get(a).await.unwrap().unwrap().path, "/new/a");
+    // A folder is remembered once; pausing survives another add.
+    let s = cat.add_source("/new", false).await.unwrap();
+    assert!(cat.set_source_paused(s.id, true).await.unwrap());
+    let again = cat.add_source("/new", true).await.unwrap();
+    assert_eq!((again.id, again.paused, again.poll), (s.id, true, true));
+    cat.report_source(s.id, "watching", None, Some(3)).await.unwrap();
+    let listed = cat.sources().await.unwrap();
+    assert_eq!((listed[0].state.as_str(), listed[0].skipped), ("watching", 3));
+    assert!(cat.remove_source(s.id).await.unwrap());
+    assert!(cat.sources().await.unwrap().is_empty());
 }

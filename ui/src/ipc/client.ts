@@ -22,8 +22,10 @@ import type {
   SemanticStatus,
   Settings,
   SettingsView,
+  SourcesEvent,
   TableSlice,
   UiReady,
+  WatchedSource,
 } from "../types";
 
 export type * from "../types";
@@ -47,6 +49,12 @@ export interface Client {
   documentText(docId: number): Promise<string>;
   documentPdf(docId: number): Promise<ArrayBuffer>;
   tableRows(docId: number, sheet: string, rows: number[]): Promise<TableSlice>;
+  // Watched folders
+  listSources(): Promise<WatchedSource[]>;
+  pauseSource(sourceId: number): Promise<void>;
+  resumeSource(sourceId: number): Promise<void>;
+  removeSource(sourceId: number): Promise<void>;
+  watchSources(onEvent: (e: SourcesEvent) => void): Promise<void>;
   // Semantic search
   semanticStatus(): Promise<SemanticStatus>;
   watchEmbedding(onEvent: (e: EmbedEvent) => void): Promise<void>;
@@ -140,6 +148,11 @@ export const tauriClient: Client = {
   documentText: (docId) => call<string>("document_text", { docId }),
   documentPdf: (docId) => call<ArrayBuffer>("document_pdf", { docId }),
   tableRows: (docId, sheet, rows) => call<TableSlice>("table_rows", { docId, sheet, rows }),
+  listSources: () => call<WatchedSource[]>("list_sources"),
+  pauseSource: (sourceId) => call<void>("pause_source", { sourceId }),
+  resumeSource: (sourceId) => call<void>("resume_source", { sourceId }),
+  removeSource: (sourceId) => call<void>("remove_source", { sourceId }),
+  watchSources: (onEvent) => call<void>("watch_sources", { onEvent: channel(onEvent) }),
   semanticStatus: () => call<SemanticStatus>("semantic_status"),
   watchEmbedding: (onEvent) => call<void>("watch_embedding", { onEvent: channel(onEvent) }),
   cancelEmbedding: () => call<boolean>("cancel_embedding"),

@@ -32,6 +32,11 @@ export function fakeClient(overrides: Partial<Client> = {}): Client {
     documentText: vi.fn(() => Promise.resolve("")),
     documentPdf: vi.fn(() => Promise.resolve(new ArrayBuffer(0))),
     tableRows: vi.fn(() => Promise.resolve({ sheet: "", columns: [], row_count: 0, rows: [] })),
+    listSources: vi.fn(() => Promise.resolve([])),
+    pauseSource: vi.fn(() => Promise.resolve()),
+    resumeSource: vi.fn(() => Promise.resolve()),
+    removeSource: vi.fn(() => Promise.resolve()),
+    watchSources: vi.fn(() => Promise.resolve()),
     semanticStatus: vi.fn(() =>
       Promise.resolve({
         on: true,

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
 import type { IngestEvent, IngestSummary } from "../ipc/client";
 import { fakeClient, settle } from "../testing/fake-client";
-import type { DocumentInfo, EmbedEvent, Hit, SemanticStatus } from "../types";
-import { cardLine, embedText, libraryView, progressText, scoreText, snippet } from "./library";
+import type { DocumentInfo, EmbedEvent, Hit, SemanticStatus, SourcesEvent, WatchedSource } from "../types";
+import { cardLine, embedText, libraryView, progressText, scoreText, snippet, sourceText } from "./library";
 
 const info = () => Promise.resolve({ version: "1", data_dir: "/srv/catena" });
 
@@ -345,5 +345,77 @@ describe("semantic search in the Library view", () => {
     const base = { doc_id: 1, chunk_id: "1:0", title: "", path: "", format: "", location: "", page: null, score: 2.5, snippet_html: "", text: "", span: [0, 0] as [number, number] };
     expect(scoreText(base)).toBe("score 2.50");
     expect(scoreText({ ...base, scores: { lexical: 2.5, semantic: null, fused: 2.5 } })).toBe("keywords 2.50");
+  });
+
+  it("lists watched folders with their state and pauses, resumes and stops watching them", async () => {
+    const folder = (over: Partial<WatchedSource>): WatchedSource => ({
+      id: 1,
+      path: "/home/ada/papers",
+      state: "watching",
+      error: null,
+      polling: false,
+      skipped: 0,
+      last_scan: null,
+      ...over,
+    });
+    let sources: WatchedSource[] = [
+      folder({ skipped: 3 }),
+      folder({ id: 2, path: "/mnt/share/notes", state: "paused", polling: true }),
+      folder({ id: 3, path: "/media/usb/old", state: "error", error: "the folder is gone" }),
+    ];
+    let notify: (e: SourcesEvent) => void = () => undefined;
+    const client = fakeClient({
+      listSources: vi.fn(() => Promise.resolve(sources)),
+      watchSources: vi.fn((onEvent: (e: SourcesEvent) => void) => {
+        notify = onEvent;
+        return Promise.resolve();
+      }),
+    });
+    const view = libraryView(client, info);
+    document.body.replaceChildren(view.element);
+    await settle();
+
+    const card = view.element.querySelector<HTMLElement>(".sources-card");
+    expect(card?.hidden).toBe(false);
+    const rows = () => [...view.element.querySelectorAll(".source")].map((li) => li.textContent ?? "");
+    expect(rows()[0]).toContain("Watching · 3 files of other types skipped");
+    expect(rows()[1]).toContain("Paused · polled");
+    expect(rows()[2]).toContain("Error: the folder is gone");
+
+    const button = (label: string) => {
+      const b = view.element.querySelector<HTMLButtonElement>(`button[aria-label="${label}"]`);
+      if (b === null) throw new Error(`no button ${label}`);
+      return b;
+    };
+    button("Pause watching /home/ada/papers").click();
+    expect(client.pauseSource).toHaveBeenCalledWith(1);
+    button("Resume watching /mnt/share/notes").click();
+    expect(client.resumeSource).toHaveBeenCalledWith(2);
+
+    // Stopping asks first; the documents stay.
+    button("Stop watching /media/usb/old").click();
+    expect(rows()[2]).toContain("Its documents stay");
+    const confirm = [...view.element.querySelectorAll<HTMLButtonElement>(".source button.danger")][0];
+    confirm?.click();
+    expect(client.removeSource).toHaveBeenCalledWith(3);
+    sources = sources.slice(0, 2);
+    await settle();
+    expect(rows()).toHaveLength(2);
+
+    // The watcher's news lists folders and documents again.
+    const listed = vi.mocked(client.listDocuments).mock.calls.length;
+    sources = [folder({ state: "scanning" })];
+    notify({ type: "changed" });
+    await settle();
+    expect(rows()).toEqual([expect.stringContaining("Scanning")]);
+    expect(vi.mocked(client.listDocuments).mock.calls.length).toBeGreaterThan(listed);
+  });
+
+  it("hides the watched folders when there are none and words their state", async () => {
+    const view = libraryView(fakeClient(), info);
+    await settle();
+    expect(view.element.querySelector<HTMLElement>(".sources-card")?.hidden).toBe(true);
+    const s: WatchedSource = { id: 1, path: "/p", state: "idle", error: null, polling: false, skipped: 1, last_scan: null };
+    expect(sourceText(s)).toBe("Not watched now · 1 file of other types skipped");
   });
 });

@@ -1,5 +1,6 @@
 // The Library view: add files by dropping them on the window or picking them, watch each file go
-// in with overall files/bytes/ETA, see what failed and why, search while it works, remove documents.
+// in with overall files/bytes/ETA, see what failed and why, search while it works, remove documents,
+// and see the watched folders (added folders stay in sync) with pause, resume and stop.
 import { sourcePanel } from "../components/source";
 import { h } from "../dom";
 import { bytes, day, duration, fileName } from "../format";
@@ -15,6 +16,7 @@ import type {
   IngestEvent,
   Progress,
   SemanticStatus,
+  WatchedSource,
 } from "../types";
 
 /** Loads app info; `fresh` asks again instead of reusing an earlier answer (for "Try again"). */
@@ -48,7 +50,24 @@ const FILE_LABEL: Record<string, string> = {
   duplicate: "Duplicate",
   failed: "Failed",
   removed: "Removed",
+  moved: "Moved",
 };
+
+const SOURCE_LABEL: Record<WatchedSource["state"], string> = {
+  watching: "Watching",
+  scanning: "Scanning",
+  paused: "Paused",
+  error: "Error",
+  idle: "Not watched now",
+};
+
+/** A watched folder's state line: "Watching · polled · 3 files of other types skipped" or the error. */
+export function sourceText(s: WatchedSource): string {
+  const parts: string[] = [s.state === "error" && s.error ? `Error: ${s.error}` : SOURCE_LABEL[s.state]];
+  if (s.polling) parts.push("polled");
+  if (s.skipped > 0) parts.push(`${s.skipped.toLocaleString("en")} ${s.skipped === 1 ? "file" : "files"} of other types skipped`);
+  return parts.join(" · ");
+}
 
 const ID_LABEL: Record<string, string> = { doi: "DOI", arxiv: "arXiv", isbn: "ISBN", issn: "ISSN", pmid: "PMID", docket: "Docket" };
 
@@ -337,6 +356,67 @@ export function libraryView(client: Client, loadInfo: LoadInfo, openSettings: ()
     panel.querySelector<HTMLElement>(".icon-button")?.focus();
   };
 
+  // Watched folders
+  const sourcesCard = h("section", { class: "card sources-card", "aria-labelledby": "sources-title", hidden: true });
+  const loadSources = () => {
+    client.listSources().then(renderSources, (raw) => {
+      sourcesCard.hidden = false;
+      sourcesCard.replaceChildren(errorBox(toIpcError(raw).message, loadSources));
+    });
+  };
+  const sourceAction = (run: Promise<void>, cell: HTMLElement) =>
+    run.then(loadSources, (raw) => cell.replaceChildren(h("span", { class: "small error-inline" }, toIpcError(raw).message)));
+  const sourceRow = (s: WatchedSource) => {
+    const actions = h("div", { class: "source-actions" });
+    const toggle = h(
+      "button",
+      { type: "button", class: "button subtle", "aria-label": `${s.state === "paused" ? "Resume" : "Pause"} watching ${s.path}` },
+      s.state === "paused" ? "Resume" : "Pause",
+    );
+    toggle.addEventListener("click", () => {
+      toggle.disabled = true;
+      void sourceAction(s.state === "paused" ? client.resumeSource(s.id) : client.pauseSource(s.id), actions);
+    });
+    const stopWatching = h("button", { type: "button", class: "button subtle", "aria-label": `Stop watching ${s.path}` }, "Stop watching");
+    stopWatching.addEventListener("click", () => {
+      const yes = h("button", { type: "button", class: "button danger" }, "Stop watching");
+      const no = h("button", { type: "button", class: "button subtle" }, "Keep");
+      actions.replaceChildren(h("span", { class: "small" }, "Stop watching? Its documents stay. "), yes, no);
+      yes.focus();
+      no.addEventListener("click", loadSources);
+      yes.addEventListener("click", () => {
+        yes.disabled = true;
+        void sourceAction(client.removeSource(s.id), actions);
+      });
+    });
+    actions.append(toggle, stopWatching);
+    return h(
+      "li",
+      { class: `source source-${s.state}` },
+      h("span", { class: "doc-path", title: s.path }, s.path),
+      h("span", { class: `badge badge-source-${s.state} small` }, sourceText(s)),
+      actions,
+    );
+  };
+  const renderSources = (sources: WatchedSource[]) => {
+    sourcesCard.hidden = sources.length === 0;
+    sourcesCard.replaceChildren(
+      h(
+        "div",
+        { class: "card-head" },
+        h("h2", { id: "sources-title", class: "card-title" }, "Watched folders"),
+        h("span", { class: "muted small" }, "Changes in these folders are added while Catena runs."),
+      ),
+      h("ul", { class: "source-list", "aria-label": "Watched folders" }, ...sources.map(sourceRow)),
+    );
+  };
+  client
+    .watchSources(() => {
+      loadSources();
+      refresh();
+    })
+    .catch(() => undefined);
+
   // Documents
   const docsBody = h("div", { class: "docs" });
   const docsCount = h("span", { class: "muted small" });
@@ -443,6 +523,7 @@ export function libraryView(client: Client, loadInfo: LoadInfo, openSettings: ()
     failedCard,
     banner,
     embedLine,
+    sourcesCard,
     h(
       "section",
       { class: "search-box", "aria-label": "Search the library" },
@@ -517,6 +598,7 @@ export function libraryView(client: Client, loadInfo: LoadInfo, openSettings: ()
         status.textContent = `${summary.interrupted ? "Stopped" : "Done"}: ${parts.join(", ")} in ${duration(summary.elapsed_ms)}.`;
         bar.value = bar.max;
         refresh();
+        loadSources();
         next();
       },
       (raw) => {
@@ -539,6 +621,7 @@ export function libraryView(client: Client, loadInfo: LoadInfo, openSettings: ()
   }
 
   refresh();
+  loadSources();
   loadSemantic();
   return { element, add, focusSearch: () => search.focus(), closePanels, refresh };
 }

@@ -1,6 +1,7 @@
 //! Killing `catena ingest` at random moments never leaves catalog, index and vectors
 //! disagreeing.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::embedding::Ollama;
@@ -121,4 +122,70 @@ fn ctrl_c_stops_cleanly_and_keeps_what_finished() {
     let (code, _) = c.json(&["ingest", files.path().to_str().unwrap()]);
     assert_eq!(code, 0);
     assert_eq!(c.docs().len(), all.len());
+}
+
+#[test]
+fn killing_watch_while_it_applies_changes_keeps_catalog_and_index_consistent() {
+    use crate::watch::{Watching, until};
+
+    let files = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(files.path()).unwrap();
+    fixture_tree(&root, 4);
+    let c = Catena::new();
+    let out = c.cmd().args(["ingest", "--progress", "quiet"]).arg(&root).output().unwrap();
+    assert!(out.status.success());
+
+    let logs = tempfile::tempdir().unwrap();
+    let mut killed_before_done = 0;
+    // Kills from 0.3 s to 1.5 s after the changes: before the debounced batch starts (it cannot
+    // start within 0.75 s), while it reads and commits, and after it finished.
+    for (round, delay) in delays(0xface, 8, 1200).into_iter().enumerate() {
+        let log = logs.path().join(format!("watch-{round}.log"));
+        let w = Watching(
+            c.cmd()
+                .env("CATENA_COMMIT_EVERY_DOCS", "2")
+                .args(["--json", "watch"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::fs::File::create(&log).unwrap())
+                .spawn()
+                .unwrap(),
+        );
+        until("the first scan", || std::fs::read_to_string(&log).unwrap_or_default().contains("\"event\":\"scanned\""));
+        // Every file changes and some move, so the kill lands in replacements, moves and removals.
+        fixture_tree_revision(&root, 4, &format!(" w{round}"));
+        let set = root.join(format!("set{}", round % 4));
+        std::fs::rename(set.join("notes/guide.md"), set.join(format!("notes/moved-{round}.md"))).unwrap();
+        std::thread::sleep(Duration::from_millis(300 + delay));
+        drop(w); // SIGKILL: no chance to clean up
+        // The changes had not all been applied when the kill came.
+        let printed = std::fs::read_to_string(&log).unwrap_or_default();
+        if !printed.lines().any(|l| l.contains("\"event\":\"updated\"")) {
+            killed_before_done += 1;
+        }
+        let (code, check) = c.json(&["check"]);
+        assert_eq!(code, 0, "round {round} (killed after {delay} ms): {check:#}");
+        for d in c.docs() {
+            assert!(d["status"] == "indexed" || d["status"] == "duplicate", "round {round}: {d}");
+        }
+    }
+    assert!(killed_before_done >= 2, "only {killed_before_done} kills came before the changes were applied");
+
+    // A last run applies everything, and the library is consistent and complete.
+    let log = logs.path().join("watch-final.log");
+    let w = Watching(
+        c.cmd()
+            .args(["--json", "watch"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    until("the final scan", || std::fs::read_to_string(&log).unwrap_or_default().contains("\"event\":\"scanned\""));
+    w.stop();
+    assert_eq!(c.search("xylophone orchestras").len(), 4);
+    let (code, check) = c.json(&["check"]);
+    assert_eq!((code, check["consistent"].as_bool()), (0, Some(true)), "{check}");
+    let docs = c.docs();
+    assert!(docs.iter().all(|d| d["status"] == "indexed"), "{docs:#?}");
+    assert!(docs.iter().all(|d| Path::new(d["path"].as_str().unwrap()).exists()), "{docs:#?}");
 }
