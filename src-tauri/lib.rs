@@ -93,6 +93,7 @@ fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> ta
             library::remove_document,
             library::search,
             library::document_text,
+            library::ocr_boxes,
             library::document_pdf,
             library::table_rows,
             library::list_sources,
@@ -305,6 +306,11 @@ mod tests {
         });
 
         let doc_id = hits[0]["doc_id"].clone();
+        // Text read from the file itself has no OCR boxes; a backwards span is refused.
+        let boxes = app.call("ocr_boxes", json!({"docId": doc_id, "start": 0, "end": 40})).expect("boxes");
+        assert_eq!(boxes, json!([]));
+        let error = app.call("ocr_boxes", json!({"docId": doc_id, "start": 9, "end": 3})).expect_err("backwards");
+        assert_eq!(error["code"], "InvalidInput");
         let text = app.call("document_text", json!({"docId": doc_id})).expect("text");
         assert!(text.as_str().unwrap_or_default().contains("built in 1923"));
         app.call("remove_document", json!({"docId": doc_id})).expect("removal succeeds");
@@ -575,6 +581,32 @@ The lighthouse keeper logs every ship.
         assert_eq!(first["scores"]["semantic"], Value::Null);
         let listed = app.call("list_documents", json!({})).expect("listing succeeds");
         assert!(listed.as_array().expect("a list").iter().all(|d| d["embedded"] == false), "{listed}");
+    }
+
+    #[test]
+    fn a_scanned_page_is_searchable_and_its_cited_words_have_boxes_on_the_page() {
+        let (app, dir) = app("main");
+        let docs = dir.path().join("scans");
+        std::fs::create_dir_all(&docs).expect("mkdir");
+        let page = acceptance::scan::scan(&["Quantum harbor lighthouse beacons", "guide velvet orchard sailors home."]);
+        std::fs::write(docs.join("survey.pdf"), acceptance::scan::pdf(&[page])).expect("write the scan");
+        app.window.state::<AppState>().grant([docs.clone()]);
+        app.call("ingest", json!({"paths": [docs.to_string_lossy()], "onEvent": "__CHANNEL__:1"})).expect("ingest");
+
+        let hits = app.call("search", json!({"query": "lighthouse beacons"})).expect("search succeeds");
+        let hit = &hits[0];
+        assert_eq!(hit["page"], 1, "{hit}");
+        let span = hit["span"].as_array().expect("a span").clone();
+        let boxes =
+            app.call("ocr_boxes", json!({"docId": hit["doc_id"], "start": span[0], "end": span[1]})).expect("boxes");
+        let boxes = boxes.as_array().expect("a list");
+        assert!(boxes.len() >= 8, "every word of the passage has a box: {boxes:?}");
+        for b in boxes {
+            assert_eq!(b["page"], 1);
+            let [x0, y0, x1, y1] = [0, 1, 2, 3].map(|i| b["bbox"][i].as_f64().expect("a number"));
+            assert!((0.0..=1.0).contains(&x0) && x0 < x1 && x1 <= 1.0, "{b}");
+            assert!((0.0..=1.0).contains(&y0) && y0 < y1 && y1 <= 1.0, "{b}");
+        }
     }
 
     #[test]

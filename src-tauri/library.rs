@@ -347,6 +347,32 @@ pub async fn document_text(state: State<'_, AppState>, doc_id: i64) -> Result<St
     lib.text(doc_id).await?.ok_or_else(|| IpcError::not_found(format!("document {doc_id} has no stored text")))
 }
 
+/// Where one OCR'd word stands on its page, for the source viewer to mark on the page image.
+#[derive(Debug, Clone, Serialize)]
+pub struct OcrBoxDto {
+    /// 1-based page.
+    pub page: u32,
+    /// `[x0, y0, x1, y1]` as fractions of the page's width and height, from the top-left corner.
+    pub bbox: [f32; 4],
+}
+
+/// The OCR word boxes covering chars `start..end` of a document's text (none for text read
+/// from a PDF's own text layer or from any other format).
+#[tauri::command]
+pub async fn ocr_boxes(
+    state: State<'_, AppState>,
+    doc_id: i64,
+    start: usize,
+    end: usize,
+) -> Result<Vec<OcrBoxDto>, IpcError> {
+    if start > end {
+        return Err(IpcError::invalid(format!("the span {start}..{end} runs backwards")));
+    }
+    let lib = state.library().await?;
+    let boxes = lib.ocr_boxes(doc_id, engine::Span::new(start, end)).await?;
+    Ok(boxes.into_iter().map(|b| OcrBoxDto { page: b.page, bbox: b.bbox }).collect())
+}
+
 /// The bytes of a PDF in the library, for the source viewer (sent raw, not as JSON).
 #[tauri::command]
 pub async fn document_pdf(state: State<'_, AppState>, doc_id: i64) -> Result<Response, IpcError> {

@@ -369,3 +369,10 @@ export interface ExportChoices {
   formats: ExportFormat[];
   styles: { name: string; label: string }[];
 }
+
+/** Where one OCR'd word stands on its page: `bbox` is `[x0, y0, x1, y1]` as fractions of the
+ * page's width and height from the top-left corner. */
+export interface OcrBox {
+  page: number;
+  bbox: [number, number, number, number];
+}

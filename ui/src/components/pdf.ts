@@ -3,6 +3,8 @@
 import { GlobalWorkerOptions, getDocument, TextLayer } from "pdfjs-dist";
 import workerUrl from "pdfjs-dist/build/pdf.worker.min.mjs?url";
 import { h } from "../dom";
+import type { OcrBox } from "../types";
+import { ocrMarks } from "./ocr-marks";
 
 GlobalWorkerOptions.workerSrc = workerUrl;
 
@@ -29,7 +31,8 @@ const squash = (s: string) => s.replace(/\s+/g, "").toLowerCase();
 
 /**
  * Renders `page` of the PDF into `host` and highlights the text items that make up `passage`, and
- * more strongly those that hold `answer` (the short answer inside it), when given.
+ * more strongly those that hold `answer` (the short answer inside it), when given. A page read by
+ * OCR has no text layer: there the passage's words are marked from their OCR boxes (`ocr`).
  * Returns the number of highlighted items.
  */
 export async function renderPdfPage(
@@ -38,6 +41,7 @@ export async function renderPdfPage(
   page: number,
   passage: string,
   answer: string | null = null,
+  ocr: OcrBox[] = [],
 ): Promise<number> {
   const pdf = await getDocument({ data: new Uint8Array(data), isEvalSupported: false }).promise;
   const number = Math.min(Math.max(page, 1), pdf.numPages);
@@ -66,6 +70,14 @@ export async function renderPdfPage(
   const layer = new TextLayer({ textContentSource: textContent, container: textHost, viewport });
   await layer.render();
   const marked = highlight(layer.textDivs, passage, "pdf-highlight");
+  if (marked === 0) {
+    const marks = ocrMarks(ocr, number);
+    if (marks.length > 0) {
+      pageEl.append(...marks);
+      marks[0]?.scrollIntoView?.({ block: "center" });
+      return marks.length;
+    }
+  }
   // Within the passage only: the same value may stand elsewhere on the page.
   if (answer !== null) highlight(layer.textDivs.filter((d) => d.classList.contains("pdf-highlight")), answer, "pdf-answer");
   return marked;

@@ -44,6 +44,13 @@ describe("source viewer", () => {
     expect(panel.querySelector("h2")?.textContent).toBe("Notes");
   });
 
+  it("asks where a PDF passage's words stand on a scanned page", async () => {
+    const client = fakeClient();
+    sourcePanel(client, evidence({ path: "/d/scan.pdf", page: 2, span: [40, 90] }), () => undefined);
+    await settle();
+    expect(client.ocrBoxes).toHaveBeenCalledWith(7, [40, 90]);
+  });
+
   it("shows a web source's address without making it a link", () => {
     const panel = sourcePanel(fakeClient(), evidence({ kind: "web", doc_id: null, url: "https://example.org/a", span: null }), () => undefined);
     expect(panel.textContent).toContain("https://example.org/a");

@@ -172,8 +172,12 @@ export function sourcePanel(client: Client, ev: EvidenceRecord, close: () => voi
     const host = h("div", { class: "pdf-host" });
     done(host);
     body.setAttribute("aria-busy", "true");
-    Promise.all([client.documentPdf(ev.doc_id), import("./pdf")])
-      .then(([bytes, pdf]) => pdf.renderPdfPage(host, bytes, ev.page ?? 1, ev.text, focusText(ev.text, focus)))
+    // Where the page was read by OCR, the cited words' boxes mark it; a failure only loses the marks.
+    const boxes = ev.span === null ? Promise.resolve([]) : client.ocrBoxes(ev.doc_id, ev.span).catch(() => []);
+    Promise.all([client.documentPdf(ev.doc_id), import("./pdf"), boxes])
+      .then(([bytes, pdf, ocr]) =>
+        pdf.renderPdfPage(host, bytes, ev.page ?? 1, ev.text, focusText(ev.text, focus), ocr),
+      )
       .then(
         () => body.removeAttribute("aria-busy"),
         fail,

@@ -16,6 +16,7 @@ import type {
   LlmSettings,
   LlmTest,
   LocalServer,
+  OcrBox,
   RunEvent,
   RunRecord,
   RunSummary,
@@ -48,6 +49,7 @@ export interface Client {
   search(query: string, limit?: number): Promise<Hit[]>;
   documentText(docId: number): Promise<string>;
   documentPdf(docId: number): Promise<ArrayBuffer>;
+  ocrBoxes(docId: number, span: [number, number]): Promise<OcrBox[]>;
   tableRows(docId: number, sheet: string, rows: number[]): Promise<TableSlice>;
   // Watched folders
   listSources(): Promise<WatchedSource[]>;
@@ -147,6 +149,7 @@ export const tauriClient: Client = {
   search: (query, limit) => call<Hit[]>("search", { query, limit: limit ?? null }),
   documentText: (docId) => call<string>("document_text", { docId }),
   documentPdf: (docId) => call<ArrayBuffer>("document_pdf", { docId }),
+  ocrBoxes: (docId, span) => call<OcrBox[]>("ocr_boxes", { docId, start: span[0], end: span[1] }),
   tableRows: (docId, sheet, rows) => call<TableSlice>("table_rows", { docId, sheet, rows }),
   listSources: () => call<WatchedSource[]>("list_sources"),
   pauseSource: (sourceId) => call<void>("pause_source", { sourceId }),

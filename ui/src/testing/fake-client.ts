@@ -31,6 +31,7 @@ export function fakeClient(overrides: Partial<Client> = {}): Client {
     search: vi.fn(() => Promise.resolve([])),
     documentText: vi.fn(() => Promise.resolve("")),
     documentPdf: vi.fn(() => Promise.resolve(new ArrayBuffer(0))),
+    ocrBoxes: vi.fn(() => Promise.resolve([])),
     tableRows: vi.fn(() => Promise.resolve({ sheet: "", columns: [], row_count: 0, rows: [] })),
     listSources: vi.fn(() => Promise.resolve([])),
     pauseSource: vi.fn(() => Promise.resolve()),
