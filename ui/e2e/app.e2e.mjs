@@ -23,7 +23,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { remote } from "webdriverio";
 import { startModelServer } from "./model-server.mjs";
-import { writeFixtures, QUESTION, FACTS, TITLES } from "./fixtures.mjs";
+import { writeFixtures, writeScanPdf, QUESTION, FACTS, TITLES } from "./fixtures.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 const app = process.env.APP ?? join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), "debug", "catena-desktop");
@@ -451,6 +451,38 @@ try {
       timeoutMsg: "the library was not embedded in the background",
     });
     expect(!(await browser.$(".semantic-banner").isDisplayed()), "the banner still says semantic search is off");
+  });
+
+  await check("a scanned page is read by OCR and opens with the found words marked on the image", async () => {
+    const scan = writeScanPdf(join(work, "scans"));
+    await dragOntoWindow([scan]);
+    await browser.waitUntil(async () => (await browser.$$(".doc-table tbody tr.status-indexed")).length === files.length + 1, {
+      timeout: 60000,
+      timeoutMsg: "the scan was not indexed",
+    });
+    const search = await browser.$("#library-search");
+    await search.setValue("lighthouse beacons");
+    let hit = null;
+    await browser.waitUntil(
+      async () => {
+        for (const b of await browser.$$(".hits .hit-title")) if ((await b.getText()) === "scan") hit = b;
+        return hit !== null;
+      },
+      { timeout: 10000, timeoutMsg: "the search found no passage of the scan" },
+    );
+    await hit.click();
+    const body = await browser.$(".source-panel .source-body");
+    await browser.waitUntil(async () => (await body.getAttribute("aria-busy")) === null, { timeout: 15000, timeoutMsg: "the scan never finished loading" });
+    expect(!(await browser.$(".source-panel .error").isExisting()), `the scan did not open: ${await body.getText()}`);
+    // One mark per word of the passage, each inside the page image.
+    const placed = await browser.execute(() => {
+      const page = document.querySelector(".source-panel .pdf-page")?.getBoundingClientRect();
+      const marks = [...document.querySelectorAll(".source-panel .pdf-page .ocr-highlight")].map((m) => m.getBoundingClientRect());
+      const inside = (r) => page && r.width > 0 && r.height > 0 && r.left >= page.left && r.right <= page.right + 1 && r.top >= page.top && r.bottom <= page.bottom + 1;
+      return { count: marks.length, inside: marks.filter(inside).length };
+    });
+    expect(placed.count >= 8, `expected a mark per word of the passage, saw ${placed.count}`);
+    expectEqual(placed.inside, placed.count, "marks inside the page");
   });
 } catch (error) {
   results.push(["setup", error]);

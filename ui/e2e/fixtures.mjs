@@ -1,8 +1,11 @@
 // The documents the end-to-end test drops on the window: Markdown, plain text and a small PDF
 // (written by hand: one page, one font, so no PDF library is needed), plus a distractor. The
-// scripted model's answer (model-server.mjs) cites the facts below.
+// scripted model's answer (model-server.mjs) cites the facts below. Last, a scanned page (an
+// image-only PDF) is dropped to check OCR and the marks on the page image.
+import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { deflateSync } from "node:zlib";
 
 export const QUESTION = "Who designed the Port Aster lighthouse, where was the engineer born, and when was its lamp first lit?";
 
@@ -82,4 +85,51 @@ export function writeFixtures(dir) {
     writeFileSync(path, body);
     return path;
   });
+}
+
+/** The words on the scanned page: only pixels, no text layer, so only OCR can read them. */
+export const SCAN_LINES = ["Quantum harbor lighthouse beacons", "guide velvet orchard sailors home."];
+
+/**
+ * Writes `scan.pdf` into `dir`: one page whose only content is a grey image of `lines`, drawn by
+ * ImageMagick (installed by scripts/setup) as a scanner would leave it. Returns its path.
+ */
+export function writeScanPdf(dir, lines = SCAN_LINES) {
+  mkdirSync(dir, { recursive: true });
+  const [w, h] = [1700, 700];
+  const draw = lines.flatMap((l, i) => ["-annotate", `+80+${160 + i * 120}`, l]);
+  const pixels = execFileSync("convert", ["-size", `${w}x${h}`, "xc:white", "-fill", "black", "-pointsize", "56", ...draw, "-depth", "8", "gray:-"], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const image = deflateSync(pixels);
+  // 612 pt wide, the height in proportion: the image fills the page.
+  const [pw, ph] = [612, Math.round((612 * h) / w)];
+  const content = `q ${pw} 0 0 ${ph} 0 0 cm /Im0 Do Q`;
+  const parts = [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${pw} ${ph}] /Contents 4 0 R /Resources << /XObject << /Im0 5 0 R >> >> >>`,
+    Buffer.from(`<< /Length ${content.length} >>\nstream\n${content}\nendstream`, "latin1"),
+    Buffer.concat([
+      Buffer.from(`<< /Type /XObject /Subtype /Image /Width ${w} /Height ${h} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /Length ${image.length} >>\nstream\n`, "latin1"),
+      image,
+      Buffer.from("\nendstream", "latin1"),
+    ]),
+  ];
+  const chunks = [Buffer.from("%PDF-1.4\n", "latin1")];
+  let length = chunks[0].length;
+  const offsets = [];
+  parts.forEach((body, i) => {
+    offsets.push(length);
+    const piece = Buffer.concat([Buffer.from(`${i + 1} 0 obj\n`, "latin1"), Buffer.isBuffer(body) ? body : Buffer.from(body, "latin1"), Buffer.from("\nendobj\n", "latin1")]);
+    chunks.push(piece);
+    length += piece.length;
+  });
+  let tail = `xref\n0 ${parts.length + 1}\n0000000000 65535 f \n`;
+  for (const o of offsets) tail += `${String(o).padStart(10, "0")} 00000 n \n`;
+  tail += `trailer\n<< /Size ${parts.length + 1} /Root 1 0 R >>\nstartxref\n${length}\n%%EOF\n`;
+  chunks.push(Buffer.from(tail, "latin1"));
+  const path = join(dir, "scan.pdf");
+  writeFileSync(path, Buffer.concat(chunks));
+  return path;
 }
