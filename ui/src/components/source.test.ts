@@ -45,10 +45,12 @@ describe("source viewer", () => {
   });
 
   it("asks where a PDF passage's words stand on a scanned page", async () => {
-    const client = fakeClient();
-    sourcePanel(client, evidence({ path: "/d/scan.pdf", page: 2, span: [40, 90] }), () => undefined);
+    // The PDF itself is refused at once, so nothing is left rendering when the test ends.
+    const client = fakeClient({ documentPdf: () => Promise.reject({ code: "NotFound", message: "document 7 is gone" }) });
+    const panel = sourcePanel(client, evidence({ path: "/d/scan.pdf", page: 2, span: [40, 90] }), () => undefined);
     await settle();
     expect(client.ocrBoxes).toHaveBeenCalledWith(7, [40, 90]);
+    expect(panel.textContent).toContain("document 7 is gone");
   });
 
   it("shows a web source's address without making it a link", () => {
