@@ -203,14 +203,7 @@ impl Library {
         let scan = blocking(move || walk::walk(&roots)).await?;
         let mut gone = Vec::new();
         if opts.prune {
-            let seen: HashSet<String> = scan
-                .found
-                .iter()
-                .filter_map(|f| match f {
-                    Found::File { path, .. } => Some(path.to_string_lossy().into_owned()),
-                    Found::Missing { .. } => None,
-                })
-                .collect();
+            let seen = scan.file_paths();
             // What could not be read this time is not gone.
             let unreadable: Vec<&Path> = scan
                 .found
@@ -250,14 +243,7 @@ impl Library {
         let filter = walk::Filter::new(root);
         let paths = changed.to_vec();
         let scan = blocking(move || walk::changed(&filter, &paths)).await?;
-        let seen: HashSet<String> = scan
-            .found
-            .iter()
-            .filter_map(|f| match f {
-                Found::File { path, .. } => Some(path.to_string_lossy().into_owned()),
-                Found::Missing { .. } => None,
-            })
-            .collect();
+        let seen = scan.file_paths();
         let changed_set: HashSet<&Path> = changed.iter().map(PathBuf::as_path).collect();
         let mut gone = Vec::new();
         for doc in self.documents().await? {

@@ -34,6 +34,19 @@ pub(crate) struct Scan {
     pub unsupported: u64,
 }
 
+impl Scan {
+    /// The files found, as the catalog writes their paths.
+    pub fn file_paths(&self) -> std::collections::HashSet<String> {
+        self.found
+            .iter()
+            .filter_map(|f| match f {
+                Found::File { path, .. } => Some(path.to_string_lossy().into_owned()),
+                Found::Missing { .. } => None,
+            })
+            .collect()
+    }
+}
+
 /// Absolute form of a path without resolving symlinks of the final component's parents when
 /// the path does not exist (so a removed file can still be named).
 pub(crate) fn absolute(p: &Path) -> PathBuf {
