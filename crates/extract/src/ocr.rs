@@ -3,7 +3,9 @@
 //! Tesseract runs as a child process (`tesseract stdin stdout -l LANGS --dpi 300 tsv`), one per
 //! page, with its own threading turned off (`OMP_THREAD_LIMIT=1`): pages are the unit of
 //! parallelism, bounded across the whole process by one [`OcrLimiter`], so at most N pages (N =
-//! cores) are rendered or recognised at any moment, whatever the number of files read at once.
+//! cores) are recognised at any moment, whatever the number of files read at once. Each file
+//! renders its next page while its earlier ones are recognised, so rendering is off the critical
+//! path; at most one rendered page per file waits for a slot.
 //! A child process rather than a binding to libtesseract: a crash or runaway on a hostile image
 //! takes down only that child, cancellation kills it mid-page, and nothing C++ is linked into
 //! Catena. Its fixed cost (starting and loading the language data, about 0.15 s) is measured by
@@ -62,8 +64,8 @@ pub fn language_package(lang: &str) -> String {
 }
 
 /// Bounds the OCR pages in flight across everything that shares it (one per process by
-/// default): a page holds a permit from before it is rendered until Tesseract has answered, so
-/// memory stays at most N page images whatever the number of files read at once.
+/// default): a page holds a permit from when it is rendered until Tesseract has answered, so
+/// memory stays at most N page images in flight plus one rendered page waiting per file read.
 #[derive(Debug)]
 pub struct OcrLimiter {
     max: usize,
@@ -124,8 +126,10 @@ pub struct OcrOptions {
     pub languages: String,
     /// Rendering resolution of PDF pages.
     pub dpi: u32,
-    /// A page rendered larger than this many pixels is rendered at a lower resolution (a 30-inch
-    /// poster page would otherwise take hundreds of megabytes).
+    /// A page rendered larger than this many pixels is rendered at a lower resolution. The
+    /// default, 24 million, keeps every paper size up to A3 and tabloid at 300 DPI; larger pages
+    /// are posters and drawings, whose type is large enough to read at less, and a 30-inch page
+    /// would otherwise take hundreds of megabytes and most of the rendering time.
     pub max_page_pixels: u64,
     /// One page's recognition is stopped after this long.
     pub page_timeout: Duration,
@@ -144,7 +148,7 @@ impl Default for OcrOptions {
             enabled: true,
             languages: "eng".to_owned(),
             dpi: 300,
-            max_page_pixels: 40_000_000,
+            max_page_pixels: 24_000_000,
             page_timeout: Duration::from_secs(300),
             command: PathBuf::from("tesseract"),
             limiter: Arc::new(OcrLimiter::default()),
@@ -506,7 +510,7 @@ pub(crate) fn render(page: &poppler::Page, opts: &OcrOptions) -> Result<GrayPage
 pub(crate) type PageResults = Vec<(i32, Result<Recognized, OcrError>)>;
 
 /// Recognises the given pages (0-based indices) of an open PDF: rendered one after another on
-/// this thread, recognised in parallel, at most `opts.limiter.max()` in flight. A page that
+/// this thread, each while the ones before it are recognised in parallel, at most `opts.limiter.max()` in flight. A page that
 /// fails has its own error; only cancellation fails the whole call.
 pub(crate) fn recognize_pdf_pages(
     doc: &poppler::Document,
@@ -519,13 +523,20 @@ pub(crate) fn recognize_pdf_pages(
         let mut running = Vec::new();
         let mut cancelled = false;
         for &index in indices {
-            let Some(permit) = opts.limiter.acquire(&cancel) else {
+            if cancel.is_set() {
                 cancelled = true;
                 break;
-            };
+            }
+            // The next page renders while earlier ones are being recognised, so the cores stay
+            // busy; its permit is taken only once it is rendered, which leaves at most one image
+            // waiting per file on top of the pages in flight.
             let image = match doc.page(index) {
                 Some(page) => render(&page, opts).map_err(OcrError::Failed),
                 None => Err(OcrError::Failed("cannot load page".into())),
+            };
+            let Some(permit) = opts.limiter.acquire(&cancel) else {
+                cancelled = true;
+                break;
             };
             let cancel = cancel.clone();
             running.push((
