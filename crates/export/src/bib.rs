@@ -309,15 +309,16 @@ mod tests {
         eprintln!("{bib}");
         let entries: Vec<&str> = bib.split('@').skip(1).collect();
         assert_eq!(entries.len(), 4, "only the four cited sources");
+        // Listed and keyed by the numbers the answer's markers carry: 1, 3, 4, 5.
         assert!(
-            entries[0].starts_with("misc{catena-20260304-102030-ab12-1,\n  title = {{Histoire de Montréal}},"),
+            entries[1].starts_with("misc{catena-20260304-102030-ab12-3,\n  title = {{Histoire de Montréal}},"),
             "{bib}"
         );
-        assert!(entries[1].starts_with("online{catena-20260304-102030-ab12-2,"), "{bib}");
-        assert!(entries[1].contains("  url = {https://fr.wikipedia.org/wiki/Montr%C3%A9al},\n"));
-        assert!(entries[1].contains("  howpublished = {\\url{https://fr.wikipedia.org/wiki/Montr\\%C3\\%A9al}},\n"));
-        assert!(entries[1].contains("  urldate = {2026-03-04},\n"));
-        assert!(entries[0].contains("note = {Location: p. 3; File: /home/ana/Documents/histoire-de-montréal.pdf}"));
+        assert!(entries[2].starts_with("online{catena-20260304-102030-ab12-4,"), "{bib}");
+        assert!(entries[2].contains("  url = {https://fr.wikipedia.org/wiki/Montr%C3%A9al},\n"));
+        assert!(entries[2].contains("  howpublished = {\\url{https://fr.wikipedia.org/wiki/Montr\\%C3\\%A9al}},\n"));
+        assert!(entries[2].contains("  urldate = {2026-03-04},\n"));
+        assert!(entries[1].contains("note = {Location: p. 3; File: /home/ana/Documents/histoire-de-montréal.pdf}"));
         assert!(entries[3].contains(r"title = {{Population \{estimates\} 100\% \& growth\_rate \#1}},"), "{bib}");
         assert!(!bib.contains(TABLE_TITLE));
         // Braces balance in every entry, so no field runs into the next.
@@ -333,7 +334,7 @@ mod tests {
         let items = v.as_array().unwrap();
         assert_eq!(items.len(), 4);
         let types: Vec<&str> = items.iter().map(|i| i["type"].as_str().unwrap()).collect();
-        assert_eq!(types, ["document", "webpage", "document", "dataset"]);
+        assert_eq!(types, ["document", "document", "webpage", "dataset"]);
         for item in items {
             assert!(item["id"].is_string() && item["title"].is_string(), "{item}");
             for (k, val) in item.as_object().unwrap() {
@@ -345,8 +346,9 @@ mod tests {
                 }
             }
         }
-        assert_eq!(items[1]["URL"], "https://fr.wikipedia.org/wiki/Montr%C3%A9al");
-        assert_eq!(items[1]["accessed"]["date-parts"], json!([[2026, 3, 4]]));
+        assert_eq!(items[2]["id"], "catena-20260304-102030-ab12-4");
+        assert_eq!(items[2]["URL"], "https://fr.wikipedia.org/wiki/Montr%C3%A9al");
+        assert_eq!(items[2]["accessed"]["date-parts"], json!([[2026, 3, 4]]));
         assert_eq!(items[3]["title"], TABLE_TITLE);
         assert!(items[3]["note"].as_str().unwrap().contains("Query: SELECT Population FROM Census WHERE Year = 2021"));
     }
@@ -362,15 +364,15 @@ mod tests {
                 assert_eq!(&l[2..6], "  - ", "tag line {l:?}");
             }
         }
-        assert!(records[1].contains("TY  - ELEC\r\n"));
-        assert!(records[1].contains("TI  - Montréal — Wikipédia\r\n"));
-        assert!(records[1].contains("UR  - https://fr.wikipedia.org/wiki/Montr%C3%A9al\r\n"));
-        assert!(records[1].contains("Y2  - 2026/03/04\r\n"));
+        assert!(records[2].contains("TY  - ELEC\r\n"));
+        assert!(records[2].contains("TI  - Montréal — Wikipédia\r\n"));
+        assert!(records[2].contains("UR  - https://fr.wikipedia.org/wiki/Montr%C3%A9al\r\n"));
+        assert!(records[2].contains("Y2  - 2026/03/04\r\n"));
         assert!(records[3].contains("TY  - DATA\r\n"));
-        assert!(records[0].contains("N1  - Location: p. 3; File: /home/ana/Documents/histoire-de-montréal.pdf\r\n"));
+        assert!(records[1].contains("N1  - Location: p. 3; File: /home/ana/Documents/histoire-de-montréal.pdf\r\n"));
     }
 
-    /// The bibliographies with the first cited document's card: authors, date, DOI, arXiv id.
+    /// The bibliographies with the card of the document cited first (reference 3): authors, date, DOI, arXiv id.
     fn with_details(f: Format) -> String {
         let run = sample();
         let doc_id = run.evidence.iter().find(|e| e.title == "Histoire de Montréal").and_then(|e| e.doc_id).unwrap();
@@ -389,17 +391,17 @@ mod tests {
     #[test]
     fn bibliographies_carry_the_document_card() {
         let bib = with_details(Format::Bibtex);
-        let first = bib.split('@').nth(1).unwrap();
-        assert!(first.contains("title = {{Histoire de Montréal, 1642–1992}},"), "{bib}");
-        assert!(first.contains("author = {Ana Lima and Tremblay, Jean and {OpenAI}},"), "{first}");
-        assert!(first.contains("date = {1992-05-17},\n  year = {1992},"), "{first}");
-        assert!(first.contains("doi = {10.1000/mtl_1992},"), "a DOI is verbatim: {first}");
-        assert!(first.contains("eprint = {2004.04906v3},\n  archiveprefix = {arXiv},"), "{first}");
-        let second = bib.split('@').nth(2).unwrap();
-        assert!(!second.contains("author ="), "other sources are unchanged: {second}");
+        let history = bib.split('@').nth(2).unwrap();
+        assert!(history.contains("title = {{Histoire de Montréal, 1642–1992}},"), "{bib}");
+        assert!(history.contains("author = {Ana Lima and Tremblay, Jean and {OpenAI}},"), "{history}");
+        assert!(history.contains("date = {1992-05-17},\n  year = {1992},"), "{history}");
+        assert!(history.contains("doi = {10.1000/mtl_1992},"), "a DOI is verbatim: {history}");
+        assert!(history.contains("eprint = {2004.04906v3},\n  archiveprefix = {arXiv},"), "{history}");
+        let web = bib.split('@').nth(3).unwrap();
+        assert!(!web.contains("author ="), "other sources are unchanged: {web}");
 
         let v: Value = serde_json::from_str(&with_details(Format::CslJson)).unwrap();
-        let item = &v[0];
+        let item = &v[1];
         assert_eq!(
             item["author"],
             json!([{"family": "Lima", "given": "Ana"}, {"family": "Tremblay", "given": "Jean"},
@@ -408,13 +410,13 @@ mod tests {
         assert_eq!(item["issued"]["date-parts"], json!([[1992, 5, 17]]));
         assert_eq!(item["DOI"], "10.1000/mtl_1992");
         assert_eq!(item["URL"], "https://arxiv.org/abs/2004.04906v3");
-        assert!(v[1].get("author").is_none());
+        assert!(v[2].get("author").is_none());
 
         let ris = with_details(Format::Ris);
-        let first = ris.split("ER  - \r\n").next().unwrap();
-        assert!(first.contains("AU  - Lima, Ana\r\nAU  - Tremblay, Jean\r\n"), "{first}");
-        assert!(first.contains("PY  - 1992\r\nDA  - 1992/05/17/\r\nDO  - 10.1000/mtl_1992\r\n"), "{first}");
-        assert!(first.contains("M1  - arXiv:2004.04906v3\r\n"), "{first}");
+        let history = ris.split("ER  - \r\n").nth(1).unwrap();
+        assert!(history.contains("AU  - Lima, Ana\r\nAU  - Tremblay, Jean\r\n"), "{history}");
+        assert!(history.contains("PY  - 1992\r\nDA  - 1992/05/17/\r\nDO  - 10.1000/mtl_1992\r\n"), "{history}");
+        assert!(history.contains("M1  - arXiv:2004.04906v3\r\n"), "{history}");
     }
 
     #[test]

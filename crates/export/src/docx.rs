@@ -1,6 +1,7 @@
 //! Word (DOCX) through `docx-rs`: every citation in the answer is a real footnote
 //! (`w:footnoteReference` in the body, its text in `footnotes.xml`) holding the styled reference
 //! entry, the location and the cited passage; the reference list repeats the entries at the end.
+//! A mark shows its source's number (`[3]`, as the app does) rather than Word's running count.
 //!
 //! Footnote ids are set here (1, 2, … per document) rather than taken from the library's global
 //! counter, so documents rendered at the same time on several threads stay valid. Web addresses
@@ -90,6 +91,24 @@ fn note_paragraphs(s: &Source<'_>, entry: &Rich) -> Vec<Paragraph> {
     out
 }
 
+/// Word numbers footnote marks 1, 2, 3, … by itself; each mark here shows its source's
+/// reference number instead (`[3]`, as the app and the other formats do), through
+/// `w:customMarkFollows` and the mark's text in the same run.
+fn custom_marks(document: &[u8], marks: &[(usize, usize)]) -> Result<Vec<u8>, ExportError> {
+    let mut xml = String::from_utf8(document.to_vec()).map_err(|e| ExportError::Docx(e.to_string()))?;
+    for (id, number) in marks {
+        let plain = format!("<w:footnoteReference w:id=\"{id}\" />");
+        let custom = format!(
+            "<w:footnoteReference w:customMarkFollows=\"1\" w:id=\"{id}\" /><w:t xml:space=\"preserve\">[{number}]</w:t>"
+        );
+        if !xml.contains(&plain) {
+            return Err(ExportError::Docx(format!("footnote {id} has no mark in the document")));
+        }
+        xml = xml.replacen(&plain, &custom, 1);
+    }
+    Ok(xml.into_bytes())
+}
+
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -126,6 +145,8 @@ pub(crate) fn render(report: &Report<'_>) -> Result<Vec<u8>, ExportError> {
         );
     }
     let mut next_id = 1usize;
+    // Footnote id → the reference number its mark shows.
+    let mut marks: Vec<(usize, usize)> = Vec::new();
     for para in &report.answer {
         let mut p = Paragraph::new().line_spacing(LineSpacing::new().after(160));
         for s in para {
@@ -138,9 +159,9 @@ pub(crate) fn render(report: &Report<'_>) -> Result<Vec<u8>, ExportError> {
                     Span::Text(t) => p = p.add_run(text(t)),
                     Span::Cite(nums) => {
                         for n in nums {
-                            let Some(source) = report.sources.get(n - 1) else { continue };
-                            let entry = report.references.get(n - 1).cloned().unwrap_or_default();
-                            let note = Footnote { id: next_id, content: note_paragraphs(source, &entry) };
+                            let Some((source, entry)) = report.source(*n) else { continue };
+                            let note = Footnote { id: next_id, content: note_paragraphs(source, entry) };
+                            marks.push((next_id, *n));
                             next_id += 1;
                             p = p.add_run(Run::new().add_footnote_reference(note));
                         }
@@ -211,8 +232,10 @@ pub(crate) fn render(report: &Report<'_>) -> Result<Vec<u8>, ExportError> {
                 .add_paragraph(Paragraph::new().indent(Some(567), None, None, None).add_run(muted(&facts.join(" · "))));
         }
     }
+    let mut xml = docx.build();
+    xml.document = custom_marks(&xml.document, &marks)?;
     let mut buf = Cursor::new(Vec::new());
-    docx.build().pack(&mut buf).map_err(|e| ExportError::Docx(e.to_string()))?;
+    xml.pack(&mut buf).map_err(|e| ExportError::Docx(e.to_string()))?;
     Ok(buf.into_inner())
 }
 
@@ -289,19 +312,28 @@ mod tests {
         assert!(types.contains("footnotes+xml"), "{types}");
 
         // Four citations in the answer ([3], [4, 1], [5]): four references in the body, four notes.
-        let refs: Vec<&str> = document.split("<w:footnoteReference w:id=\"").skip(1).collect();
+        let refs: Vec<&str> =
+            document.split("<w:footnoteReference w:customMarkFollows=\"1\" w:id=\"").skip(1).collect();
         assert_eq!(refs.len(), 4, "{document}");
+        assert!(!document.contains("<w:footnoteReference w:id="), "every mark is a custom one: {document}");
         let notes = footnotes(&notes_xml);
         assert_eq!(notes.len(), 4, "{notes:#?}");
         for (r, (id, _)) in refs.iter().zip(&notes) {
             assert!(r.starts_with(&format!("{id}\"")), "reference {r:.10} ↔ footnote {id}");
         }
-        assert!(notes[0].1.starts_with("[1] Histoire de Montréal"), "{:?}", notes[0]);
+        // Each mark shows the number the app shows (the evidence id), not Word's own 1, 2, 3, 4.
+        let marks: Vec<&str> = refs
+            .iter()
+            .filter_map(|r| r.split("<w:t xml:space=\"preserve\">").nth(1).and_then(|t| t.split('<').next()))
+            .collect();
+        assert_eq!(marks, ["[3]", "[1]", "[4]", "[5]"], "{document}");
+        assert!(notes[0].1.starts_with("[3] Histoire de Montréal"), "{:?}", notes[0]);
         assert!(notes[0].1.contains("Montréal was founded in 1642 by Paul de Chomedey, sieur de Maisonneuve."));
         assert!(notes[0].1.contains("(/home/ana/Documents/histoire-de-montréal.pdf)"), "{:?}", notes[0]);
         assert!(notes[0].1.contains("(p. 3)"), "{:?}", notes[0]);
-        assert!(notes[1].1.starts_with("[2] Montréal — Wikipédia"), "{:?}", notes[1]);
-        assert!(notes[1].1.contains(SCRIPT), "the passage is kept as text: {:?}", notes[1]);
+        assert!(notes[1].1.starts_with("[1] Géographie du Québec"), "{:?}", notes[1]);
+        assert!(notes[2].1.starts_with("[4] Montréal — Wikipédia"), "{:?}", notes[2]);
+        assert!(notes[2].1.contains(SCRIPT), "the passage is kept as text: {:?}", notes[2]);
         assert!(!notes_xml.contains(SCRIPT), "and escaped in the XML");
         assert!(notes[3].1.contains("Population {estimates} 100% & growth_rate #1"));
 

@@ -118,8 +118,7 @@ pub(crate) fn render(report: &Report<'_>) -> String {
     if report.answer.is_empty() {
         h.push_str("<p class=\"muted\">No answer: nothing in the library answers this question.</p>\n");
     }
-    let passages: Vec<String> = report.sources.iter().map(|s| excerpt(&s.evidence.text, 300)).collect();
-    let mut first_cite = vec![true; report.sources.len() + 1];
+    let mut first_cite: std::collections::HashSet<usize> = std::collections::HashSet::new();
     for para in &report.answer {
         h.push_str("<p>");
         for s in para {
@@ -137,13 +136,11 @@ pub(crate) fn render(report: &Report<'_>) -> String {
                             h.pop();
                         }
                         for n in nums {
-                            let id = if first_cite.get(*n).copied().unwrap_or(false) {
-                                first_cite[*n] = false;
-                                format!(" id=\"cite-{n}\"")
-                            } else {
-                                String::new()
-                            };
-                            let tip = passages.get(n - 1).map(|p| escape(p)).unwrap_or_default();
+                            let id = if first_cite.insert(*n) { format!(" id=\"cite-{n}\"") } else { String::new() };
+                            let tip = report
+                                .source(*n)
+                                .map(|(s, _)| escape(&excerpt(&s.evidence.text, 300)))
+                                .unwrap_or_default();
                             h.push_str(&format!("<a class=\"cite\" href=\"#ref-{n}\"{id} title=\"{tip}\">[{n}]</a>"));
                         }
                     }
@@ -271,26 +268,57 @@ mod tests {
     #[test]
     fn citations_link_to_references_with_their_passages() {
         let h = html();
-        for n in 1..=4 {
+        // The numbers are the ones the app shows (the evidence ids): 1, 3, 4 and 5.
+        for n in [1, 3, 4, 5] {
             assert!(h.contains(&format!("<li id=\"ref-{n}\">")), "reference {n}");
             assert!(h.contains(&format!("href=\"#ref-{n}\"")), "a link to reference {n}");
         }
-        assert!(!h.contains("id=\"ref-5\""));
+        assert!(!h.contains("id=\"ref-2\""));
+        assert!(h.contains(">[1]</a><a class=\"cite\" href=\"#ref-4\""), "River [4, 1] shows [1][4]: {h}");
         // The passage is in the reference entry and in the citation's tooltip.
         assert!(h.contains(
             "<blockquote>Montréal was founded in 1642 by Paul de Chomedey, sieur de Maisonneuve.</blockquote>"
         ));
         assert!(
-            h.contains("title=\"Montréal was founded in 1642 by Paul de Chomedey, sieur de Maisonneuve.\">[1]</a>")
+            h.contains("title=\"Montréal was founded in 1642 by Paul de Chomedey, sieur de Maisonneuve.\">[3]</a>")
         );
         // Flags, conflicts, dark mode, the chain.
         assert!(h.contains("<span class=\"flag partial\">⚠ partly supported</span>"));
         assert!(h.contains("<span class=\"flag unsupported\">⚠ not supported by the cited sources</span>"));
-        assert!(h.contains("class=\"conflict\">⚠ Step 1: <a href=\"#ref-1\">[1]</a> says “1642”"));
+        assert!(h.contains("class=\"conflict\">⚠ Step 1: <a href=\"#ref-3\">[3]</a> says “1642”"));
         assert!(h.contains("prefers-color-scheme: dark"));
         assert!(h.contains("<td>analyse a table</td><td>What was Montréal&#39;s population in 2021?</td>"), "{h}");
         assert!(h.contains("<a href=\"https://fr.wikipedia.org/wiki/Montr%C3%A9al\">"));
         assert!(h.contains("Population {estimates} 100% &amp; growth_rate #1"));
+    }
+
+    #[test]
+    fn locations_and_consulted_sources_are_not_repeated() {
+        let mut run = sample();
+        // A CSV finding: the engine labels it "row 3" and the table cites row 3.
+        run.evidence[4].location = "row 3".into();
+        if let Some(t) = run.evidence[4].table.as_mut() {
+            t.sheet = String::new();
+            t.rows = vec![3];
+        }
+        // Two more passages of the uncited document, gathered by step 1.
+        for (id, page) in [(6, 9), (7, 8)] {
+            let mut e = run.evidence[1].clone();
+            e.id = id;
+            e.page = Some(page);
+            e.location = format!("p. {page}");
+            run.evidence.push(e);
+        }
+        run.evidence[1].location = "p. 8".into();
+        run.nodes[0].evidence = vec![2, 3, 6, 7];
+        let h = String::from_utf8(crate::render(&run, Format::Html, &ExportOptions::default()).unwrap()).unwrap();
+        assert!(!h.contains("row 3; row 3"), "{h}");
+        assert!(h.contains("table · row 3; columns: Year, Population"), "{h}");
+        assert_eq!(h.matches("“Unused background”").count(), 2, "once in the chain, once in the conflict: {h}");
+        assert!(
+            h.contains("<td>“Unused background” (pp. 8–9; consulted, not cited), <a href=\"#ref-3\">[3]</a></td>"),
+            "{h}"
+        );
     }
 
     #[test]

@@ -8,9 +8,10 @@
 //! **Invariants.**
 //! - Text from documents and web pages is data. Every format escapes it for its own syntax
 //!   (HTML, Markdown, LaTeX, XML), so a `<script>` in a passage comes out as text.
-//! - Reports number the cited sources `1..=k` in the order the answer first cites them, and
-//!   rewrite the answer's `[n]` markers (evidence ids) to those numbers; the bibliography formats
-//!   list the same sources in the same order. The JSON trace keeps the run as stored.
+//! - Reports number each cited source by its evidence id, the number of the answer's `[n]`
+//!   markers and of the app's, in every format (DOCX footnote marks included), and list the
+//!   sources by that number; the bibliography formats list the same sources in the same order.
+//!   The JSON trace keeps the run as stored.
 //! - The citation style ([`CitationStyle`]) drives the reference entries of the reports through
 //!   the CSL processor `hayagriva` and its bundled styles.
 //! - An export holds only what the run record holds; a record carries no credentials, and

@@ -215,19 +215,24 @@ mod tests {
         let md = md(CitationStyle::Apa);
         eprintln!("{md}");
         assert!(md.starts_with("# When was Montréal founded, where is it, and how many people live there?\n"));
-        // Footnote markers in citation order, each with a definition.
-        assert!(md.contains("by Paul de Chomedey[^1]. It lies on an island in the Saint Lawrence River[^2][^3]."));
-        for n in 1..=4 {
+        // Footnote markers carry the numbers the app shows (the evidence ids), each with a definition.
+        assert!(md.contains("by Paul de Chomedey[^3]. It lies on an island in the Saint Lawrence River[^1][^4]."));
+        for n in [1, 3, 4, 5] {
             assert_eq!(md.matches(&format!("\n[^{n}]: ")).count(), 1, "one definition for [^{n}]");
         }
-        assert!(!md.contains("[^5]"), "only cited evidence is listed");
+        assert!(!md.contains("[^2]"), "only cited evidence is listed");
+        // The reference list follows those numbers.
+        let defs: Vec<&str> = md.lines().filter(|l| l.starts_with("[^")).map(|l| &l[..4]).collect();
+        assert_eq!(defs, ["[^1]", "[^3]", "[^4]", "[^5]"]);
         // Verdicts that are not "supported" are visible, inline and in the check list.
-        assert!(md.contains("in 2021[^4]. **⚠ partly supported** The city"), "{md}");
+        assert!(md.contains("in 2021[^5]. **⚠ partly supported** The city"), "{md}");
         assert!(md.contains("12 million penguins. **⚠ not supported by the cited sources**"), "{md}");
         assert!(md.contains("- **not supported by the cited sources:** The city is also home to 12 million penguins."));
         // The conflict names the cited source by its footnote and the uncited one by title.
         assert!(
-            md.contains("Step 1: [^1] says “1642”; “Unused background” (consulted, not cited) says “1641”"),
+            md.contains(
+                "Step 1: [^3] says “1642”; “Unused background” (Intro › Sources; consulted, not cited) says “1641”"
+            ),
             "{md}"
         );
         // References: location, path or URL, access date, passage.
@@ -239,6 +244,11 @@ mod tests {
         assert!(md.contains("Query: `SELECT Population FROM Census WHERE Year = 2021`"));
         // The chain and the usage.
         assert!(md.contains("2. **search the web:** Where is Montréal?"));
+        assert!(md.contains("   - Sources: [^1], [^4]\n"), "{md}");
+        assert!(
+            md.contains("   - Sources: “Unused background” (Intro › Sources; consulted, not cited), [^3]\n"),
+            "{md}"
+        );
         assert!(md.contains("guess replaced from the sources (MRFS 0.34)"));
         assert!(md.contains("(the guess was “Ontario”)"));
         assert!(md.contains("4 model calls · 3120 prompt + 412 completion tokens · 3 actions · 5.2 s"));
@@ -263,6 +273,6 @@ mod tests {
         let mut run = sample();
         run.answer = "1642. That is when [3].".into();
         let md = String::from_utf8(crate::render(&run, Format::Markdown, &ExportOptions::default()).unwrap()).unwrap();
-        assert!(md.contains("\n1642\\. That is when[^1].\n"), "{md}");
+        assert!(md.contains("\n1642\\. That is when[^3].\n"), "{md}");
     }
 }

@@ -1,8 +1,9 @@
-//! What every report shows, computed once: the cited sources in citation order, the answer cut
-//! into sentences with their markers renumbered and their verdicts, and the chain, conflicts and
-//! usage as labelled text. The format modules only lay this out.
+//! What every report shows, computed once: the cited sources under the numbers the app shows
+//! (their evidence ids), the answer cut into sentences with their markers and verdicts, and the
+//! chain, conflicts and usage as labelled text (evidence the answer does not cite named once per
+//! source, its locations together). The format modules only lay this out.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use engine::{
     Action, CitationRecord, Decision, EvidenceKind, EvidenceRecord, Mode, NodeRecord, NodeStatus, RunRecord, Verdict,
@@ -13,7 +14,8 @@ use crate::{CitationStyle, ExportError};
 
 /// A cited piece of evidence with its reference number.
 pub(crate) struct Source<'a> {
-    /// 1-based, in the order the answer first cites it.
+    /// The evidence id: the number the answer's markers carry and the app shows, so an export
+    /// and the screen agree on every `[n]`.
     pub number: usize,
     pub evidence: &'a EvidenceRecord,
 }
@@ -22,33 +24,7 @@ impl Source<'_> {
     /// `p. 3`, `Intro › Methods`, `Sheet1, rows 2–4; columns: Year, Cups`: where in the source
     /// the passage is, possibly empty.
     pub fn location(&self) -> String {
-        let e = self.evidence;
-        let mut parts: Vec<String> = Vec::new();
-        // A document's top heading is often its title: "Report, Report" says nothing twice.
-        if !e.location.trim().is_empty() && e.location.trim() != e.title.trim() {
-            parts.push(e.location.trim().to_string());
-        } else if let Some(p) = e.page {
-            parts.push(format!("p. {p}"));
-        }
-        if let Some(t) = &e.table {
-            let mut where_ = String::new();
-            if !t.sheet.is_empty() && !parts.iter().any(|p| p.contains(&t.sheet)) {
-                where_.push_str(&t.sheet);
-            }
-            if !t.rows.is_empty() {
-                if !where_.is_empty() {
-                    where_.push_str(", ");
-                }
-                where_.push_str(&format!("{} {}", if t.rows.len() == 1 { "row" } else { "rows" }, row_ranges(&t.rows)));
-            }
-            if !where_.is_empty() {
-                parts.push(where_);
-            }
-            if !t.columns.is_empty() {
-                parts.push(format!("columns: {}", t.columns.join(", ")));
-            }
-        }
-        parts.join("; ")
+        evidence_location(self.evidence)
     }
 
     /// The plain facts under a reference entry (kind, location, path or address unless the
@@ -103,6 +79,54 @@ impl Source<'_> {
     }
 }
 
+/// Where in its source a piece of evidence is (see [`Source::location`]); no part is said twice.
+fn evidence_location(e: &EvidenceRecord) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let label = e.location.trim();
+    // A table finding's label ("Census row 3") says again what its rows say; the rows win.
+    let rows_label = e.table.as_ref().is_some_and(|t| !t.rows.is_empty()) && names_rows(label);
+    // A document's top heading is often its title: "Report, Report" says nothing twice.
+    if !label.is_empty() && label != e.title.trim() && !rows_label {
+        parts.push(label.to_string());
+    } else if let Some(p) = e.page {
+        parts.push(format!("p. {p}"));
+    }
+    if let Some(t) = &e.table {
+        let mut where_ = String::new();
+        if !t.sheet.trim().is_empty() && !parts.iter().any(|p| p.contains(t.sheet.trim())) {
+            where_.push_str(t.sheet.trim());
+        }
+        if !t.rows.is_empty() {
+            if !where_.is_empty() {
+                where_.push_str(", ");
+            }
+            let mut rows = t.rows.clone();
+            rows.sort_unstable();
+            rows.dedup();
+            where_.push_str(&format!("{} {}", if rows.len() == 1 { "row" } else { "rows" }, row_ranges(&rows)));
+        }
+        if !where_.is_empty() {
+            parts.push(where_);
+        }
+        if !t.columns.is_empty() {
+            parts.push(format!("columns: {}", t.columns.join(", ")));
+        }
+    }
+    let mut distinct: Vec<String> = Vec::new();
+    for p in parts {
+        if !distinct.contains(&p) {
+            distinct.push(p);
+        }
+    }
+    distinct.join("; ")
+}
+
+/// Whether a location label names table rows (`row 3`, `Census rows 2–4`).
+fn names_rows(label: &str) -> bool {
+    let words: Vec<&str> = label.split_whitespace().collect();
+    words.windows(2).any(|w| matches!(w[0], "row" | "rows") && w[1].starts_with(|c: char| c.is_ascii_digit()))
+}
+
 /// `2026-01-02T03:04:05Z` → `2026-01-02`, when it looks like a date.
 pub(crate) fn date_part(s: &str) -> Option<&str> {
     let d = s.get(..10)?;
@@ -129,29 +153,14 @@ fn row_ranges(rows: &[u64]) -> String {
     out.join(", ")
 }
 
-/// The evidence the answer cites, numbered in the order of first citation. Evidence cited by a
-/// [`CitationRecord`] but whose marker is not found in the answer text comes last, by marker.
+/// The evidence the answer cites, numbered by evidence id (the numbers of the answer's markers)
+/// and listed by that number.
 pub(crate) fn cited_sources(run: &RunRecord) -> Vec<Source<'_>> {
     let by_id: HashMap<u32, &EvidenceRecord> = run.evidence.iter().map(|e| (e.id, e)).collect();
-    let cited: HashSet<u32> = run.citations.iter().map(|c| c.evidence_id).collect();
-    let mut order: Vec<u32> = Vec::new();
-    for piece in pieces(&run.answer) {
-        if let Piece::Markers(ids) = piece {
-            for id in ids {
-                if cited.contains(&id) && by_id.contains_key(&id) && !order.contains(&id) {
-                    order.push(id);
-                }
-            }
-        }
-    }
-    let mut rest: Vec<u32> = cited.iter().copied().filter(|id| by_id.contains_key(id) && !order.contains(id)).collect();
-    rest.sort_unstable();
-    order.extend(rest);
-    order
-        .iter()
-        .enumerate()
-        .filter_map(|(i, id)| by_id.get(id).map(|e| Source { number: i + 1, evidence: e }))
-        .collect()
+    let mut ids: Vec<u32> = run.citations.iter().map(|c| c.evidence_id).filter(|id| by_id.contains_key(id)).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.iter().filter_map(|id| by_id.get(id).map(|e| Source { number: *id as usize, evidence: e })).collect()
 }
 
 /// A piece of the answer: text, or a marker group's evidence ids.
@@ -440,13 +449,54 @@ impl<'a> Report<'a> {
 
     /// The reference number of cited evidence, a label otherwise.
     pub fn evidence_ref(&self, id: u32) -> Ref {
-        if let Some(n) = self.numbers.get(&id) {
-            return Ref::Cited(*n);
+        self.refs(&[id]).into_iter().next().unwrap_or_else(|| Ref::Uncited(format!("evidence {id} (not cited)")))
+    }
+
+    /// The cited source with reference number `number`, with its reference entry.
+    pub fn source(&self, number: usize) -> Option<(&Source<'a>, &Rich)> {
+        let i = self.sources.iter().position(|s| s.number == number)?;
+        Some((&self.sources[i], self.references.get(i)?))
+    }
+
+    /// How a report names the evidence `ids`, in order: each cited source by its number, once;
+    /// the uncited evidence of one document or web page as one label that lists its locations.
+    fn refs(&self, ids: &[u32]) -> Vec<Ref> {
+        enum Slot<'e> {
+            Cited(usize),
+            Uncited(String, Vec<&'e EvidenceRecord>),
+            Unknown(u32),
         }
-        Ref::Uncited(match self.run.evidence.iter().find(|e| e.id == id) {
-            Some(e) if !e.title.trim().is_empty() => format!("“{}” (consulted, not cited)", e.title.trim()),
-            _ => format!("evidence {id} (not cited)"),
-        })
+        let mut slots: Vec<Slot<'_>> = Vec::new();
+        for id in ids {
+            if let Some(n) = self.numbers.get(id) {
+                if !slots.iter().any(|s| matches!(s, Slot::Cited(m) if m == n)) {
+                    slots.push(Slot::Cited(*n));
+                }
+                continue;
+            }
+            let Some(e) = self.run.evidence.iter().find(|e| e.id == *id) else {
+                slots.push(Slot::Unknown(*id));
+                continue;
+            };
+            let key = source_key(e);
+            let same = slots.iter().position(|s| matches!(s, Slot::Uncited(k, _) if *k == key));
+            match same.and_then(|i| slots.get_mut(i)) {
+                Some(Slot::Uncited(_, group)) => {
+                    if !group.iter().any(|g| g.id == e.id) {
+                        group.push(e);
+                    }
+                }
+                _ => slots.push(Slot::Uncited(key, vec![e])),
+            }
+        }
+        slots
+            .into_iter()
+            .map(|s| match s {
+                Slot::Cited(n) => Ref::Cited(n),
+                Slot::Uncited(_, group) => Ref::Uncited(uncited_label(&group)),
+                Slot::Unknown(id) => Ref::Uncited(format!("evidence {id} (not cited)")),
+            })
+            .collect()
     }
 
     fn step(&self, n: &NodeRecord) -> Step {
@@ -484,7 +534,7 @@ impl<'a> Report<'a> {
             question: n.sub_question.trim().to_string(),
             answer: format!("{}{guess}", n.answer.trim()),
             outcome,
-            sources: n.evidence.iter().map(|id| self.evidence_ref(*id)).collect(),
+            sources: self.refs(&n.evidence),
         }
     }
 
@@ -520,6 +570,58 @@ impl<'a> Report<'a> {
     }
 }
 
+/// What makes two pieces of evidence the same source: the web address, else the library
+/// document, else the file.
+fn source_key(e: &EvidenceRecord) -> String {
+    if let Some(url) = e.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        return format!("url:{url}");
+    }
+    if let Some(doc) = e.doc_id {
+        return format!("doc:{doc}");
+    }
+    if let Some(path) = e.path.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        return format!("path:{path}");
+    }
+    format!("evidence:{}", e.id)
+}
+
+/// `“Title” (pp. 3, 7; consulted, not cited)`: one label for the uncited evidence of one source.
+fn uncited_label(group: &[&EvidenceRecord]) -> String {
+    let Some(first) = group.first() else { return String::new() };
+    let place = first.url.as_deref().or(first.path.as_deref());
+    let title = match first.title.trim() {
+        "" => place.and_then(|p| p.rsplit('/').find(|s| !s.trim().is_empty())).map(str::trim),
+        t => Some(t),
+    };
+    let Some(title) = title else {
+        let ids: Vec<String> = group.iter().map(|e| e.id.to_string()).collect();
+        return format!("evidence {} (not cited)", ids.join(", "));
+    };
+    let mut locations: Vec<String> = Vec::new();
+    for e in group {
+        let l = evidence_location(e);
+        if !l.is_empty() && !locations.contains(&l) {
+            locations.push(l);
+        }
+    }
+    let where_ = join_locations(&locations);
+    if where_.is_empty() {
+        format!("“{title}” (consulted, not cited)")
+    } else {
+        format!("“{title}” ({where_}; consulted, not cited)")
+    }
+}
+
+/// `p. 3`, `p. 4`, `p. 7` → `pp. 3–4, 7`; other locations are listed as they are.
+fn join_locations(locations: &[String]) -> String {
+    let pages: Option<Vec<u64>> =
+        locations.iter().map(|l| l.strip_prefix("p. ").and_then(|n| n.parse().ok())).collect();
+    match pages {
+        Some(pages) if pages.len() > 1 => format!("pp. {}", row_ranges(&pages)),
+        _ => locations.join("; "),
+    }
+}
+
 /// Every sentence the record flags, in answer order where it is found there.
 fn flagged(run: &RunRecord, answer: &[Vec<Sentence>]) -> Vec<(String, Verdict)> {
     let mut out: Vec<(String, Verdict)> = Vec::new();
@@ -551,21 +653,96 @@ mod tests {
     use crate::testing::sample;
 
     #[test]
-    fn markers_are_renumbered_in_citation_order_and_only_cited_evidence_is_listed() {
+    fn sources_keep_the_numbers_the_app_shows_and_only_cited_evidence_is_listed() {
         let run = sample();
         let sources = cited_sources(&run);
-        let ids: Vec<u32> = sources.iter().map(|s| s.evidence.id).collect();
-        // The answer cites 3 first, then 4 and 1 in one group, then 5; evidence 2 is never cited.
-        assert_eq!(ids, [3, 4, 1, 5]);
+        let numbers: Vec<usize> = sources.iter().map(|s| s.number).collect();
+        // The answer cites 3, then 4 and 1 in one group, then 5; evidence 2 is never cited.
+        assert_eq!(numbers, [1, 3, 4, 5]);
+        assert!(sources.iter().all(|s| s.number == s.evidence.id as usize));
         let report = Report::new(&run, CitationStyle::Ieee).unwrap();
         let first = &report.answer[0][0];
-        assert!(first.spans.contains(&Span::Cite(vec![1])), "{first:?}");
-        assert_eq!(report.evidence_ref(2).text(), "“Unused background” (consulted, not cited)");
-        assert_eq!(report.evidence_ref(4), Ref::Cited(2));
-        assert_eq!(report.sources[0].location(), "p. 3");
+        assert!(first.spans.contains(&Span::Cite(vec![3])), "{first:?}");
+        assert!(report.answer[0][1].spans.contains(&Span::Cite(vec![1, 4])), "{:?}", report.answer[0][1]);
+        assert_eq!(report.evidence_ref(2).text(), "“Unused background” (Intro › Sources; consulted, not cited)");
+        assert_eq!(report.evidence_ref(4), Ref::Cited(4));
+        assert_eq!(report.source(3).map(|(s, _)| s.location()).as_deref(), Some("p. 3"));
+        assert!(report.source(2).is_none());
         let mut titled = run.evidence[2].clone();
         titled.location = titled.title.clone();
-        assert_eq!(Source { number: 1, evidence: &titled }.location(), "p. 3", "the page, not the title again");
+        assert_eq!(Source { number: 3, evidence: &titled }.location(), "p. 3", "the page, not the title again");
+    }
+
+    /// Evidence 6 and 7: two more passages of the uncited document, on pages 8 and 9.
+    fn with_more_of_the_unused_document() -> RunRecord {
+        let mut run = sample();
+        let unused = run.evidence[1].clone();
+        for (id, page) in [(6, 9), (7, 8)] {
+            let mut e = unused.clone();
+            e.id = id;
+            e.page = Some(page);
+            e.location = format!("p. {page}");
+            e.chunk_id = Some(format!("12:{id}"));
+            run.evidence.push(e);
+        }
+        run.evidence[1].location = "p. 8".into();
+        run.evidence[1].page = Some(8);
+        run.nodes[0].evidence = vec![2, 3, 6, 7];
+        run
+    }
+
+    #[test]
+    fn a_consulted_source_is_named_once_with_its_pages_together() {
+        let run = with_more_of_the_unused_document();
+        let report = Report::new(&run, CitationStyle::Apa).unwrap();
+        let chain: Vec<String> = report.steps[0].sources.iter().map(Ref::text).collect();
+        assert_eq!(chain, ["“Unused background” (pp. 8–9; consulted, not cited)", "[3]"]);
+
+        // Different locations are listed side by side, each once.
+        let mut run = with_more_of_the_unused_document();
+        run.evidence[1].location = "Intro › Sources".into();
+        let report = Report::new(&run, CitationStyle::Apa).unwrap();
+        let chain: Vec<String> = report.steps[0].sources.iter().map(Ref::text).collect();
+        assert_eq!(chain, ["“Unused background” (Intro › Sources; p. 9; p. 8; consulted, not cited)", "[3]"]);
+
+        // Two documents that share a title are still two sources.
+        let mut run = with_more_of_the_unused_document();
+        run.evidence[5].doc_id = Some(99);
+        run.evidence[5].path = Some("/home/ana/Documents/other.pdf".into());
+        let report = Report::new(&run, CitationStyle::Apa).unwrap();
+        let chain: Vec<String> = report.steps[0].sources.iter().map(Ref::text).collect();
+        assert_eq!(
+            chain,
+            [
+                "“Unused background” (p. 8; consulted, not cited)",
+                "[3]",
+                "“Unused background” (p. 9; consulted, not cited)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_table_location_says_each_thing_once() {
+        let run = sample();
+        let mut table = run.evidence[4].clone();
+        // A CSV has no sheet: the engine labels the finding "row 3" and the table cites row 3.
+        table.location = "row 3".into();
+        if let Some(t) = table.table.as_mut() {
+            t.sheet = String::new();
+            t.rows = vec![3];
+            t.columns.clear();
+        }
+        assert_eq!(Source { number: 5, evidence: &table }.location(), "row 3");
+        // A workbook: "Census row 3" and the rows of the finding.
+        table.location = "Census row 3".into();
+        if let Some(t) = table.table.as_mut() {
+            t.sheet = "Census".into();
+            t.rows = vec![3, 3];
+        }
+        assert_eq!(Source { number: 5, evidence: &table }.location(), "Census, row 3");
+        // A page label is kept beside the rows.
+        table.location = "p. 2".into();
+        assert_eq!(Source { number: 5, evidence: &table }.location(), "p. 2; Census, row 3");
     }
 
     #[test]

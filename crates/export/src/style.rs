@@ -227,21 +227,22 @@ mod tests {
         eprintln!("{apa:#?}\n{ieee:#?}");
         assert_eq!(apa.len(), 4);
         assert_eq!(ieee.len(), 4);
-        // The web page (reference 2 in citation order is the city page) keeps its title in both.
-        assert!(apa[1].contains("Montréal — Wikipédia"), "{apa:#?}");
-        assert!(ieee[1].contains("Montréal — Wikipédia"), "{ieee:#?}");
+        // The web page (the third entry: sources are listed by number, 1, 3, 4, 5) keeps its title
+        // in both.
+        assert!(apa[2].contains("Montréal — Wikipédia"), "{apa:#?}");
+        assert!(ieee[2].contains("Montréal — Wikipédia"), "{ieee:#?}");
         // APA: "(n.d.)" for undated sources and "Retrieved <date>, from <url>".
-        assert!(apa[1].contains("(n.d.)"), "{apa:#?}");
+        assert!(apa[2].contains("(n.d.)"), "{apa:#?}");
         assert!(
-            apa[1].contains("Retrieved March 4, 2026, from https://fr.wikipedia.org/wiki/Montr%C3%A9al"),
+            apa[2].contains("Retrieved March 4, 2026, from https://fr.wikipedia.org/wiki/Montr%C3%A9al"),
             "{apa:#?}"
         );
         // IEEE: "[Online]. Available: <url>" with "Accessed: Mar. 4, 2026".
-        assert!(ieee[1].contains("Available: https://fr.wikipedia.org/wiki/Montr%C3%A9al"), "{ieee:#?}");
-        assert!(ieee[1].contains("Accessed: Mar. 04, 2026") || ieee[1].contains("Accessed: Mar. 4, 2026"), "{ieee:#?}");
+        assert!(ieee[2].contains("Available: https://fr.wikipedia.org/wiki/Montr%C3%A9al"), "{ieee:#?}");
+        assert!(ieee[2].contains("Accessed: Mar. 04, 2026") || ieee[2].contains("Accessed: Mar. 4, 2026"), "{ieee:#?}");
         assert_ne!(apa, ieee);
         // Files: the style prints the path (APA in parentheses, Vancouver as "Located at").
-        assert!(apa[0].contains("(/home/ana/Documents/histoire-de-montréal.pdf)"), "{apa:#?}");
+        assert!(apa[1].contains("(/home/ana/Documents/histoire-de-montréal.pdf)"), "{apa:#?}");
         assert!(refs(CitationStyle::Vancouver)[0].contains("Located at: /home/ana/Documents/"));
         assert!(apa[3].contains("[Dataset]"), "{apa:#?}");
         for style in CitationStyle::ALL {
