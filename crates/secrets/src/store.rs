@@ -35,19 +35,14 @@ impl KeyStore {
 
     /// The stored key for `provider`, or `None`.
     pub fn get(&self, provider: &str) -> Result<Option<Sensitive>, SecretError> {
-        match self.entry(provider)?.get_password() {
-            Ok(key) if key.trim().is_empty() => Ok(None),
-            Ok(key) => Ok(Some(Sensitive::new(key))),
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(map_error(e)),
-        }
+        read(self.entry(provider)?.get_password())
     }
 
     /// Removes the key for `provider`; `false` if there was none.
     pub fn delete(&self, provider: &str) -> Result<bool, SecretError> {
         match self.entry(provider)?.delete_credential() {
             Ok(()) => Ok(true),
-            Err(keyring::Error::NoEntry) => Ok(false),
+            Err(e) if nothing_stored(&e) => Ok(false),
             // The same service and account in several collections (left by another tool, or by
             // an old keyring version): deleting means deleting them all, or `get` would keep
             // failing as ambiguous.
@@ -105,14 +100,46 @@ const SUPPORTED: bool = cfg!(any(
     target_os = "windows"
 ));
 
+/// What a read of the keyring answered, as a key or `None`: "nothing stored" is not an error.
+fn read(answer: Result<String, keyring::Error>) -> Result<Option<Sensitive>, SecretError> {
+    match answer {
+        Ok(key) if key.trim().is_empty() => Ok(None),
+        Ok(key) => Ok(Some(Sensitive::new(key))),
+        Err(e) if nothing_stored(&e) => Ok(None),
+        Err(e) => Err(map_error(e)),
+    }
+}
+
+/// Whether a failed read or delete only means that no key is stored: no item under this name,
+/// or (Secret Service) "no result", which a keyring without a default collection gives when
+/// keyring looks there for an item the search did not find. A fresh or emptied keyring is the
+/// normal state before the first key is saved.
+fn nothing_stored(e: &keyring::Error) -> bool {
+    match e {
+        keyring::Error::NoEntry => true,
+        keyring::Error::NoStorageAccess(inner) | keyring::Error::PlatformFailure(inner) => no_result(inner.as_ref()),
+        _ => false,
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+fn no_result(inner: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    matches!(inner.downcast_ref::<dbus_secret_service::Error>(), Some(dbus_secret_service::Error::NoResult))
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd")))]
+fn no_result(_inner: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    false
+}
+
 /// keyring's error as ours. Written out variant by variant rather than through keyring's
 /// `Display`, so that nothing it carries (`BadEncoding` holds the stored bytes) reaches a message.
 fn map_error(e: keyring::Error) -> SecretError {
     match e {
         // Locked store, dismissed unlock prompt, missing default collection (WSL).
-        keyring::Error::NoStorageAccess(inner) => SecretError::Unavailable(lowercase_first(&inner.to_string())),
+        keyring::Error::NoStorageAccess(inner) => SecretError::Unavailable(detail(inner.as_ref())),
         keyring::Error::PlatformFailure(inner) => {
-            let detail = lowercase_first(&inner.to_string());
+            let detail = detail(inner.as_ref());
             if unreachable(inner.as_ref()) { SecretError::Unavailable(detail) } else { SecretError::Platform(detail) }
         }
         keyring::Error::BadEncoding(_) => SecretError::Platform("the stored key is not valid UTF-8".into()),
@@ -129,6 +156,50 @@ fn map_error(e: keyring::Error) -> SecretError {
         // its Display, which we have not audited.
         _ => SecretError::Platform("unexpected keyring failure".into()),
     }
+}
+
+/// What went wrong, in plain words where the failure is a known one, else the platform's message.
+fn detail(inner: &(dyn std::error::Error + Send + Sync + 'static)) -> String {
+    plain(inner).map(str::to_string).unwrap_or_else(|| lowercase_first(&inner.to_string()))
+}
+
+/// The plain words for the Secret Service failures a user meets: no keyring running, no bus to
+/// reach one, a locked keyring.
+#[cfg(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd"))]
+fn plain(inner: &(dyn std::error::Error + Send + Sync + 'static)) -> Option<&'static str> {
+    use dbus_secret_service::Error as SsError;
+    const NOT_RUNNING: &str = "no keyring service, such as GNOME Keyring or KWallet, is running";
+    const NO_BUS: &str = "there is no desktop session to reach a keyring through";
+    const LOCKED: &str = "the keyring is locked and could not be unlocked";
+    match inner.downcast_ref::<SsError>()? {
+        SsError::Unavailable => Some(NOT_RUNNING),
+        SsError::Locked => Some(LOCKED),
+        SsError::Prompt => Some("the keyring is locked and its unlock prompt was dismissed"),
+        SsError::NoResult => Some("the keyring has no collection to keep keys in"),
+        SsError::Dbus(e) => match e.name()? {
+            "org.freedesktop.DBus.Error.ServiceUnknown" | "org.freedesktop.DBus.Error.NameHasNoOwner" => {
+                Some(NOT_RUNNING)
+            }
+            "org.freedesktop.DBus.Error.NotSupported"
+            | "org.freedesktop.DBus.Error.NoServer"
+            | "org.freedesktop.DBus.Error.FileNotFound"
+            | "org.freedesktop.DBus.Error.BadAddress"
+            | "org.freedesktop.DBus.Error.Disconnected" => Some(NO_BUS),
+            name if name.starts_with("org.freedesktop.DBus.Error.Spawn.") => Some(NO_BUS),
+            "org.freedesktop.DBus.Error.NoReply"
+            | "org.freedesktop.DBus.Error.Timeout"
+            | "org.freedesktop.DBus.Error.TimedOut" => Some("the keyring service did not answer"),
+            "org.freedesktop.DBus.Error.AccessDenied" => Some("this sandbox does not allow reaching the keyring"),
+            "org.freedesktop.Secret.Error.IsLocked" => Some(LOCKED),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd")))]
+fn plain(_inner: &(dyn std::error::Error + Send + Sync + 'static)) -> Option<&'static str> {
+    None
 }
 
 /// Whether a Secret Service failure means "there is no usable keyring here" rather than a bug:
@@ -216,6 +287,46 @@ mod tests {
         assert!(matches!(err, SecretError::Unavailable(_)), "{err:?}");
         let crypto = dbus_secret_service::Error::Parse;
         assert!(matches!(map_error(keyring::Error::PlatformFailure(Box::new(crypto))), SecretError::Platform(_)));
+    }
+
+    #[test]
+    fn no_entry_is_no_key_not_an_error() {
+        assert_eq!(read(Err(keyring::Error::NoEntry)), Ok(None));
+        assert_eq!(read(Ok("  ".into())), Ok(None));
+        assert_eq!(read(Ok("sk-1".into())).unwrap().unwrap().expose(), "sk-1");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn no_result_from_the_secret_service_is_no_key_not_an_error() {
+        use dbus_secret_service::Error as SsError;
+        // What a keyring without a default collection answers when nothing is stored: before
+        // this, the settings showed "secret Service: no result found" in red.
+        assert_eq!(read(Err(keyring::Error::NoStorageAccess(Box::new(SsError::NoResult)))), Ok(None));
+        assert_eq!(read(Err(keyring::Error::PlatformFailure(Box::new(SsError::NoResult)))), Ok(None));
+        assert!(nothing_stored(&keyring::Error::NoStorageAccess(Box::new(SsError::NoResult))));
+        // Real failures stay errors.
+        assert!(!nothing_stored(&keyring::Error::NoStorageAccess(Box::new(SsError::Locked))));
+        assert!(!nothing_stored(&keyring::Error::PlatformFailure(Box::new(SsError::Unavailable))));
+        assert!(matches!(
+            read(Err(keyring::Error::NoStorageAccess(Box::new(SsError::Locked)))),
+            Err(SecretError::Unavailable(_))
+        ));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn real_failures_are_worded_plainly() {
+        use dbus_secret_service::Error as SsError;
+        let locked = map_error(keyring::Error::NoStorageAccess(Box::new(SsError::Locked))).to_string();
+        assert!(locked.contains("the keyring is locked and could not be unlocked"), "{locked}");
+        let missing = map_error(keyring::Error::PlatformFailure(Box::new(SsError::Unavailable))).to_string();
+        assert!(missing.contains("no keyring service, such as GNOME Keyring or KWallet, is running"), "{missing}");
+        let dismissed = map_error(keyring::Error::NoStorageAccess(Box::new(SsError::Prompt))).to_string();
+        assert!(dismissed.contains("unlock prompt was dismissed"), "{dismissed}");
+        for message in [locked, missing, dismissed] {
+            assert!(!message.contains("Secret Service") && !message.contains("secret Service"), "{message}");
+        }
     }
 
     #[test]
