@@ -81,6 +81,19 @@ pub fn png(image: &Gray) -> Vec<u8> {
     out
 }
 
+/// The images as the pages of one TIFF file (LZW-compressed, as scanners write them).
+pub fn tiff(pages: &[Gray]) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut encoder =
+            tiff::encoder::TiffEncoder::new(&mut out).unwrap().with_compression(tiff::encoder::Compression::Lzw);
+        for page in pages {
+            encoder.write_image::<tiff::encoder::colortype::Gray8>(page.width, page.height, &page.pixels).unwrap();
+        }
+    }
+    out.into_inner()
+}
+
 /// One page of [`pdf`].
 pub enum Page {
     /// A real text layer: these lines in Helvetica.

@@ -68,6 +68,81 @@ pub(crate) fn extract(path: &Path, opts: &ExtractOptions) -> Result<Document, Ex
     })
 }
 
+/// One page of an image file as a webview can draw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayImage {
+    /// `image/png`, `image/jpeg` or `image/webp`.
+    pub mime: &'static str,
+    /// The encoded image.
+    pub bytes: Vec<u8>,
+}
+
+/// Decoded TIFF pages larger than this are not shown (the viewer falls back to the text).
+const MAX_DISPLAY_BYTES: usize = 512 * 1024 * 1024;
+
+/// Page `page` (1-based) of the image file at `path`, for the source viewer to draw with the
+/// OCR'd words' boxes on it. PNG, JPEG and WebP are handed over as they are (a page 1 only);
+/// a TIFF page is decoded and re-encoded as PNG, since webviews do not draw TIFF. The boxes
+/// Tesseract gave are fractions of the image as stored, so the viewer draws it unrotated.
+pub fn display_page(path: &Path, page: u32) -> Result<DisplayImage, ExtractError> {
+    let bytes = std::fs::read(path).map_err(|e| ExtractError::io(path, e))?;
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    check_signature(&ext, &bytes[..bytes.len().min(16)])?;
+    let mime = match ext.as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        _ => return tiff_page_as_png(&bytes, page).map(|bytes| DisplayImage { mime: "image/png", bytes }),
+    };
+    if page != 1 {
+        return Err(ExtractError::NoText(format!("the image has one page, not page {page}")));
+    }
+    Ok(DisplayImage { mime, bytes })
+}
+
+fn tiff_error(e: impl std::fmt::Display) -> ExtractError {
+    ExtractError::Corrupt { format: "tiff", detail: e.to_string() }
+}
+
+/// Decodes one TIFF page and encodes it as an 8-bit (or 1-bit) PNG.
+fn tiff_page_as_png(bytes: &[u8], page: u32) -> Result<Vec<u8>, ExtractError> {
+    use tiff::ColorType;
+    use tiff::decoder::{Decoder, DecodingResult, Limits};
+
+    let mut limits = Limits::default();
+    limits.decoding_buffer_size = MAX_DISPLAY_BYTES;
+    let mut decoder = Decoder::new(std::io::Cursor::new(bytes)).map_err(tiff_error)?.with_limits(limits);
+    let index = usize::try_from(page.max(1) - 1).unwrap_or(usize::MAX);
+    decoder.seek_to_image(index).map_err(|_| ExtractError::NoText(format!("the image has no page {page}")))?;
+    let (width, height) = decoder.dimensions().map_err(tiff_error)?;
+    let colour = decoder.colortype().map_err(tiff_error)?;
+    let (png_colour, depth) = match colour {
+        ColorType::Gray(1) => (png::ColorType::Grayscale, png::BitDepth::One),
+        ColorType::Gray(8 | 16) => (png::ColorType::Grayscale, png::BitDepth::Eight),
+        ColorType::GrayA(8 | 16) => (png::ColorType::GrayscaleAlpha, png::BitDepth::Eight),
+        ColorType::RGB(8 | 16) => (png::ColorType::Rgb, png::BitDepth::Eight),
+        ColorType::RGBA(8 | 16) => (png::ColorType::Rgba, png::BitDepth::Eight),
+        other => return Err(tiff_error(format!("{other:?} pages cannot be shown"))),
+    };
+    let pixels = match decoder.read_image().map_err(tiff_error)? {
+        DecodingResult::U8(v) => v,
+        // The high byte of each 16-bit sample.
+        DecodingResult::U16(v) => v.into_iter().map(|x| (x >> 8) as u8).collect(),
+        _ => return Err(tiff_error("floating-point samples cannot be shown")),
+    };
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, width, height);
+        encoder.set_color(png_colour);
+        encoder.set_depth(depth);
+        encoder.set_compression(png::Compression::Fast);
+        let mut writer = encoder.write_header().map_err(tiff_error)?;
+        writer.write_image_data(&pixels).map_err(tiff_error)?;
+        writer.finish().map_err(tiff_error)?;
+    }
+    Ok(out)
+}
+
 /// Refuses content that is not the image its extension announces.
 fn check_signature(ext: &str, head: &[u8]) -> Result<(), ExtractError> {
     let ok = match ext {

@@ -12,7 +12,7 @@ mod docx;
 mod epub;
 mod error;
 mod html;
-mod image;
+pub mod image;
 mod markdown;
 pub mod ocr;
 mod pdf;

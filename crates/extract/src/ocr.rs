@@ -257,7 +257,8 @@ pub fn check(opts: &OcrOptions) -> Result<Vec<String>, OcrError> {
     Ok(installed)
 }
 
-fn parse_languages(languages: &str) -> Result<Vec<&str>, OcrError> {
+/// Splits a `+`-separated language list (`eng+deu`), or says why it is not one.
+pub fn parse_languages(languages: &str) -> Result<Vec<&str>, OcrError> {
     let parts: Vec<&str> = languages.split('+').map(str::trim).collect();
     let valid = |p: &&str| !p.is_empty() && p.len() <= 32 && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if parts.is_empty() || !parts.iter().all(valid) {

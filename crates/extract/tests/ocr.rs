@@ -149,3 +149,38 @@ fn renamed_files_are_refused_before_ocr() {
     let err = extract(&path, &ExtractOptions::default()).unwrap_err();
     assert!(matches!(err, ExtractError::WrongContent { expected: "jpeg", .. }), "{err:?}");
 }
+
+#[test]
+fn multi_page_tiff_is_read_page_by_page_and_each_page_can_be_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, two) = (scan::text_image(&PAGE_ONE, 1700, 400), scan::text_image(&PAGE_TWO, 1700, 400));
+    let path = write(&dir, "fax.tiff", &scan::tiff(&[one.clone(), two.clone()]));
+    let doc = extract(&path, &ExtractOptions::default()).unwrap();
+    assert_eq!(doc.pages, Some(2));
+    assert!(text_of(&doc, 1).contains("lighthouse"), "{:?}", doc.text);
+    assert!(text_of(&doc, 2).contains("glaciers"), "{:?}", doc.text);
+    assert_eq!(doc.ocr.iter().map(|p| p.page).collect::<Vec<_>>(), [1, 2]);
+
+    // Webviews do not draw TIFF: a page comes back as a PNG of that very page.
+    let shown = extract::image::display_page(&path, 2).unwrap();
+    assert_eq!(shown.mime, "image/png");
+    let mut reader = png::Decoder::new(std::io::Cursor::new(shown.bytes)).read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!((info.width, info.height), (two.width, two.height));
+    assert_eq!(&pixels[..info.buffer_size()], &two.pixels[..], "page 2, not page 1");
+    assert!(matches!(extract::image::display_page(&path, 3), Err(ExtractError::NoText(_))));
+}
+
+#[test]
+fn png_and_jpeg_pages_are_shown_as_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = scan::png(&scan::text_image(&PAGE_ONE, 600, 200));
+    let path = write(&dir, "note.png", &bytes);
+    let shown = extract::image::display_page(&path, 1).unwrap();
+    assert_eq!((shown.mime, shown.bytes), ("image/png", bytes.clone()));
+    assert!(extract::image::display_page(&path, 2).is_err());
+    // A renamed file is refused, not handed to the webview as something else.
+    let renamed = write(&dir, "photo.jpg", &bytes);
+    assert!(matches!(extract::image::display_page(&renamed, 1), Err(ExtractError::WrongContent { .. })));
+}

@@ -295,7 +295,7 @@ impl Library {
             while running.len() < workers && !cancel.is_cancelled() {
                 let Some(job) = queue.next() else { break };
                 let catalog = self.catalog.clone();
-                let mut xopts = self.options.extract.clone();
+                let mut xopts = self.extract_options();
                 xopts.ocr.cancel = Some(cancel.shared());
                 let copts = self.options.chunk.clone();
                 running.spawn(async move {

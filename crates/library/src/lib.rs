@@ -28,7 +28,23 @@ use embed::Embedder;
 
 pub use embedding::{EMBED_BATCH, EmbedProgress, EmbedSummary};
 pub use engine::Span;
-pub use extract::{CardSource, ChunkOptions, DocumentCard, ExtractOptions, Format, Identifier, IdentifierKind};
+pub use extract::image::{DisplayImage, display_page as image_page};
+pub use extract::{
+    CardSource, ChunkOptions, DocumentCard, ExtractOptions, Format, Identifier, IdentifierKind, OcrError,
+};
+
+/// Checks an OCR language list (`eng+deu`) without running anything: the error says why it
+/// is not one.
+pub fn parse_ocr_languages(languages: &str) -> std::result::Result<(), OcrError> {
+    extract::ocr::parse_languages(languages.trim()).map(|_| ())
+}
+
+/// Checks that Tesseract runs and has every language of `languages`; the error names the
+/// package to install.
+pub fn check_ocr_languages(languages: &str) -> std::result::Result<(), OcrError> {
+    let opts = extract::OcrOptions { languages: languages.trim().to_owned(), ..extract::OcrOptions::default() };
+    extract::ocr::check(&opts).map(|_| ())
+}
 pub use index::{Hit, Scores};
 pub use ingest::{CancelFlag, FileOutcome, IngestEvent, IngestOptions, IngestSummary, Progress};
 pub use semantic::{FUSION_DEPTH, RRF_K, SearchMode, SearchResults, SemanticStatus};
@@ -178,6 +194,8 @@ pub struct Library {
     index: Arc<ChunkIndex>,
     writer: Option<Arc<Mutex<ChunkWriter>>>,
     options: LibraryOptions,
+    /// OCR as the user set it since opening (on/off, languages), over `options.extract.ocr`.
+    ocr: std::sync::Mutex<Option<(bool, String)>>,
     semantic: semantic::Semantic,
     /// What recovery repaired when this library was opened for writing.
     pub recovery: Recovery,
@@ -194,6 +212,7 @@ impl Library {
             index: Arc::new(index),
             writer: None,
             options: LibraryOptions::default(),
+            ocr: std::sync::Mutex::new(None),
             semantic: semantic::Semantic::default(),
             recovery: Recovery::default(),
         })
@@ -220,6 +239,7 @@ impl Library {
             index,
             writer: Some(writer),
             options,
+            ocr: std::sync::Mutex::new(None),
             semantic: semantic::Semantic::default(),
             recovery,
         };
@@ -247,6 +267,27 @@ impl Library {
     /// The options this library was opened with.
     pub fn options(&self) -> &LibraryOptions {
         &self.options
+    }
+
+    /// Turns OCR on or off and sets its languages (`eng+deu`) for files read from now on, in
+    /// place of what the library was opened with.
+    pub fn set_ocr(&self, enabled: bool, languages: &str) {
+        let mut ocr = self.ocr.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *ocr = Some((enabled, languages.trim().to_owned()));
+    }
+
+    /// The extraction options files are read with now: the opening options with the OCR
+    /// setting applied.
+    pub(crate) fn extract_options(&self) -> ExtractOptions {
+        let mut xopts = self.options.extract.clone();
+        if let Some((enabled, languages)) = self.ocr.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_ref()
+        {
+            xopts.ocr.enabled = *enabled;
+            if !languages.is_empty() {
+                xopts.ocr.languages.clone_from(languages);
+            }
+        }
+        xopts
     }
 
     /// Documents as the current index snapshot sees them (failed and duplicate files included),
