@@ -91,9 +91,12 @@ fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> ta
             library::cancel_ingest,
             library::list_documents,
             library::remove_document,
+            library::reread_document,
+            library::reveal_document,
             library::search,
             library::document_text,
             library::ocr_boxes,
+            library::document_image,
             library::document_pdf,
             library::table_rows,
             library::list_sources,
@@ -171,22 +174,35 @@ mod tests {
     impl TestApp {
         /// Calls `cmd` through real IPC, including the capability (ACL) check.
         fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-            let request = InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                // On Linux the app's own pages are served from this origin.
-                url: "tauri://localhost".parse().expect("a valid url"),
-                body: InvokeBody::Json(args),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            };
-            get_ipc_response(&self.window, request)
+            get_ipc_response(&self.window, request(cmd, args))
                 .map(|body| body.deserialize::<Value>().expect("the response is JSON"))
+        }
+
+        /// A command that answers with raw bytes (a PDF, an image).
+        fn call_bytes(&self, cmd: &str, args: Value) -> Result<Vec<u8>, Value> {
+            match get_ipc_response(&self.window, request(cmd, args)) {
+                Ok(tauri::ipc::InvokeResponseBody::Raw(bytes)) => Ok(bytes),
+                Ok(other) => panic!("not raw bytes: {other:?}"),
+                Err(e) => Err(e),
+            }
         }
 
         fn channel(&self, id: u32) -> Vec<Value> {
             self.sent.lock().expect("not poisoned").get(&id).cloned().unwrap_or_default()
+        }
+    }
+
+    /// The page's call of `cmd` with `args`, as the webview sends it.
+    fn request(cmd: &str, args: Value) -> InvokeRequest {
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            // On Linux the app's own pages are served from this origin.
+            url: "tauri://localhost".parse().expect("a valid url"),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
         }
     }
 
@@ -321,6 +337,66 @@ mod tests {
         );
         let error = app.call("document_pdf", json!({"docId": doc_id})).expect_err("gone");
         assert_eq!(error["code"], "NotFound");
+    }
+
+    #[test]
+    fn a_failed_file_is_read_again_and_a_gone_file_is_not_revealed() {
+        let (app, dir) = app("main");
+        let docs = notes(dir.path());
+        let broken = docs.join("broken.pdf");
+        // Handed over as a single file, not as a folder: nothing is watched.
+        app.window.state::<AppState>().grant([broken.clone()]);
+        app.call("ingest", json!({"paths": [broken.to_string_lossy()], "onEvent": "__CHANNEL__:1"})).expect("ingest");
+        let listed = app.call("list_documents", json!({})).expect("listing succeeds");
+        let failed = listed
+            .as_array()
+            .and_then(|docs| docs.iter().find(|d| d["status"] == "failed"))
+            .cloned()
+            .expect("the broken file is listed as failed");
+        let doc_id = failed["id"].clone();
+
+        // Read again although it did not change: it is tried (and fails) again, not skipped as
+        // unchanged, and progress streams as for `ingest`.
+        let summary =
+            app.call("reread_document", json!({"docId": doc_id, "onEvent": "__CHANNEL__:2"})).expect("reread succeeds");
+        assert_eq!(summary["failed"].as_array().map(Vec::len), Some(1), "{summary}");
+        let files: Vec<Value> = app.channel(2).into_iter().filter(|e| e["type"] == "file").collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        assert_eq!(files[0]["outcome"], "failed", "{files:?}");
+        assert_eq!(files[0]["path"], broken.to_string_lossy().as_ref());
+
+        // Unknown documents and files that are gone are refused with a reason.
+        let error = app.call("reveal_document", json!({"docId": 999_999})).expect_err("unknown");
+        assert_eq!(error["code"], "NotFound");
+        let error =
+            app.call("reread_document", json!({"docId": 999_999, "onEvent": "__CHANNEL__:4"})).expect_err("unknown");
+        assert_eq!(error["code"], "NotFound");
+        std::fs::remove_file(&broken).expect("remove");
+        let error = app.call("reveal_document", json!({"docId": doc_id})).expect_err("gone");
+        assert_eq!(error["code"], "NotFound");
+        assert!(error["message"].as_str().unwrap_or_default().contains("no longer"), "{error}");
+    }
+
+    #[test]
+    fn reread_refuses_a_file_the_user_did_not_hand_over_in_this_session() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        let docs = notes(dir.path());
+        let broken = docs.join("broken.pdf");
+        let doc_id = {
+            let app = app_at("main", &data);
+            app.window.state::<AppState>().grant([broken.clone()]);
+            app.call("ingest", json!({"paths": [broken.to_string_lossy()], "onEvent": "__CHANNEL__:1"}))
+                .expect("ingest");
+            let listed = app.call("list_documents", json!({})).expect("listing succeeds");
+            listed[0]["id"].clone()
+        };
+        // The next start has no grants for it, and it is in no watched folder.
+        let app = app_at("main", &data);
+        let error =
+            app.call("reread_document", json!({"docId": doc_id, "onEvent": "__CHANNEL__:2"})).expect_err("refused");
+        assert_eq!(error["code"], "PathNotGranted", "{error}");
+        assert!(app.channel(2).is_empty());
     }
 
     /// Polls `check` for at most 30 s.
@@ -596,6 +672,7 @@ The lighthouse keeper logs every ship.
         let hits = app.call("search", json!({"query": "lighthouse beacons"})).expect("search succeeds");
         let hit = &hits[0];
         assert_eq!(hit["page"], 1, "{hit}");
+        assert!(hit["path"].as_str().unwrap_or_default().ends_with("survey.pdf"), "{hit}");
         let span = hit["span"].as_array().expect("a span").clone();
         let boxes =
             app.call("ocr_boxes", json!({"docId": hit["doc_id"], "start": span[0], "end": span[1]})).expect("boxes");
@@ -607,6 +684,49 @@ The lighthouse keeper logs every ship.
             assert!((0.0..=1.0).contains(&x0) && x0 < x1 && x1 <= 1.0, "{b}");
             assert!((0.0..=1.0).contains(&y0) && y0 < y1 && y1 <= 1.0, "{b}");
         }
+
+        // A photographed page is shown as the image itself, for the viewer to mark the words on.
+        let photo =
+            acceptance::scan::png(&acceptance::scan::text_image(&["Copper kettles", "sing at dawn."], 900, 300));
+        std::fs::write(docs.join("photo.png"), &photo).expect("write the photo");
+        app.call("ingest", json!({"paths": [docs.to_string_lossy()], "onEvent": "__CHANNEL__:3"})).expect("ingest");
+        let hits = app.call("search", json!({"query": "copper kettles"})).expect("search succeeds");
+        let photo_id = hits[0]["doc_id"].clone();
+        assert!(hits[0]["path"].as_str().unwrap_or_default().ends_with("photo.png"), "{hits}");
+        let shown = app.call_bytes("document_image", json!({"docId": photo_id, "page": 1})).expect("the image");
+        assert_eq!(shown, photo);
+        let error = app.call_bytes("document_image", json!({"docId": photo_id, "page": 2})).expect_err("one page");
+        assert_eq!(error["code"], "Io");
+        let error = app.call_bytes("document_image", json!({"docId": hit["doc_id"], "page": 1})).expect_err("a PDF");
+        assert_eq!(error["code"], "InvalidInput");
+
+        // OCR is a setting: a language that is not installed is refused, naming its package…
+        let mut settings = app.call("get_settings", json!({})).expect("settings");
+        assert_eq!(settings["library"]["ocr"], true);
+        assert_eq!(settings["library"]["ocr_languages"], "eng");
+        for field in ["llm_key_stored", "web_key_stored", "embedding_key_stored", "keyring_error"] {
+            settings.as_object_mut().expect("an object").remove(field);
+        }
+        settings["library"]["ocr_languages"] = json!("eng+zzz");
+        let error = app.call("save_settings", json!({"settings": settings})).expect_err("not installed");
+        assert_eq!(error["code"], "InvalidInput");
+        assert!(error["message"].as_str().unwrap_or_default().contains("tesseract-ocr-zzz"), "{error}");
+        settings["library"]["ocr_languages"] = json!("eng deu");
+        app.call("save_settings", json!({"settings": settings})).expect_err("not a list");
+        // …and turned off, a new scan is listed as needing OCR, at once, without a restart.
+        settings["library"]["ocr_languages"] = json!("eng");
+        settings["library"]["ocr"] = json!(false);
+        app.call("save_settings", json!({"settings": settings})).expect("saved");
+        assert_eq!(app.call("get_settings", json!({})).expect("settings")["library"]["ocr"], false);
+        let page = acceptance::scan::scan(&["Marmalade comet ledger", "whistles over copper dunes."]);
+        std::fs::write(docs.join("second.pdf"), acceptance::scan::pdf(&[page])).expect("write the scan");
+        let summary =
+            app.call("ingest", json!({"paths": [docs.to_string_lossy()], "onEvent": "__CHANNEL__:2"})).expect("ingest");
+        let failed = summary["failed"].as_array().expect("a list");
+        assert_eq!(failed.len(), 1, "{summary}");
+        assert!(failed[0]["reason"].as_str().unwrap_or_default().contains("needs OCR"), "{summary}");
+        let hits = app.call("search", json!({"query": "marmalade comet"})).expect("search succeeds");
+        assert_eq!(hits, json!([]));
     }
 
     #[test]

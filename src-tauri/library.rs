@@ -239,7 +239,11 @@ pub async fn ingest(
     if s.ingested > 0 {
         state.embedding().start(lib.clone());
     }
-    Ok(IngestSummaryDto {
+    Ok(summary_dto(s))
+}
+
+fn summary_dto(s: library::IngestSummary) -> IngestSummaryDto {
+    IngestSummaryDto {
         ingested: s.ingested,
         skipped: s.skipped,
         failed: s.failed.into_iter().map(|(path, reason)| FailedFile { path, reason }).collect(),
@@ -247,7 +251,67 @@ pub async fn ingest(
         bytes: s.bytes,
         interrupted: s.interrupted,
         elapsed_ms: u64::try_from(s.elapsed.as_millis()).unwrap_or(u64::MAX),
-    })
+    }
+}
+
+/// Reads one document's file again (a file that failed is tried again even if it did not
+/// change), streaming progress like `ingest`. Only a file the user handed over in this session,
+/// or one inside a folder they added (a watched folder), is read.
+#[tauri::command]
+pub async fn reread_document(
+    state: State<'_, AppState>,
+    doc_id: i64,
+    on_event: Channel<IngestEventDto>,
+) -> Result<IngestSummaryDto, IpcError> {
+    let doc = document(&state, doc_id).await?;
+    let path = PathBuf::from(&doc.path);
+    let lib = state.library().await?;
+    let canonical = tokio::fs::canonicalize(&path).await.unwrap_or_else(|_| path.clone());
+    let in_watched_folder =
+        lib.sources().await?.iter().any(|s| canonical.starts_with(&s.path) || path.starts_with(&s.path));
+    if !state.is_granted(&path) && !in_watched_folder {
+        return Err(IpcError::new(
+            ErrorCode::PathNotGranted,
+            format!(
+                "{} was not added in this session; drop it on the window or use Add files to read it again",
+                doc.path
+            ),
+        ));
+    }
+    match tokio::fs::metadata(&path).await {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => return Err(IpcError::invalid(format!("{} is no longer a file", doc.path))),
+        Err(_) => return Err(IpcError::not_found(format!("the file is no longer at {}", doc.path))),
+    }
+    let slot = state.ingest_slot().await;
+    let cancel = CancelFlag::default();
+    state.set_ingest_cancel(Some(cancel.clone()));
+    let send = |e: IngestEvent| {
+        let _ = on_event.send(IngestEventDto::from(e));
+    };
+    let options = IngestOptions { retry_failed: true, ..IngestOptions::default() };
+    let result = lib.ingest(std::slice::from_ref(&path), &options, &send, &cancel).await;
+    state.set_ingest_cancel(None);
+    drop(slot);
+    let s = result?;
+    if s.ingested > 0 {
+        state.embedding().start(lib.clone());
+    }
+    Ok(summary_dto(s))
+}
+
+/// Shows a document's file in the system file manager, selected in its folder.
+#[tauri::command]
+pub async fn reveal_document(state: State<'_, AppState>, doc_id: i64) -> Result<(), IpcError> {
+    let doc = document(&state, doc_id).await?;
+    let path = PathBuf::from(&doc.path);
+    if tokio::fs::metadata(&path).await.is_err() {
+        return Err(IpcError::not_found(format!("the file is no longer at {}", doc.path)));
+    }
+    tokio::task::spawn_blocking(move || opener::reveal(&path))
+        .await
+        .map_err(|e| IpcError::internal(e.to_string()))?
+        .map_err(|e| IpcError::new(ErrorCode::Io, format!("cannot show {} in the file manager: {e}", doc.path)))
 }
 
 /// Stops the running ingest after the file in progress; what finished stays.
@@ -371,6 +435,22 @@ pub async fn ocr_boxes(
     let lib = state.library().await?;
     let boxes = lib.ocr_boxes(doc_id, engine::Span::new(start, end)).await?;
     Ok(boxes.into_iter().map(|b| OcrBoxDto { page: b.page, bbox: b.bbox }).collect())
+}
+
+/// One page of an image file in the library (PNG, JPEG, WebP as stored; a TIFF page as PNG),
+/// for the source viewer to draw with the OCR'd words' boxes on it (sent raw, not as JSON).
+#[tauri::command]
+pub async fn document_image(state: State<'_, AppState>, doc_id: i64, page: u32) -> Result<Response, IpcError> {
+    let doc = document(&state, doc_id).await?;
+    if doc.format.as_deref() != Some("image") {
+        return Err(IpcError::invalid(format!("document {doc_id} is not an image")));
+    }
+    let path = std::path::PathBuf::from(&doc.path);
+    let shown = tokio::task::spawn_blocking(move || library::image_page(&path, page))
+        .await
+        .map_err(|e| IpcError::internal(e.to_string()))?
+        .map_err(|e| IpcError::new(ErrorCode::Io, format!("cannot show {}: {e}", doc.path)))?;
+    Ok(Response::new(shown.bytes))
 }
 
 /// The bytes of a PDF in the library, for the source viewer (sent raw, not as JSON).

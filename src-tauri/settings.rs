@@ -102,16 +102,25 @@ impl Default for EngineSettings {
     }
 }
 
-/// How files are cut into chunks (applies to files added after the app restarts).
+/// How files are read: chunk size (applies to files added after the app restarts) and OCR of
+/// scanned pages and images (applies at once to files read from then on).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct LibrarySettings {
     pub chunk_chars: usize,
+    /// Read scanned pages and images through Tesseract.
+    pub ocr: bool,
+    /// Tesseract languages, `+`-separated (`eng`, `eng+deu`).
+    pub ocr_languages: String,
 }
 
 impl Default for LibrarySettings {
     fn default() -> Self {
-        LibrarySettings { chunk_chars: library::ChunkOptions::default().target_chars }
+        LibrarySettings {
+            chunk_chars: library::ChunkOptions::default().target_chars,
+            ocr: true,
+            ocr_languages: "eng".into(),
+        }
     }
 }
 
@@ -213,6 +222,9 @@ fn validate(s: &Settings) -> Result<(), IpcError> {
             "chunk size must be between {MIN_CHUNK_CHARS} and {MAX_CHUNK_CHARS} characters"
         )));
     }
+    if s.library.ocr {
+        library::parse_ocr_languages(&s.library.ocr_languages).map_err(|e| IpcError::invalid(e.to_string()))?;
+    }
     if s.web.k == 0 || s.web.k > 20 {
         return Err(IpcError::invalid("web results per search must be between 1 and 20"));
     }
@@ -312,11 +324,25 @@ pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> Re
     let lib = state.library().await?;
     let catalog = lib.catalog();
     let before = load(catalog).await?;
+    let ocr_changed = before.library.ocr != settings.library.ocr
+        || before.library.ocr_languages.trim() != settings.library.ocr_languages.trim();
+    if settings.library.ocr && ocr_changed {
+        // A language that is not installed is refused here, naming its package, rather than
+        // failing every scan that is read later.
+        let languages = settings.library.ocr_languages.clone();
+        tokio::task::spawn_blocking(move || library::check_ocr_languages(&languages))
+            .await
+            .map_err(|e| IpcError::internal(e.to_string()))?
+            .map_err(|e| IpcError::invalid(e.to_string()))?;
+    }
     let value = serde_json::to_value(&settings).map_err(|e| IpcError::internal(e.to_string()))?;
     for group in GROUPS {
         if let Some(v) = value.get(group) {
             catalog.set_setting(group, v).await?;
         }
+    }
+    if ocr_changed {
+        lib.set_ocr(settings.library.ocr, &settings.library.ocr_languages);
     }
     if before.embedding != settings.embedding {
         crate::embedding::configure_in_background(crate::embedding::Context::of(&state).await?);

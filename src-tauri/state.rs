@@ -244,7 +244,7 @@ impl AppState {
     }
 }
 
-/// The library's options from the stored settings (chunk size), or the defaults when there are
+/// The library's options from the stored settings (chunk size, OCR), or the defaults when there are
 /// none yet or they cannot be read.
 async fn library_options(dir: &Path) -> LibraryOptions {
     let mut options = LibraryOptions::default();
@@ -256,6 +256,10 @@ async fn library_options(dir: &Path) -> LibraryOptions {
             let target = s.library.chunk_chars.clamp(settings::MIN_CHUNK_CHARS, settings::MAX_CHUNK_CHARS);
             options.chunk.target_chars = target;
             options.chunk.max_chars = options.chunk.max_chars.max(target * 2);
+            options.extract.ocr.enabled = s.library.ocr;
+            if library::parse_ocr_languages(&s.library.ocr_languages).is_ok() {
+                options.extract.ocr.languages = s.library.ocr_languages.trim().to_owned();
+            }
         }
         catalog.close().await;
     }

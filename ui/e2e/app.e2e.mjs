@@ -12,7 +12,7 @@
 // 2. with fixture files dragged onto the window from a real GTK drag source (drag-source.py, moved
 //    with xdotool; needs /usr/bin/python3 with GTK's introspection) and a
 //    scripted OpenAI-compatible model server on 127.0.0.1: settings through the UI, a question with
-//    its action graph and cited answer, the source viewer, and a Markdown export saved through the
+//    its action graph and cited answer, a citation's preview, the source viewer, and a Markdown export saved through the
 //    native save dialog (answered with xdotool).
 //
 // Every check saves a screenshot in target/e2e-screenshots/ for review.
@@ -23,7 +23,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { remote } from "webdriverio";
 import { startModelServer } from "./model-server.mjs";
-import { writeFixtures, writeScanPdf, QUESTION, FACTS, TITLES } from "./fixtures.mjs";
+import { writeFixtures, writeScanPdf, writeFaxTiff, QUESTION, FACTS, TITLES } from "./fixtures.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 const app = process.env.APP ?? join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), "debug", "catena-desktop");
@@ -156,6 +156,15 @@ async function check(name, fn) {
     error = e;
   }
   const file = join(shots, `${String(results.length + 1).padStart(2, "0")}-${name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 60)}.png`);
+  await screenshot(file);
+  results.push([name, error]);
+  const ms = Date.now() - t0;
+  if (error === null) console.log(`ok   ${name} (${ms} ms)`);
+  else console.log(`FAIL ${name} (${ms} ms)\n     ${error?.message ?? error}`);
+}
+
+/** Saves what the window shows now in `file`. */
+async function screenshot(file) {
   try {
     // WebKitWebDriver answers a screenshot after the page's next paint. Without a GPU the app
     // paints on the CPU, and an idle page then paints nothing more, so the request would wait for
@@ -177,10 +186,6 @@ async function check(name, fn) {
   } catch (e) {
     console.log(`     (no screenshot: ${e?.message ?? e})`);
   }
-  results.push([name, error]);
-  const ms = Date.now() - t0;
-  if (error === null) console.log(`ok   ${name} (${ms} ms)`);
-  else console.log(`FAIL ${name} (${ms} ms)\n     ${error?.message ?? error}`);
 }
 
 function expectEqual(actual, expected, what) {
@@ -284,6 +289,143 @@ try {
     expectEqual(await browser.$("#docs-title ~ span").getText(), `${files.length} documents`, "document count");
   });
 
+  /**
+   * Problems in the Documents table as laid out now: text of one cell drawn over another cell's
+   * text in the same row, text outside the window, and a table that scrolls sideways. Text boxes
+   * are the client rects of each text node, clipped to any ancestor that hides its overflow (an
+   * ellipsised path), so only what is drawn counts.
+   */
+  const tableLayoutProblems = () =>
+    browser.execute(() => {
+      const clipOf = (node, stop) => {
+        let clip = { left: -Infinity, top: -Infinity, right: Infinity, bottom: Infinity };
+        for (let el = node.parentElement; el && el !== stop.parentElement; el = el.parentElement) {
+          const style = getComputedStyle(el);
+          if (style.overflowX !== "visible" || style.overflowY !== "visible") {
+            const r = el.getBoundingClientRect();
+            clip = { left: Math.max(clip.left, r.left), top: Math.max(clip.top, r.top), right: Math.min(clip.right, r.right), bottom: Math.min(clip.bottom, r.bottom) };
+          }
+        }
+        return clip;
+      };
+      const textBoxes = (cell) => {
+        const out = [];
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          if ((n.textContent ?? "").trim() === "" || n.parentElement?.closest(".sr-only")) continue;
+          const clip = clipOf(n, cell);
+          const range = document.createRange();
+          range.selectNodeContents(n);
+          for (const b of range.getClientRects()) {
+            const box = { left: Math.max(b.left, clip.left), top: Math.max(b.top, clip.top), right: Math.min(b.right, clip.right), bottom: Math.min(b.bottom, clip.bottom), text: (n.textContent ?? "").trim().slice(0, 40) };
+            if (box.right - box.left > 0.5 && box.bottom - box.top > 0.5) out.push(box);
+          }
+        }
+        return out;
+      };
+      const problems = [];
+      const width = document.documentElement.clientWidth;
+      const content = document.querySelector(".content");
+      if (content && content.scrollWidth > content.clientWidth + 1) problems.push(`the page scrolls sideways (${content.scrollWidth} > ${content.clientWidth})`);
+      const rows = [...document.querySelectorAll(".doc-table tbody tr.doc")];
+      if (rows.length === 0) problems.push("no document rows");
+      for (const row of rows) {
+        const name = row.querySelector(".doc-title")?.textContent ?? "?";
+        const cells = [...row.children].map(textBoxes);
+        cells.forEach((boxes, i) => {
+          for (const b of boxes) if (b.left < -0.5 || b.right > width + 0.5) problems.push(`${name}: "${b.text}" leaves the window`);
+          for (let j = i + 1; j < cells.length; j++) {
+            for (const a of boxes) {
+              for (const b of cells[j]) {
+                const x = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+                const y = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+                if (x > 1 && y > 1) problems.push(`${name}: "${a.text}" (cell ${i + 1}) overlaps "${b.text}" (cell ${j + 1})`);
+              }
+            }
+          }
+        });
+      }
+      return problems;
+    });
+
+  /** Resizes the window and waits until the page has its new width. */
+  const resizeTo = async (width, height) => {
+    await browser.setWindowSize(width, height);
+    await browser.waitUntil(async () => Math.abs((await browser.execute(() => window.innerWidth)) - width) <= 40, {
+      timeout: 5000,
+      timeoutMsg: `the window did not become ${width} px wide`,
+    });
+    // Two frames for the layout to settle.
+    await browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())));
+  };
+
+  const windowBefore = await browser.getWindowSize();
+
+  await check("the library table does not overprint at the 720 px minimum width", async () => {
+    // The screenshot shows the narrow layout; the last of these checks restores the size.
+    await resizeTo(720, windowBefore.height);
+    await browser.execute(() => document.querySelector(".doc-table")?.scrollIntoView({ block: "start" }));
+    const problems = await tableLayoutProblems();
+    expect(problems.length === 0, `at 720 px: ${problems.join("; ")}`);
+  });
+
+  await check("the library table uses the width of a 1400 px window without overprinting", async () => {
+    await resizeTo(1400, windowBefore.height);
+    await browser.execute(() => document.querySelector(".doc-table")?.scrollIntoView({ block: "start" }));
+    const problems = await tableLayoutProblems();
+    expect(problems.length === 0, `at 1400 px: ${problems.join("; ")}`);
+    const { table, room } = await browser.execute(() => {
+      const content = document.querySelector(".content");
+      const style = content ? getComputedStyle(content) : null;
+      const room = content && style ? content.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) : 0;
+      return { table: document.querySelector(".doc-table")?.getBoundingClientRect().width ?? 0, room };
+    });
+    // The card's padding and border are all that stand between the table and the content's edges.
+    expect(table >= room - 60, `the table is ${Math.round(table)} px wide in ${Math.round(room)} px of room`);
+  });
+
+  await check("the remove confirmation fits inside the table at 1100 px, both buttons visible", async () => {
+    try {
+      await resizeTo(1100, windowBefore.height);
+      const rowsBefore = (await browser.$$(".doc-table tbody tr.doc")).length;
+      const remove = await browser.$('.doc-table tbody tr.doc button[aria-label^="Remove "]');
+      await remove.scrollIntoView({ block: "center" });
+      await remove.click();
+      const confirm = await browser.$(".doc-table .confirm-row .confirm");
+      await confirm.waitForDisplayed({ timeout: 3000 });
+      await browser.execute(() => document.querySelector(".doc-table .confirm-row")?.scrollIntoView({ block: "center" }));
+      const boxes = await browser.execute(() => {
+        const table = document.querySelector(".doc-table")?.getBoundingClientRect();
+        return [...document.querySelectorAll(".doc-table .confirm-row button")].map((b) => {
+          const r = b.getBoundingClientRect();
+          const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+          return {
+            text: b.textContent,
+            inTable: table !== undefined && r.left >= table.left - 0.5 && r.right <= table.right + 0.5 && r.top >= table.top - 0.5 && r.bottom <= table.bottom + 0.5,
+            inWindow: r.left >= 0 && r.top >= 0 && r.right <= window.innerWidth && r.bottom <= window.innerHeight,
+            onTop: hit === b || b.contains(hit),
+            clipped: b.scrollWidth > b.clientWidth + 1,
+          };
+        });
+      });
+      expectEqual(boxes.map((b) => b.text).join(", "), "Remove, Keep", "confirmation buttons");
+      for (const b of boxes) {
+        expect(b.inTable, `"${b.text}" is not inside the table`);
+        expect(b.inWindow, `"${b.text}" is not inside the window`);
+        expect(b.onTop, `"${b.text}" is covered`);
+        expect(!b.clipped, `"${b.text}" is cut off`);
+      }
+      expectEqual(await browser.execute(() => document.activeElement?.textContent ?? ""), "Remove", "focus on the confirming button");
+      await screenshot(join(shots, `${String(results.length + 1).padStart(2, "0")}-open-remove-confirmation-at-1100-px.png`));
+      // Keep: nothing is removed.
+      await browser.$(".doc-table .confirm-row").$("button=Keep").click();
+      await browser.$(".doc-table .confirm-row").waitForExist({ reverse: true, timeout: 3000 });
+      expectEqual((await browser.$$(".doc-table tbody tr.doc")).length, rowsBefore, "rows after Keep");
+    } finally {
+      await browser.setWindowSize(windowBefore.width, windowBefore.height).catch(() => undefined);
+    }
+  });
+
   await check("the model server is set up in Settings: URL, model list, model", async () => {
     await browser.keys(["Control", ","]);
     const enabled = await browser.$("#llm-enabled");
@@ -360,6 +502,34 @@ try {
     expectEqual(await detail.getText(), "Step 2 · Knowledge base · Done", "step detail");
     expect((await browser.$$(".node-detail .evidence-list li")).length > 0, "step 2 lists no evidence");
     await browser.execute(() => document.querySelector(".steps-card")?.scrollIntoView({ block: "start" }));
+  });
+
+  await check("a citation preview shows the cited sentence inside the window, and Esc closes it", async () => {
+    await browser.execute(() => document.querySelector(".answer-card")?.scrollIntoView({ block: "start" }));
+    const marker = await browser.$(`.answer-text button.marker[aria-label*="${TITLES.lighthouse}"]`);
+    await marker.moveTo();
+    const preview = await marker.parentElement().$(".marker-preview");
+    await preview.waitForDisplayed({ timeout: 3000 });
+    // The passage opens with the breakwater; the answer cites the sentence naming the designer.
+    const cited = await preview.$(".marker-cited").getText();
+    expectEqual(cited, "It was designed by the engineer Ines Varga and built between 1899 and 1903.", "cited sentence");
+    const placed = await browser.execute(() => {
+      const shown = [...document.querySelectorAll(".marker-preview")].find((p) => !p.hidden);
+      const r = shown?.getBoundingClientRect();
+      const view = document.documentElement;
+      return r ? { left: r.left, top: r.top, right: r.right, bottom: r.bottom, width: view.clientWidth, height: view.clientHeight } : null;
+    });
+    expect(placed !== null, "no preview is shown");
+    expect(
+      placed.left >= 0 && placed.top >= 0 && placed.right <= placed.width && placed.bottom <= placed.height,
+      `the preview leaves the window: ${JSON.stringify(placed)}`,
+    );
+    await screenshot(join(shots, `${String(results.length + 1).padStart(2, "0")}-open-citation-preview.png`));
+    await browser.keys("Escape");
+    await preview.waitForDisplayed({ reverse: true, timeout: 3000 });
+    expect(!(await browser.$(".source-panel").isExisting()), "Esc on the preview opened or left a source panel");
+    // Off the marker, so the next checks start without a preview.
+    await browser.$("#answer-title").moveTo();
   });
 
   await check("the answer carries citation markers for the evidence it used", async () => {
@@ -483,6 +653,47 @@ try {
     });
     expect(placed.count >= 8, `expected a mark per word of the passage, saw ${placed.count}`);
     expectEqual(placed.inside, placed.count, "marks inside the page");
+  });
+
+  await check("a faxed TIFF page opens as the image itself, with the found words marked on it", async () => {
+    await browser.keys("Escape");
+    const fax = writeFaxTiff(join(work, "faxes"));
+    await dragOntoWindow([fax]);
+    await browser.waitUntil(async () => (await browser.$$(".doc-table tbody tr.status-indexed")).length === files.length + 2, {
+      timeout: 60000,
+      timeoutMsg: "the fax was not indexed",
+    });
+    const search = await browser.$("#library-search");
+    await search.setValue("copper kettles");
+    let hit = null;
+    await browser.waitUntil(
+      async () => {
+        // Whatever title the page's text suggested, the hit names its file.
+        for (const item of await browser.$$(".hits .hit")) if ((await item.getText()).includes("fax.tiff")) hit = await item.$(".hit-title");
+        return hit !== null;
+      },
+      { timeout: 10000, timeoutMsg: "the search found no passage of the fax" },
+    );
+    await hit.click();
+    const body = await browser.$(".source-panel .source-body");
+    await browser.waitUntil(async () => (await body.getAttribute("aria-busy")) === null, { timeout: 15000, timeoutMsg: "the fax never finished loading" });
+    expect(!(await browser.$(".source-panel .error").isExisting()), `the fax did not open: ${await body.getText()}`);
+    // The webview drew the page (TIFF is sent as PNG), and every mark sits on it.
+    await browser.waitUntil(async () => browser.execute(() => (document.querySelector(".source-panel img.page-image")?.naturalWidth ?? 0) > 0), {
+      timeout: 10000,
+      timeoutMsg: "the page image was not drawn",
+    });
+    const placed = await browser.execute(() => {
+      const img = document.querySelector(".source-panel img.page-image");
+      const page = img?.getBoundingClientRect();
+      const marks = [...document.querySelectorAll(".source-panel .image-page .ocr-highlight")].map((m) => m.getBoundingClientRect());
+      const inside = (r) => page && r.width > 0 && r.height > 0 && r.left >= page.left && r.right <= page.right + 1 && r.top >= page.top && r.bottom <= page.bottom + 1;
+      return { width: img?.naturalWidth ?? 0, count: marks.length, inside: marks.filter(inside).length };
+    });
+    expectEqual(placed.width, 1700, "the page image's width in pixels");
+    expect(placed.count >= 4, `expected a mark per word of the passage, saw ${placed.count}`);
+    expectEqual(placed.inside, placed.count, "marks inside the page image");
+    expect((await body.getText()).includes("kettles"), "the passage is shown below the image");
   });
 } catch (error) {
   results.push(["setup", error]);

@@ -133,3 +133,18 @@ export function writeScanPdf(dir, lines = SCAN_LINES) {
   writeFileSync(path, Buffer.concat(chunks));
   return path;
 }
+
+/** The words on the faxed page. */
+export const FAX_LINES = ["Copper kettles whistle", "beside amber canal locks."];
+
+/**
+ * Writes `fax.tiff` into `dir`: a bilevel page compressed as CCITT Group 4, the way fax machines
+ * and office scanners store pages, drawn by ImageMagick. Returns its path.
+ */
+export function writeFaxTiff(dir, lines = FAX_LINES) {
+  mkdirSync(dir, { recursive: true });
+  const draw = lines.flatMap((l, i) => ["-annotate", `+80+${160 + i * 120}`, l]);
+  const path = join(dir, "fax.tiff");
+  execFileSync("convert", ["-size", "1700x500", "xc:white", "-fill", "black", "-pointsize", "56", ...draw, "-monochrome", "-compress", "Group4", path]);
+  return path;
+}

@@ -131,6 +131,43 @@ export function fromRecord(record: RunRecord): RunState {
   };
 }
 
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+const reasonText = (r: string | null | undefined) => (r ?? "").trim().replace(/[.;]+$/, "");
+
+/** "reason A, reason B" for the distinct reasons of a group, or "" when none was given. */
+function reasons(list: (string | null | undefined)[]): string {
+  return [...new Set(list.map(reasonText).filter((r) => r !== ""))].join(", ");
+}
+
+/**
+ * What the answer cannot show about how the run went, one phrase per kind of gap: steps that were
+ * skipped or failed (with why), sources whose page could not be opened, and markers that cite no
+ * source of the run. Empty when nothing went missing.
+ */
+export function whatHappened(state: Pick<RunState, "nodes" | "evidence" | "answer">): string[] {
+  const out: string[] = [];
+  const group = (status: "skipped" | "failed", verb: string) => {
+    const nodes = state.nodes.filter((n) => n.status === status);
+    if (nodes.length === 0) return;
+    const why = reasons(nodes.map((n) => n.reason));
+    out.push(`${plural(nodes.length, "step", "steps")} ${verb}${why ? `: ${why}` : ""}`);
+  };
+  group("skipped", "skipped");
+  group("failed", "failed");
+  const noted = [...state.evidence.values()].filter((e) => (e.note ?? "").trim() !== "");
+  if (noted.length > 0) {
+    const why = reasons(noted.map((e) => e.note));
+    out.push(`${plural(noted.length, "source", "sources")} could not be opened${why ? ` (${why})` : ""}`);
+  }
+  const cited = new Set<number>();
+  for (const m of state.answer.matchAll(/\[(\d+(?:\s*,\s*\d+)*)\]/g)) {
+    for (const n of (m[1] ?? "").split(",")) cited.add(Number(n.trim()));
+  }
+  const missing = [...cited].filter((n) => !state.evidence.has(n)).length;
+  if (missing > 0) out.push(`${plural(missing, "cited source is", "cited sources are")} missing from this run`);
+  return out;
+}
+
 export const ACTION_LABEL: Record<NodeRecord["action"], string> = {
   knowledge_base: "Knowledge base",
   web_search: "Web",

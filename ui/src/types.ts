@@ -329,7 +329,7 @@ export interface Settings {
   llm: LlmSettings;
   web: WebSettings;
   engine: EngineSettings;
-  library: { chunk_chars: number };
+  library: { chunk_chars: number; ocr: boolean; ocr_languages: string };
   embedding: EmbeddingSettings;
 }
 

@@ -1,9 +1,9 @@
 // The answer: the short answer first, then sentences with their support verdict (explained on
-// hover), inline [n] markers that preview the cited passage on hover or focus and open the source on
-// click, then conflicts and usage. An answer the library does not hold is shown as such, with its
-// closest matches listed without any citation.
+// hover), inline [n] markers that preview the cited sentence of their passage on hover or focus and
+// open the source on click, then conflicts, what went missing during the run, and usage. An answer
+// the library does not hold is shown as such, with its closest matches listed without any citation.
 import { h } from "../dom";
-import type { RunState } from "../run-state";
+import { whatHappened, type RunState } from "../run-state";
 import type { EvidenceRecord, ShortAnswer, Verdict } from "../types";
 
 export type Piece = { kind: "text"; text: string } | { kind: "marker"; n: number };
@@ -92,6 +92,18 @@ export function sentenceVerdict(sentence: string, state: Pick<RunState, "citatio
   return sentenceCheck(sentence, state)?.verdict ?? null;
 }
 
+/** What each verdict means, for a reader who has not met the word before. */
+export const VERDICT_MEANING: Record<Verdict, string> = {
+  supported: "The cited passages say what this sentence says.",
+  partial: "The cited passages back only part of this sentence; check the rest before relying on it.",
+  unsupported: "No cited passage backs this sentence; check it before relying on it.",
+};
+
+/** A verdict badge's explanation: what the verdict means, then why this sentence got it. */
+export function verdictExplanation(verdict: Verdict, reason: string): string {
+  return `${VERDICT_MEANING[verdict]} Why: ${sentenceEnd(reason)}`;
+}
+
 const VERDICT_LABEL: Record<Verdict, string> = {
   supported: "Supported",
   partial: "Partly supported",
@@ -110,25 +122,278 @@ export interface AnswerHandlers {
 }
 
 let describedIds = 0;
+let previewIds = 0;
 
-function markerButton(n: number, ev: EvidenceRecord | undefined, handlers: AnswerHandlers, focus?: Focus): HTMLElement {
+const MARKERS = /\[\d+(?:\s*,\s*\d+)*\]/g;
+
+// Words that say little about what a sentence claims; left out when sentences are compared.
+const STOP_WORDS = new Set(
+  (
+    "a an and are as at be been but by did do does for from had has have he her his how i if in into is it its " +
+    "of on or she so than that the their them then there these they this those to was were what when where " +
+    "which who whom whose why will with would you your not no also about after before over under between"
+  ).split(" "),
+);
+
+/** A word reduced to a rough stem, so "designed" and "design", "lamps" and "lamp" compare equal. */
+function stem(word: string): string {
+  const w = word.toLowerCase().replace(/['’]s$/, "");
+  if (w.length > 4) return w.replace(/(?:ing|ed|es|s)$/, "");
+  return w;
+}
+
+/** The words of `text` that carry its meaning, stemmed: no stop words, no markers. */
+export function contentWords(text: string): string[] {
+  const words = text.replace(MARKERS, " ").match(/[\p{L}\p{N}]+(?:['’][\p{L}]+)*/gu) ?? [];
+  return words.filter((w) => /\p{N}/u.test(w) || (w.length > 1 && !STOP_WORDS.has(w.toLowerCase()))).map(stem);
+}
+
+/**
+ * The sentences of a passage as char ranges `[start, end)` into it: a sentence ends at . ! or ?
+ * followed by a space, or at a blank line (a heading, a list item). Line breaks inside a
+ * paragraph are not boundaries: extracted text wraps lines mid-sentence.
+ */
+export function passageSentences(text: string): [number, number][] {
+  const out: [number, number][] = [];
+  const push = (a: number, b: number) => {
+    while (a < b && /\s/.test(text[a] ?? "")) a++;
+    while (b > a && /\s/.test(text[b - 1] ?? "")) b--;
+    if (b > a) out.push([a, b]);
+  };
+  let start = 0;
+  for (const m of text.matchAll(/[.!?]+["'”’)\]]*(?=\s)|\n[ \t]*\n/g)) {
+    const at = m.index ?? 0;
+    const blank = m[0].startsWith("\n");
+    push(start, blank ? at : at + m[0].length);
+    start = at + m[0].length;
+  }
+  push(start, text.length);
+  return out;
+}
+
+/**
+ * Where in `passage` the cited claim sits, as a char range: the passage sentence holding `hint`
+ * (a span the run recorded, such as the short answer) when there is one, otherwise the passage
+ * sentence sharing most words with `claim` (the answer sentence carrying the marker). `null` when
+ * no sentence shares a word with it.
+ */
+export function citedRange(passage: string, claim: string, hint?: Focus | null): [number, number] | null {
+  const ranges = passageSentences(passage);
+  if (hint) {
+    const holding = ranges.find(([a, b]) => hint.start >= a && hint.start < b);
+    if (holding) return holding;
+  }
+  const wanted = new Set(contentWords(claim));
+  if (wanted.size === 0) return null;
+  let best: [number, number] | null = null;
+  let bestShared = 0;
+  let bestShare = 0;
+  for (const range of ranges) {
+    const words = new Set(contentWords(passage.slice(range[0], range[1])));
+    let shared = 0;
+    for (const w of wanted) if (words.has(w)) shared++;
+    // Among equals, the sentence that is most about the claim (fewest other words) wins.
+    const share = words.size === 0 ? 0 : shared / words.size;
+    if (shared > bestShared || (shared === bestShared && shared > 0 && share > bestShare)) {
+      best = range;
+      bestShared = shared;
+      bestShare = share;
+    }
+  }
+  return best;
+}
+
+const flat = (s: string) => s.replace(/\s+/g, " ");
+
+/** Up to `max` chars of `text`, cut at a word boundary: its end when `fromEnd`, else its start. */
+function clip(text: string, max: number, fromEnd: boolean): string {
+  const t = flat(text);
+  if (t.length <= max) return t;
+  if (fromEnd) {
+    const tail = t.slice(t.length - max);
+    const space = tail.indexOf(" ");
+    return `…${space >= 0 && space < max / 2 ? tail.slice(space) : tail}`;
+  }
+  const head = t.slice(0, max);
+  const space = head.lastIndexOf(" ");
+  return `${space > max / 2 ? head.slice(0, space) : head}…`;
+}
+
+/** The preview of a citation: the cited sentence, with a little of the passage either side. */
+export function previewExcerpt(passage: string, range: [number, number]): { before: string; cited: string; after: string } {
+  const CONTEXT = 110;
+  const cited = clip(passage.slice(range[0], range[1]).trim(), 420, false);
+  const before = passage.slice(0, range[0]).trim();
+  const after = passage.slice(range[1]).trim();
+  return {
+    before: before === "" ? "" : `${clip(before, CONTEXT, true)} `,
+    cited,
+    after: after === "" ? "" : ` ${clip(after, CONTEXT, false)}`,
+  };
+}
+
+/**
+ * Where a preview of `size` goes for a marker at `anchor` (viewport coordinates): centred above
+ * it, or below it when there is no room above, and always inside the viewport, `margin` px from
+ * its edges.
+ */
+export function placePreview(
+  anchor: { left: number; right: number; top: number; bottom: number },
+  size: { width: number; height: number },
+  viewport: { width: number; height: number },
+  margin = 8,
+): { left: number; top: number; below: boolean } {
+  const gap = 8;
+  const maxLeft = Math.max(margin, viewport.width - size.width - margin);
+  const left = Math.min(Math.max((anchor.left + anchor.right) / 2 - size.width / 2, margin), maxLeft);
+  let top = anchor.top - gap - size.height;
+  let below = false;
+  if (top < margin) {
+    top = anchor.bottom + gap;
+    below = true;
+  }
+  top = Math.max(margin, Math.min(top, viewport.height - size.height - margin));
+  return { left: Math.round(left), top: Math.round(top), below };
+}
+
+/** The one preview on screen, so that opening another (or Esc) closes it. */
+let shownPreview: { close(): void } | null = null;
+
+/** Closes the citation preview on screen, if any; true when one was open. */
+export function closePreview(): boolean {
+  if (shownPreview === null) return false;
+  shownPreview.close();
+  return true;
+}
+
+/**
+ * Shows `preview` while the pointer is over `wrap` or `button` has keyboard focus; places it
+ * inside the window, and closes it on click, Esc, scrolling or resizing.
+ */
+function attachPreview(wrap: HTMLElement, button: HTMLElement, preview: HTMLElement): void {
+  let hovered = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const place = () => {
+    const view = document.documentElement;
+    const spot = placePreview(
+      button.getBoundingClientRect(),
+      { width: preview.offsetWidth, height: preview.offsetHeight },
+      { width: view.clientWidth || window.innerWidth, height: view.clientHeight || window.innerHeight },
+    );
+    // Through the CSSOM, which the page's style-src policy allows, unlike style attributes.
+    preview.style.left = `${spot.left}px`;
+    preview.style.top = `${spot.top}px`;
+    preview.classList.toggle("below", spot.below);
+  };
+  const onKey = (ev: KeyboardEvent) => {
+    if (ev.key !== "Escape") return;
+    const visible = preview.isConnected;
+    close();
+    // Esc closes the preview only, not the source panel behind it.
+    if (visible) {
+      ev.preventDefault();
+      ev.stopPropagation();
+    }
+  };
+  const onMove = () => close();
+  const control = { close };
+  function close() {
+    clearTimeout(timer);
+    preview.hidden = true;
+    if (shownPreview === control) shownPreview = null;
+    window.removeEventListener("keydown", onKey, true);
+    window.removeEventListener("scroll", onMove, true);
+    window.removeEventListener("resize", onMove);
+  }
+  const show = () => {
+    clearTimeout(timer);
+    if (!preview.hidden) return;
+    if (shownPreview !== null && shownPreview !== control) shownPreview.close();
+    preview.hidden = false;
+    shownPreview = control;
+    place();
+    window.addEventListener("keydown", onKey, true);
+    window.addEventListener("scroll", onMove, true);
+    window.addEventListener("resize", onMove);
+  };
+  // A short delay lets the pointer cross from the marker to the preview, to read or select it.
+  const hideSoon = () => {
+    clearTimeout(timer);
+    timer = setTimeout(close, 150);
+  };
+  wrap.addEventListener("mouseenter", () => {
+    hovered = true;
+    show();
+  });
+  wrap.addEventListener("mouseleave", () => {
+    hovered = false;
+    if (document.activeElement !== button) hideSoon();
+  });
+  // Focus coming back from the source this marker opened (its panel closed) shows no preview.
+  let opened = false;
+  button.addEventListener("focus", () => {
+    if (opened) {
+      opened = false;
+      return;
+    }
+    let keyboard = true;
+    try {
+      keyboard = button.matches(":focus-visible");
+    } catch {
+      // A DOM without :focus-visible: treat focus as keyboard focus.
+    }
+    if (keyboard) show();
+  });
+  button.addEventListener("blur", () => {
+    if (!hovered) close();
+  });
+  button.addEventListener("click", () => {
+    opened = true;
+    close();
+  });
+}
+
+/** How a marker finds the sentence it cites, and what its click opens. */
+interface MarkerOptions {
+  /** Marked in the source when it opens (the short answer). */
+  focus?: Focus | undefined;
+  /** The answer text carrying the marker. */
+  claim?: string;
+  /** A span of the passage the run recorded for this citation. */
+  hint?: Focus | undefined;
+}
+
+function markerButton(n: number, ev: EvidenceRecord | undefined, handlers: AnswerHandlers, options: MarkerOptions = {}): HTMLElement {
+  const { focus, claim = "", hint } = options;
   // A document's first section is often named like the document; say it once.
   const location = ev && ev.location !== ev.title ? ev.location : "";
-  const label = ev ? `Source ${n}: ${ev.title}${location ? `, ${location}` : ""}` : `Source ${n}`;
+  const label = ev ? `Source ${n}: ${ev.title}${location ? `, ${location}` : ""}` : `Source ${n} (not found in this run)`;
   const button = h("button", { type: "button", class: "marker", "aria-label": label, "data-marker": String(n) }, String(n));
   if (ev === undefined) {
     button.setAttribute("disabled", "");
     return button;
   }
+  const range = citedRange(ev.text, claim, hint ?? focus);
+  let passage: HTMLElement;
+  if (range === null) {
+    passage = h("span", { class: "marker-passage" }, ev.text.length > 420 ? `${ev.text.slice(0, 419)}…` : ev.text);
+  } else {
+    const part = previewExcerpt(ev.text, range);
+    passage = h("span", { class: "marker-passage" }, part.before, h("mark", { class: "marker-cited" }, part.cited), part.after);
+  }
+  const id = `marker-preview-${++previewIds}`;
   const preview = h(
     "span",
-    { class: "marker-preview", role: "tooltip" },
+    { class: "marker-preview", role: "tooltip", id, hidden: true },
     h("strong", {}, ev.title),
     location ? h("span", { class: "muted" }, ` · ${location}`) : null,
-    h("span", { class: "marker-passage" }, ev.text.length > 420 ? `${ev.text.slice(0, 419)}…` : ev.text),
+    passage,
   );
+  button.setAttribute("aria-describedby", id);
   button.addEventListener("click", () => (focus ? handlers.openSource(ev, focus) : handlers.openSource(ev)));
-  return h("span", { class: "marker-wrap" }, button, preview);
+  const wrap = h("span", { class: "marker-wrap" }, button, preview);
+  attachPreview(wrap, button, preview);
+  return wrap;
 }
 
 /**
@@ -144,7 +409,7 @@ export function renderShortAnswer(state: RunState, handlers: AnswerHandlers): HT
     { class: "short-answer", role: "note", "aria-label": "Short answer" },
     h("span", { class: "short-answer-label" }, "Answer"),
     h("strong", { class: "short-answer-text" }, sa.text),
-    markerButton(sa.evidence_id, ev, handlers, { start: sa.span.start, end: sa.span.end }),
+    markerButton(sa.evidence_id, ev, handlers, { focus: { start: sa.span.start, end: sa.span.end }, claim: sa.text }),
   );
 }
 
@@ -272,7 +537,9 @@ export function renderAnswer(state: RunState, handlers: AnswerHandlers): HTMLEle
     let offset = 0;
     for (const piece of splitMarkers(text)) {
       if (piece.kind === "marker") {
-        span.append(markerButton(piece.n, state.evidence.get(piece.n), handlers));
+        // The short answer's span is where this sentence's claim sits in the passage it cites.
+        const hint = sa !== null && sa.evidence_id === piece.n && shortAnswerIn(sentence, sa) !== null ? { start: sa.span.start, end: sa.span.end } : undefined;
+        span.append(markerButton(piece.n, state.evidence.get(piece.n), handlers, { claim: sentence, hint }));
         continue;
       }
       const start = text.indexOf(piece.text, offset);
@@ -291,13 +558,14 @@ export function renderAnswer(state: RunState, handlers: AnswerHandlers): HTMLEle
     const continues = check !== null && checks[i + 1]?.checked === check.checked;
     if (check !== null && verdict !== null && verdict !== "supported" && !continues) {
       const id = `verdict-reason-${++describedIds}`;
+      const explained = verdictExplanation(verdict, check.reason);
       span.append(
         h(
           "span",
-          { class: `verdict-badge verdict-${verdict}`, title: sentenceEnd(check.reason), tabindex: "0", "aria-describedby": id },
+          { class: `verdict-badge verdict-${verdict}`, title: explained, tabindex: "0", "aria-describedby": id },
           VERDICT_LABEL[verdict],
         ),
-        h("span", { class: "sr-only", id }, sentenceEnd(check.reason)),
+        h("span", { class: "sr-only", id }, explained),
       );
     }
     p.append(span);
@@ -324,13 +592,24 @@ export function renderConflicts(state: RunState, handlers: AnswerHandlers): HTML
           node ? `${node.sub_question} — ` : `Step ${c.node_id} — `,
           ...c.evidence_ids.flatMap((id, i) => [
             i > 0 ? "; " : "",
-            markerButton(id, state.evidence.get(id), handlers),
+            markerButton(id, state.evidence.get(id), handlers, { claim: c.answers[i] ?? "" }),
             ` ${c.answers[i] ?? ""}`,
           ]),
         );
       }),
     ),
   );
+}
+
+/**
+ * What happened during the run that the answer cannot show: steps skipped or failed, sources that
+ * could not be opened or are missing. `null` when nothing did, or while the run is going.
+ */
+export function renderRunNotes(state: RunState): HTMLElement | null {
+  if (!state.finished) return null;
+  const notes = whatHappened(state);
+  if (notes.length === 0) return null;
+  return h("p", { class: "run-notes small", role: "note", "aria-label": "What happened" }, `${notes.join("; ")}.`);
 }
 
 export function formatUsage(state: RunState): string {

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import recorded from "../fixtures/ask-extractive.json";
 import { applyEvent, emptyRun, pendingNode } from "../run-state";
 import type { NodeRecord, RunEvent } from "../types";
-import { graphView, layoutGraph, MIN_SCALE, nodeHover, nodeOutcome } from "./graph";
+import { answerLine, graphView, layoutGraph, MIN_SCALE, nodeHover, nodeOutcome, stepLabels, wrapLines } from "./graph";
 
 const node = pendingNode;
 
@@ -103,5 +103,95 @@ describe("action graph", () => {
     expect(web?.querySelector("title")?.textContent).toBe(`Question 2?\nSkipped: ${reason}`);
     expect(web?.getAttribute("aria-label")).toContain(`Skipped: ${reason}`);
     expect(nodeHover(nodes[0] as NodeRecord)).toBe("Question 1?");
+  });
+});
+
+describe("step cards", () => {
+  const cardText = (view: ReturnType<typeof graphView>, id: number) =>
+    [...(view.element.querySelector(`[data-node='${id}']`)?.querySelectorAll(".graph-question") ?? [])].map((t) => t.textContent).join(" ");
+
+  it("show what sets each step apart, not the same cut-off words", () => {
+    const lead = "What does the 2023 annual report of the Orbis Institute say about";
+    const nodes = [
+      node(1, { sub_question: `${lead} its staff numbers?` }),
+      node(2, { sub_question: `${lead} the observatory budget?` }),
+      node(3, { sub_question: `${lead} new members?`, action: "web_search" }),
+    ];
+    const labels = stepLabels(nodes);
+    expect(labels.get(1)).toEqual(["staff numbers"]);
+    expect(labels.get(2)).toEqual(["observatory budget"]);
+    expect(labels.get(3)).toEqual(["new members"]);
+    const view = graphView(() => undefined);
+    view.update(nodes);
+    expect(new Set(nodes.map((n) => cardText(view, n.id))).size).toBe(3);
+    // The full question is the card's hover title and in its accessible name.
+    const card = view.element.querySelector("[data-node='2']");
+    expect(card?.querySelector("title")?.textContent).toBe(`${lead} the observatory budget?`);
+    expect(card?.getAttribute("aria-label")).toContain(`${lead} the observatory budget?`);
+    expect(card?.getAttribute("tabindex")).toBe("0");
+  });
+
+  it("keep a short question as it is, say when a step asks the whole question, and drop what other steps also ask", () => {
+    const question = "Who designed the Port Aster lighthouse, where was the engineer born, and when was its lamp first lit?";
+    const labels = stepLabels(
+      [
+        node(1, { sub_question: "Where was Ines Varga born?" }),
+        node(2, { sub_question: question, action: "web_search" }),
+        node(3, { sub_question: "When was the lamp of the Port Aster lighthouse first lit, according to the harbour records?" }),
+        node(4, { sub_question: "Which engineer designed the Port Aster lighthouse and its northern breakwater?" }),
+      ],
+      question,
+    );
+    expect(labels.get(1)).toEqual(["Where was Ines Varga", "born?"]);
+    expect(labels.get(2)).toEqual(["Your whole question"]);
+    expect(labels.get(3)).toEqual(["lamp first lit according", "harbour records"]);
+    expect(labels.get(4)).toEqual(["engineer designed", "northern breakwater"]);
+    expect(wrapLines("a very long question that will not fit on two lines of the card at all")).toEqual([
+      "a very long question",
+      "that will not fit on tw…",
+    ]);
+  });
+
+  it("show the step's answer, and its full text on hover and focus", () => {
+    const nodes = [
+      node(1, { sub_question: "Who designed the Port Aster lighthouse?", status: "done", answer: "Ines Varga", mrfs: 0.9, decision: "kept" }),
+      node(2, { sub_question: "Where was Ines Varga born?", status: "running", guess_answer: "Szeged" }),
+    ];
+    expect(answerLine(nodes[0] as NodeRecord)).toBe("Answer: Ines Varga");
+    expect(answerLine(nodes[1] as NodeRecord)).toBe("Guess: Szeged");
+    const view = graphView(() => undefined);
+    view.update(nodes, null, "Who designed it and where was the designer born?");
+    const first = view.element.querySelector<SVGGElement>("[data-node='1']");
+    expect(first?.querySelector(".graph-answer")?.textContent).toBe("Answer: Ines Varga");
+    expect(first?.querySelector("title")?.textContent).toBe("Who designed the Port Aster lighthouse?\nAnswer: Ines Varga");
+    expect(nodeHover(nodes[0] as NodeRecord)).toBe("Who designed the Port Aster lighthouse?\nAnswer: Ines Varga");
+    expect(first?.getAttribute("aria-label")).toContain("Answer: Ines Varga");
+    // The caption under the graph reads out the focused or pointed-at step in full.
+    expect(view.caption.textContent).toBe("Point at or focus a step to read its full question.");
+    first?.dispatchEvent(new FocusEvent("focus"));
+    expect(view.caption.textContent).toBe("Step 1: Who designed the Port Aster lighthouse? · Answer: Ines Varga");
+    view.element.querySelector("[data-node='2']")?.dispatchEvent(new MouseEvent("mouseenter"));
+    expect(view.caption.textContent).toBe("Step 2: Where was Ines Varga born? · Guess: Szeged");
+    view.element.querySelector("[data-node='2']")?.dispatchEvent(new MouseEvent("mouseleave"));
+    first?.dispatchEvent(new FocusEvent("blur"));
+    expect(view.caption.textContent).toBe("Point at or focus a step to read its full question.");
+  });
+
+  it("scrolls inside its card instead of widening the page, and stays visible beside the source panel", async () => {
+    // Vitest hands CSS imports over empty, so the style sheet is read from disk.
+    const fs: { readFileSync(path: string, encoding: "utf8"): string } = await import(/* @vite-ignore */ "node:fs" as string);
+    const here = decodeURIComponent(import.meta.url.replace(/^file:\/\//, ""));
+    const css = fs.readFileSync(here.replace(/components\/[^/]+$/, "styles.css"), "utf8");
+    const rule = (selector: string) => {
+      const at = css.indexOf(`\n${selector} {`);
+      return at < 0 ? "" : css.slice(at, css.indexOf("}", at));
+    };
+    // Grid tracks that may shrink below the graph's minimum width, so .graph-scroll scrolls.
+    expect(rule(".ask-results")).toContain("grid-template-columns: minmax(0, 1fr)");
+    expect(rule(".steps-body")).toContain("grid-template-columns: minmax(0, 1fr)");
+    expect(rule(".graph-scroll")).toMatch(/overflow: auto/);
+    // Drawn from the left, not centred under the panel that covers the window's right side.
+    expect(rule(".graph")).toContain("margin: 0;");
+    expect(rule(".graph")).not.toMatch(/margin[^;]*auto/);
   });
 });

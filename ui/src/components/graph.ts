@@ -1,19 +1,26 @@
 // The action graph: one node per sub-question, laid out top to bottom with dagre and drawn as SVG.
 // Redrawing is cheap (a layout of 30 nodes takes a few milliseconds) and positions only change when
-// the plan does, so status updates just restyle the existing nodes.
+// the plan does, so status updates just restyle the existing nodes. A card shows what sets its step
+// apart (the words of its sub-question the other steps do not share) and its answer; the full text
+// is in its hover title and, for the pointed-at or focused card, in the caption under the graph.
 import dagre from "@dagrejs/dagre";
-import { svg } from "../dom";
+import { h, svg } from "../dom";
 import { ACTION_LABEL, DECISION_LABEL, STATUS_LABEL } from "../run-state";
 import type { NodeRecord } from "../types";
 
 const NODE_W = 200;
-const NODE_H = 74;
+const NODE_H = 102;
+/** Characters of a card's question line that fit the 200px card, even in wide letters. */
+const LINE = 24;
 /** A wide chain is scaled to fit the panel down to this factor (labels stay readable), then scrolls. */
 export const MIN_SCALE = 0.8;
 
 export interface GraphView {
   element: SVGSVGElement;
-  update(nodes: NodeRecord[], selected?: number | null): void;
+  /** The full question and answer of the step pointed at or focused; placed under the graph. */
+  caption: HTMLElement;
+  /** Draws `nodes`; `question`, the question asked, lets the cards leave out what it says. */
+  update(nodes: NodeRecord[], selected?: number | null, question?: string): void;
 }
 
 interface Layout {
@@ -64,6 +71,92 @@ function truncate(text: string, max: number): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
+/** `text` wrapped into at most `lines` lines of `max` chars, the last one cut with "…". */
+export function wrapLines(text: string, max = LINE, lines = 2): string[] {
+  const out: string[] = [];
+  let line = "";
+  const words = text.replace(/\s+/g, " ").trim().split(" ").filter((w) => w !== "");
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] ?? "";
+    const next = line === "" ? word : `${line} ${word}`;
+    if (next.length <= max) {
+      line = next;
+      continue;
+    }
+    if (out.length === lines - 1) {
+      out.push(truncate(`${next} ${words.slice(i + 1).join(" ")}`, max));
+      return out;
+    }
+    if (line !== "") out.push(line);
+    line = word.length > max ? truncate(word, max) : word;
+  }
+  if (line !== "") out.push(line);
+  return out;
+}
+
+// Words that say little about what a question asks; never what tells two steps apart.
+const STOP_WORDS = new Set(
+  (
+    "a an and are as at be been by did do does for from had has have how in into is it its of on or " +
+    "the their there these this those to was were what when where which who whom whose why with"
+  ).split(" "),
+);
+
+const key = (word: string) => word.toLowerCase().replace(/['’]s$/, "");
+const words = (text: string) => text.match(/[\p{L}\p{N}]+(?:['’.\-][\p{L}\p{N}]+)*/gu) ?? [];
+const squash = (text: string) => text.replace(/\s+/g, " ").trim();
+const sameText = (a: string, b: string) => squash(a).replace(/[?.!,]+$/, "").toLowerCase() === squash(b).replace(/[?.!,]+$/, "").toLowerCase();
+
+/**
+ * What each card says about its step, as lines: the sub-question itself when it fits and no other
+ * card would read the same; otherwise its distinguishing words, that is, its words less the small
+ * ones and those every step's sub-question shares (and, when that is still too long, those
+ * another step also asks about). A step that asks the whole question says so.
+ */
+export function stepLabels(nodes: NodeRecord[], question = ""): Map<number, string[]> {
+  const keys = nodes.map((n) => new Set(words(n.sub_question).map(key)));
+  const sharedByAll = new Set(nodes.length < 2 ? [] : [...(keys[0] ?? [])].filter((k) => keys.every((ks) => ks.has(k))));
+  const plain = nodes.map((n) => wrapLines(n.sub_question));
+  const seen = new Map<string, number>();
+  for (const lines of plain) seen.set(lines.join("\n"), (seen.get(lines.join("\n")) ?? 0) + 1);
+  const wholeQuestion = nodes.map((n) => question !== "" && sameText(n.sub_question, question));
+  const fits = (text: string) => text.length <= LINE * 2 && wrapLines(text).join(" ") === text;
+  const out = new Map<number, string[]>();
+  nodes.forEach((n, i) => {
+    const lines = plain[i] ?? [];
+    if (wholeQuestion[i]) {
+      out.set(n.id, ["Your whole question"]);
+      return;
+    }
+    if (fits(squash(n.sub_question)) && seen.get(lines.join("\n")) === 1) {
+      out.set(n.id, lines);
+      return;
+    }
+    const distinct: string[] = [];
+    for (const w of words(n.sub_question)) {
+      const k = key(w);
+      if (STOP_WORDS.has(k) || sharedByAll.has(k) || distinct.some((d) => key(d) === k)) continue;
+      distinct.push(w);
+    }
+    let label = distinct.join(" ");
+    if (!fits(label)) {
+      // A step asking the whole question shares every word; it does not count here.
+      const others = keys.filter((_, j) => j !== i && !wholeQuestion[j]);
+      const own = distinct.filter((w) => !others.some((ks) => ks.has(key(w))));
+      if (own.length > 0) label = own.join(" ");
+    }
+    out.set(n.id, label === "" ? lines : wrapLines(label));
+  });
+  return out;
+}
+
+/** The answer line of a card: the step's answer, or its guess while it has none. */
+export function answerLine(n: NodeRecord): string {
+  if (n.answer.trim() !== "") return `Answer: ${squash(n.answer)}`;
+  if (n.guess_answer.trim() !== "" && (n.status === "pending" || n.status === "running")) return `Guess: ${squash(n.guess_answer)}`;
+  return "";
+}
+
 /** The one-line outcome shown under a node's question: MRFS score and what happened to the guess. */
 export function nodeOutcome(n: NodeRecord): string {
   const parts: string[] = [];
@@ -73,12 +166,15 @@ export function nodeOutcome(n: NodeRecord): string {
   return parts.join(" · ");
 }
 
-/** The hover text of a node: its question, and why it was skipped or failed. */
+/** The hover text of a node: its question, its answer, and why it was skipped or failed. */
 export function nodeHover(n: NodeRecord): string {
+  const lines = [n.sub_question];
+  const answer = answerLine(n);
+  if (answer !== "") lines.push(answer);
   if ((n.status === "skipped" || n.status === "failed") && n.reason) {
-    return `${n.sub_question}\n${n.status === "skipped" ? "Skipped" : "Failed"}: ${n.reason}`;
+    lines.push(`${n.status === "skipped" ? "Skipped" : "Failed"}: ${n.reason}`);
   }
-  return n.sub_question;
+  return lines.join("\n");
 }
 
 export function graphView(onSelect: (id: number) => void): GraphView {
@@ -100,8 +196,19 @@ export function graphView(onSelect: (id: number) => void): GraphView {
   );
   let layout: Layout | null = null;
   const nodeEls = new Map<number, SVGGElement>();
-  // What each node was last drawn from: a node is redrawn only when its record or selection changed.
-  const drawn = new Map<number, { node: NodeRecord; selected: boolean }>();
+  // What each node was last drawn from: a node is redrawn only when its record, label or selection changed.
+  const drawn = new Map<number, { node: NodeRecord; selected: boolean; label: string }>();
+  const records = new Map<number, NodeRecord>();
+  // The caption under the graph: the full text of the step pointed at or focused, for readers the
+  // shortened card leaves wondering (hover titles do not show on keyboard focus).
+  const idle = "Point at or focus a step to read its full question.";
+  const caption = h("p", { class: "graph-caption muted small", "aria-hidden": "true" }, idle);
+  let focused: number | null = null;
+  let pointed: number | null = null;
+  const showCaption = () => {
+    const n = records.get(pointed ?? focused ?? -1);
+    caption.textContent = n === undefined ? idle : `Step ${n.id}: ${nodeHover(n).replace(/\n/g, " · ")}`;
+  };
 
   const build = (nodes: NodeRecord[]) => {
     layout = layoutGraph(nodes);
@@ -134,6 +241,22 @@ export function graphView(onSelect: (id: number) => void): GraphView {
           "data-node": String(n.id),
         }) as SVGGElement;
         g.addEventListener("click", () => onSelect(n.id));
+        g.addEventListener("focus", () => {
+          focused = n.id;
+          showCaption();
+        });
+        g.addEventListener("blur", () => {
+          if (focused === n.id) focused = null;
+          showCaption();
+        });
+        g.addEventListener("mouseenter", () => {
+          pointed = n.id;
+          showCaption();
+        });
+        g.addEventListener("mouseleave", () => {
+          if (pointed === n.id) pointed = null;
+          showCaption();
+        });
         g.addEventListener("keydown", (ev) => {
           if (ev.key === "Enter" || ev.key === " ") {
             ev.preventDefault();
@@ -146,13 +269,13 @@ export function graphView(onSelect: (id: number) => void): GraphView {
     );
   };
 
-  const paint = (n: NodeRecord, g: SVGGElement, selected: boolean) => {
+  const paint = (n: NodeRecord, g: SVGGElement, selected: boolean, label: string[]) => {
     g.setAttribute("class", `graph-node action-${n.action} status-${n.status}${selected ? " selected" : ""}`);
     g.setAttribute(
       "aria-label",
-      `Step ${n.id}, ${ACTION_LABEL[n.action]}, ${STATUS_LABEL[n.status]}: ${n.sub_question}. ${nodeOutcome(n)}${
-        n.status === "failed" && n.reason ? `. Failed: ${n.reason}` : ""
-      }`,
+      `Step ${n.id}, ${ACTION_LABEL[n.action]}, ${STATUS_LABEL[n.status]}: ${n.sub_question}. ${
+        answerLine(n) ? `${answerLine(n)}. ` : ""
+      }${nodeOutcome(n)}${n.status === "failed" && n.reason ? `. Failed: ${n.reason}` : ""}`,
     );
     if (selected) g.setAttribute("aria-pressed", "true");
     else g.setAttribute("aria-pressed", "false");
@@ -169,24 +292,32 @@ export function graphView(onSelect: (id: number) => void): GraphView {
       svg("rect", { class: "graph-band", width: "5", height: String(NODE_H), rx: "2" }),
       text(14, 19, "graph-kicker", `#${n.id} · ${ACTION_LABEL[n.action]}`),
       svg("circle", { class: "graph-status", cx: String(NODE_W - 14), cy: "15", r: "5" }),
-      // Short enough that wide letters still end inside the 200px card.
-      text(14, 40, "graph-question", truncate(n.sub_question, 24)),
-      text(14, 61, "graph-outcome", truncate(nodeOutcome(n), 29)),
+      // Lines short enough that wide letters still end inside the 200px card.
+      ...label.slice(0, 2).map((line, i) => text(14, 39 + i * 16, "graph-question", line)),
+      text(14, 75, "graph-answer", truncate(answerLine(n), 27)),
+      text(14, 92, "graph-outcome", truncate(nodeOutcome(n), 29)),
     );
   };
 
   return {
     element: root,
-    update(nodes, selected = null) {
+    caption,
+    update(nodes, selected = null, question = "") {
       if (layout === null || layout.key !== structureKey(nodes)) build(nodes);
+      const labels = stepLabels(nodes, question);
+      records.clear();
       for (const n of nodes) {
+        records.set(n.id, n);
         const g = nodeEls.get(n.id);
         const isSelected = n.id === selected;
+        const label = labels.get(n.id) ?? [];
+        const joined = label.join("\n");
         const last = drawn.get(n.id);
-        if (g === undefined || (last !== undefined && last.node === n && last.selected === isSelected)) continue;
-        paint(n, g, isSelected);
-        drawn.set(n.id, { node: n, selected: isSelected });
+        if (g === undefined || (last !== undefined && last.node === n && last.selected === isSelected && last.label === joined)) continue;
+        paint(n, g, isSelected, label);
+        drawn.set(n.id, { node: n, selected: isSelected, label: joined });
       }
+      showCaption();
     },
   };
 }

@@ -53,6 +53,36 @@ describe("source viewer", () => {
     expect(panel.textContent).toContain("document 7 is gone");
   });
 
+  it("shows a photographed page as the image, with the cited words marked on it and the passage below", async () => {
+    const client = fakeClient({
+      ocrBoxes: () =>
+        Promise.resolve([
+          { page: 2, bbox: [0.1, 0.2, 0.3, 0.25] },
+          { page: 2, bbox: [0.35, 0.2, 0.5, 0.25] },
+          { page: 1, bbox: [0.1, 0.1, 0.2, 0.15] },
+        ]),
+    });
+    const panel = sourcePanel(client, evidence({ path: "/d/fax.TIFF", page: 2, span: [40, 90], text: "copper kettles sing" }), () => undefined);
+    await settle();
+    expect(client.documentImage).toHaveBeenCalledWith(7, 2);
+    expect(client.documentText).not.toHaveBeenCalled();
+    const img = panel.querySelector<HTMLImageElement>("img.page-image");
+    expect(img?.src.startsWith("blob:")).toBe(true);
+    // Only page 2's words, placed in percent of the image.
+    const marks = [...panel.querySelectorAll<HTMLElement>(".image-page .ocr-highlight")];
+    expect(marks.map((m) => [m.style.left, m.style.top])).toEqual([
+      ["10.000%", "20.000%"],
+      ["35.000%", "20.000%"],
+    ]);
+    expect(panel.querySelector("blockquote.passage")?.textContent).toBe("copper kettles sing");
+    expect(panel.querySelector(".source-body")?.getAttribute("aria-busy")).toBeNull();
+
+    // An image the webview cannot draw leaves the passage and says so.
+    img?.dispatchEvent(new Event("error"));
+    expect(panel.textContent).toContain("This image cannot be shown here");
+    expect(panel.querySelector("blockquote.passage")).not.toBeNull();
+  });
+
   it("shows a web source's address without making it a link", () => {
     const panel = sourcePanel(fakeClient(), evidence({ kind: "web", doc_id: null, url: "https://example.org/a", span: null }), () => undefined);
     expect(panel.textContent).toContain("https://example.org/a");

@@ -1,9 +1,11 @@
 // The source viewer: the cited passage in its document. A PDF opens at the cited page with the
-// passage highlighted; any other document shows its extracted text scrolled to the cited span; a web
+// passage highlighted; an image document shows the page image with the cited words marked where
+// OCR found them; any other document shows its extracted text scrolled to the cited span; a web
 // source shows its address; a table shows the cited rows and columns.
 import { h } from "../dom";
 import { toIpcError, type Client } from "../ipc/client";
 import type { EvidenceRecord, TableSlice } from "../types";
+import { isImagePath, renderImagePage } from "./image-page";
 
 /**
  * Converts a span of Unicode code points (how Rust counts chars) into UTF-16 offsets (how
@@ -182,6 +184,22 @@ export function sourcePanel(client: Client, ev: EvidenceRecord, close: () => voi
         () => body.removeAttribute("aria-busy"),
         fail,
       );
+  } else if (ev.doc_id !== null && isImagePath(ev.path)) {
+    // A photographed or scanned page: the image itself with the cited words marked on it, and
+    // the passage as text below it.
+    const docId = ev.doc_id;
+    const page = ev.page ?? 1;
+    const host = h("div", { class: "pdf-host" });
+    const passage = () => [h("h3", { class: "card-title" }, "Cited passage"), h("blockquote", { class: "passage" }, ...withFocus(ev.text, focus))];
+    done(host, ...passage());
+    body.setAttribute("aria-busy", "true");
+    const boxes = ev.span === null ? Promise.resolve([]) : client.ocrBoxes(docId, ev.span).catch(() => []);
+    Promise.all([client.documentImage(docId, page), boxes]).then(([bytes, ocr]) => {
+      renderImagePage(host, bytes, page, ocr, () =>
+        host.replaceChildren(h("p", { class: "muted" }, "This image cannot be shown here; its text is below.")),
+      );
+      body.removeAttribute("aria-busy");
+    }, fail);
   } else if (ev.doc_id !== null && ev.span !== null) {
     const span = ev.span;
     client.documentText(ev.doc_id).then((text) => {

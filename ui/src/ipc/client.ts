@@ -46,9 +46,15 @@ export interface Client {
   cancelIngest(): Promise<boolean>;
   listDocuments(): Promise<DocumentInfo[]>;
   removeDocument(docId: number): Promise<void>;
+  /** Reads one document's file again (a failed one is tried again), with progress like `ingest`. */
+  rereadDocument(docId: number, onEvent: (e: IngestEvent) => void): Promise<IngestSummary>;
+  /** Shows the document's file, selected, in the system file manager. */
+  revealDocument(docId: number): Promise<void>;
   search(query: string, limit?: number): Promise<Hit[]>;
   documentText(docId: number): Promise<string>;
   documentPdf(docId: number): Promise<ArrayBuffer>;
+  /** One page of an image document, as PNG, JPEG or WebP bytes. */
+  documentImage(docId: number, page: number): Promise<ArrayBuffer>;
   ocrBoxes(docId: number, span: [number, number]): Promise<OcrBox[]>;
   tableRows(docId: number, sheet: string, rows: number[]): Promise<TableSlice>;
   // Watched folders
@@ -146,9 +152,12 @@ export const tauriClient: Client = {
   cancelIngest: () => call<boolean>("cancel_ingest"),
   listDocuments: () => call<DocumentInfo[]>("list_documents"),
   removeDocument: (docId) => call<void>("remove_document", { docId }),
+  rereadDocument: (docId, onEvent) => call<IngestSummary>("reread_document", { docId, onEvent: channel(onEvent) }),
+  revealDocument: (docId) => call<void>("reveal_document", { docId }),
   search: (query, limit) => call<Hit[]>("search", { query, limit: limit ?? null }),
   documentText: (docId) => call<string>("document_text", { docId }),
   documentPdf: (docId) => call<ArrayBuffer>("document_pdf", { docId }),
+  documentImage: (docId, page) => call<ArrayBuffer>("document_image", { docId, page }),
   ocrBoxes: (docId, span) => call<OcrBox[]>("ocr_boxes", { docId, start: span[0], end: span[1] }),
   tableRows: (docId, sheet, rows) => call<TableSlice>("table_rows", { docId, sheet, rows }),
   listSources: () => call<WatchedSource[]>("list_sources"),

@@ -34,14 +34,17 @@ describe("Ask view", () => {
     box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
     expect(client.ask).toHaveBeenCalledWith(recorded.question, expect.any(Function), { noLlm: false });
 
-    // The plan arrives: every node is drawn, pending, and the cancel button is offered.
+    // The plan arrives: every node is drawn, pending, and Stop is offered in place of Ask.
     emit(events[0] as RunEvent);
     await frame();
     const nodes = () => view.element.querySelectorAll(".graph-node");
     expect(nodes().length).toBe(result.record.nodes.length);
     expect(view.element.querySelectorAll(".graph-node.status-pending").length).toBe(nodes().length);
-    const cancel = [...view.element.querySelectorAll<HTMLButtonElement>("button")].find((b) => b.textContent === "Cancel");
+    const cancel = view.element.querySelector<HTMLButtonElement>(".ask-form button.stop");
+    const ask = view.element.querySelector<HTMLButtonElement>(".ask-form button[type=submit]");
+    expect(cancel?.textContent).toBe("Stop");
     expect(cancel?.hidden).toBe(false);
+    expect(ask?.hidden).toBe(true);
     expect(view.element.querySelector("[role=status]")?.textContent).toBe(`Working: 0 of ${nodes().length} steps done.`);
 
     for (const e of events.slice(1)) emit(e);
@@ -53,11 +56,12 @@ describe("Ask view", () => {
     finish(result);
     await settle();
     expect(cancel?.hidden).toBe(true);
+    expect(ask?.hidden).toBe(false);
     expect(view.element.querySelector(".usage")?.textContent).toContain("Extractive answer");
     expect(view.element.textContent).toContain("Run again");
   });
 
-  it("cancels a running question", async () => {
+  it("stops a running question from a Stop button by the question and by the answer", async () => {
     let fail: (e: unknown) => void = () => undefined;
     const client = fakeClient({
       ask: vi.fn(() => new Promise<AskResult>((_resolve, reject) => (fail = reject))),
@@ -67,12 +71,57 @@ describe("Ask view", () => {
       }),
     });
     const view = askView(client);
-    typeQuestion(view, "Why?");
+    document.body.replaceChildren(view.element);
+    const box = typeQuestion(view, "  Why is the sky blue?\n");
     view.element.querySelector("form")?.dispatchEvent(new Event("submit", { cancelable: true }));
-    [...view.element.querySelectorAll<HTMLButtonElement>("button")].find((b) => b.textContent === "Cancel")?.click();
+    const stops = [...view.element.querySelectorAll<HTMLButtonElement>("button")].filter((b) => b.textContent === "Stop" && !b.hidden);
+    // One beside the question box, one in the answer card, where the answer is being watched.
+    expect(stops.length).toBe(2);
+    expect(stops[1]?.closest(".answer-card")).not.toBeNull();
+    expect(box.readOnly).toBe(true);
+    stops[1]?.focus();
+    stops[1]?.click();
+    expect(view.element.querySelector("[role=status]")?.textContent).toBe("Stopping…");
     await settle();
-    expect(client.cancelAsk).toHaveBeenCalled();
-    expect(view.element.querySelector("[role=status]")?.textContent).toBe("Cancelled. Nothing was saved.");
+    expect(client.cancelAsk).toHaveBeenCalledTimes(1);
+    expect(view.element.querySelector("[role=status]")?.textContent).toBe("Stopped. Nothing was saved.");
+    expect([...view.element.querySelectorAll<HTMLButtonElement>("button")].filter((b) => b.textContent === "Stop" && !b.hidden).length).toBe(0);
+    // The question stays in the box, editable, with the focus back on it.
+    expect(box.value).toBe("Why is the sky blue?");
+    expect(box.readOnly).toBe(false);
+    expect(document.activeElement).toBe(box);
+  });
+
+  it("keeps the question in the box after the run, says what went missing, and closes a preview when a source opens", async () => {
+    const base = result.record;
+    const record: RunRecord = {
+      ...base,
+      nodes: [
+        ...base.nodes.filter((n) => n.status === "done"),
+        { ...(base.nodes[0] as RunRecord["nodes"][number]), id: 8, action: "web_search", status: "skipped", reason: "web search is off", evidence: [] },
+        { ...(base.nodes[0] as RunRecord["nodes"][number]), id: 9, action: "web_search", status: "skipped", reason: "web search is off", evidence: [] },
+      ],
+      evidence: base.evidence.map((e, i) => (i === 0 ? { ...e, note: "the page could not be fetched" } : e)),
+    };
+    const client = fakeClient({ ask: vi.fn(() => Promise.resolve({ record, stored: true, extractive_reason: null })) });
+    const view = askView(client);
+    document.body.replaceChildren(view.element);
+    const box = typeQuestion(view, base.question);
+    view.element.querySelector("form")?.dispatchEvent(new Event("submit", { cancelable: true }));
+    await settle();
+    expect(box.value).toBe(base.question);
+    expect(box.readOnly).toBe(false);
+    const notes = view.element.querySelector(".answer-card .run-notes");
+    expect(notes?.textContent).toBe("2 steps skipped: web search is off; 1 source could not be opened (the page could not be fetched).");
+    // It sits under the answer, before the usage line.
+    expect(notes?.previousElementSibling?.querySelector(".answer-text")).not.toBeNull();
+
+    const wrap = view.element.querySelector<HTMLElement>(".answer-text .marker-wrap");
+    wrap?.dispatchEvent(new MouseEvent("mouseenter"));
+    expect(wrap?.querySelector<HTMLElement>(".marker-preview")?.hidden).toBe(false);
+    wrap?.querySelector<HTMLButtonElement>(".marker")?.click();
+    expect(view.element.querySelector(".source-panel")).not.toBeNull();
+    expect(view.element.querySelectorAll(".marker-preview:not([hidden])").length).toBe(0);
   });
 
   it("shows a node's evidence when it is selected, and opens the source", async () => {

@@ -1,6 +1,14 @@
 // The Ask view: a question box, the action graph drawing itself as the run unfolds, the answer
 // streaming in with its citations, the evidence of a chosen step, and the source viewer.
-import { type Focus, formatUsage, renderAnswer, renderConflicts, renderShortAnswer } from "../components/answer";
+import {
+  closePreview,
+  type Focus,
+  formatUsage,
+  renderAnswer,
+  renderConflicts,
+  renderRunNotes,
+  renderShortAnswer,
+} from "../components/answer";
 import { exportDialog } from "../components/export";
 import { graphView, nodeOutcome } from "../components/graph";
 import { sourcePanel } from "../components/source";
@@ -26,6 +34,8 @@ export function askView(client: Client): AskView {
   let record: RunRecord | null = null;
   let previous: RunRecord | null = null;
   let running = false;
+  /** Stop was pressed: the run is winding down, and the question box gets the focus back. */
+  let stopping = false;
   let selected: number | null = null;
   let panel: HTMLElement | null = null;
   let queued = false;
@@ -38,7 +48,8 @@ export function askView(client: Client): AskView {
     "aria-describedby": "question-hint",
   });
   const askButton = h("button", { type: "submit", class: "button primary" }, "Ask");
-  const cancelButton = h("button", { type: "button", class: "button", hidden: true }, "Cancel");
+  // While a run is going, Stop takes the Ask button's place (and stands by the answer too).
+  const stopButton = h("button", { type: "button", class: "button stop", hidden: true }, "Stop");
   const noLlm = h("input", { type: "checkbox", id: "no-llm" });
   const form = h(
     "form",
@@ -51,12 +62,19 @@ export function askView(client: Client): AskView {
       h("span", { id: "question-hint", class: "muted small" }, "Enter to ask · Shift+Enter for a new line"),
       h("label", { class: "check small" }, noLlm, " Without a language model"),
       h("span", { class: "spacer" }),
-      cancelButton,
+      stopButton,
       askButton,
     ),
   );
   const status = h("p", { class: "run-status", role: "status", "aria-live": "polite" });
-  const answerCard = h("section", { class: "card answer-card", "aria-labelledby": "answer-title" });
+  const answerActions = h("div", { class: "answer-actions" });
+  const answerBody = h("div", { class: "answer-body" });
+  const answerCard = h(
+    "section",
+    { class: "card answer-card", "aria-labelledby": "answer-title" },
+    h("div", { class: "card-head" }, h("h2", { id: "answer-title", class: "card-title" }, "Answer"), answerActions),
+    answerBody,
+  );
   const graph = graphView((id) => {
     selected = selected === id ? null : id;
     render();
@@ -74,7 +92,7 @@ export function askView(client: Client): AskView {
     "section",
     { class: "card steps-card", "aria-labelledby": "steps-title" },
     h("div", { class: "card-head" }, h("h2", { id: "steps-title", class: "card-title" }, "Steps"), legend),
-    h("div", { class: "steps-body" }, graphScroll, detail),
+    h("div", { class: "steps-body" }, h("div", { class: "graph-area" }, graphScroll, graph.caption), detail),
   );
   const diffCard = h("section", { class: "card diff-card", "aria-labelledby": "diff-title", hidden: true });
   const results = h("div", { class: "ask-results", hidden: true }, answerCard, diffCard, stepsCard);
@@ -101,6 +119,7 @@ export function askView(client: Client): AskView {
   );
 
   const openSource = (ev: EvidenceRecord, focus?: Focus) => {
+    closePreview();
     closePanels();
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     panel = sourcePanel(
@@ -206,18 +225,19 @@ export function askView(client: Client): AskView {
     );
   };
 
-  function render() {
-    queued = false;
-    if (state === null) return;
-    const s = state;
-    empty.hidden = true;
-    results.hidden = false;
-    // A reopened run keeps the line that says when it was asked; a live one reports progress.
-    if (running) status.textContent = describeStatus(s);
-    graph.update(s.nodes, selected);
-    renderDetail(s);
-    const actions = h("div", { class: "answer-actions" });
-    if (record !== null && !running) {
+  // The answer's buttons stay the same elements while the answer streams in under them, so a
+  // click or the focus on Stop survives redrawing every frame.
+  let actionsFor: string | null = null;
+  const renderActions = (s: RunState) => {
+    const key = running ? "running" : (record?.run_id ?? "");
+    if (key === actionsFor) return;
+    actionsFor = key;
+    answerActions.replaceChildren();
+    if (running) {
+      const stop = h("button", { type: "button", class: "button stop" }, "Stop");
+      stop.addEventListener("click", () => requestStop(stop));
+      answerActions.append(stop);
+    } else if (record !== null) {
       const again = h("button", { type: "button", class: "button" }, "Run again");
       again.addEventListener("click", () => {
         previous = record;
@@ -233,16 +253,29 @@ export function askView(client: Client): AskView {
         });
         panelHost.replaceChildren(panel);
       });
-      actions.append(again, exp);
+      answerActions.append(again, exp);
     }
-    answerCard.replaceChildren(
+  };
+
+  function render() {
+    queued = false;
+    if (state === null) return;
+    const s = state;
+    empty.hidden = true;
+    results.hidden = false;
+    // A reopened run keeps the line that says when it was asked; a live one reports progress.
+    if (running && !stopping) status.textContent = describeStatus(s);
+    graph.update(s.nodes, selected, s.question);
+    renderDetail(s);
+    renderActions(s);
+    answerBody.replaceChildren(
       ...present(
-      h("div", { class: "card-head" }, h("h2", { id: "answer-title", class: "card-title" }, "Answer"), actions),
-      h("p", { class: "asked" }, s.question),
-      renderShortAnswer(s, { openSource }),
-      h("div", { "aria-live": "polite", "aria-busy": String(!s.verified) }, renderAnswer(s, { openSource })),
-      renderConflicts(s, { openSource }),
-      s.usage ? h("p", { class: "usage muted small" }, formatUsage(s)) : null,
+        h("p", { class: "asked" }, s.question),
+        renderShortAnswer(s, { openSource }),
+        h("div", { "aria-live": "polite", "aria-busy": String(!s.verified) }, renderAnswer(s, { openSource })),
+        renderConflicts(s, { openSource }),
+        renderRunNotes(s),
+        s.usage ? h("p", { class: "usage muted small" }, formatUsage(s)) : null,
       ),
     );
     renderDiff();
@@ -256,11 +289,30 @@ export function askView(client: Client): AskView {
   };
 
   const setRunning = (on: boolean) => {
+    // Hiding the focused Stop button would drop focus on the page: it goes back to the question,
+    // which keeps the text just asked, ready to edit and ask again.
+    const stopFocused = stopping || (element.contains(document.activeElement) && document.activeElement?.classList.contains("stop") === true);
     running = on;
+    stopping = false;
+    askButton.hidden = on;
     askButton.disabled = on;
-    cancelButton.hidden = !on;
+    stopButton.hidden = !on;
+    stopButton.disabled = false;
     question.readOnly = on;
+    if (!on && stopFocused) {
+      question.focus();
+      question.setSelectionRange(question.value.length, question.value.length);
+    }
   };
+
+  function requestStop(button: HTMLButtonElement) {
+    if (!running || stopping) return;
+    stopping = true;
+    status.textContent = "Stopping…";
+    button.disabled = true;
+    stopButton.disabled = true;
+    void client.cancelAsk();
+  }
 
   async function start(text: string) {
     const q = text.trim();
@@ -292,7 +344,7 @@ export function askView(client: Client): AskView {
       setRunning(false);
       const e = toIpcError(raw);
       render();
-      status.textContent = e.code === "Cancelled" ? "Cancelled. Nothing was saved." : `Couldn't answer: ${e.message}`;
+      status.textContent = e.code === "Cancelled" ? "Stopped. Nothing was saved." : `Couldn't answer: ${e.message}`;
     }
   }
 
@@ -307,10 +359,7 @@ export function askView(client: Client): AskView {
       form.requestSubmit();
     }
   });
-  cancelButton.addEventListener("click", () => {
-    status.textContent = "Cancelling…";
-    void client.cancelAsk();
-  });
+  stopButton.addEventListener("click", () => requestStop(stopButton));
 
   return {
     element,

@@ -2,9 +2,40 @@ import { describe, expect, it, vi } from "vitest";
 import type { IngestEvent, IngestSummary } from "../ipc/client";
 import { fakeClient, settle } from "../testing/fake-client";
 import type { DocumentInfo, EmbedEvent, Hit, SemanticStatus, SourcesEvent, WatchedSource } from "../types";
-import { cardLine, embedText, libraryView, progressText, scoreText, snippet, sourceText } from "./library";
+import {
+  cardLine,
+  docFacts,
+  embedText,
+  filterDocs,
+  folderOf,
+  libraryView,
+  pageRanges,
+  plural,
+  progressText,
+  scoreText,
+  snippet,
+  sortDocs,
+  sourceText,
+  summariseWarnings,
+} from "./library";
 
 const info = () => Promise.resolve({ version: "1", data_dir: "/srv/catena" });
+
+const docInfo = (over: Partial<DocumentInfo> = {}): DocumentInfo => ({
+  id: 1,
+  path: "/d/a.pdf",
+  title: "Annual report",
+  format: "pdf",
+  size: 2048,
+  pages: 3,
+  chunks: 9,
+  status: "indexed",
+  error: null,
+  warnings: [],
+  duplicate_of: null,
+  updated_at: "2026-01-02T03:04:05Z",
+  ...over,
+});
 
 const progress = (done: number, bytesDone: number) => ({
   files_done: done,
@@ -142,11 +173,224 @@ describe("Library view", () => {
 
     expect(rows[1]?.querySelector(".doc-card")).toBeNull();
 
-    rows[0]?.querySelector<HTMLButtonElement>("button")?.click();
+    const remove = rows[0]?.querySelector<HTMLButtonElement>('button[aria-label="Remove Annual report"]');
+    remove?.click();
     expect(client.removeDocument).not.toHaveBeenCalled();
-    const confirm = [...(rows[0]?.querySelectorAll<HTMLButtonElement>("button") ?? [])].find((b) => b.textContent === "Remove");
-    confirm?.click();
+    // The question is a row of its own under the document, spanning the whole table.
+    const confirmRow = rows[0]?.nextElementSibling;
+    expect(confirmRow?.classList.contains("confirm-row")).toBe(true);
+    expect(confirmRow?.querySelector("td")?.getAttribute("colspan")).toBe("4");
+    expect(confirmRow?.textContent).toContain("Remove “Annual report” from the library? The file itself stays where it is.");
+    expect(remove?.getAttribute("aria-expanded")).toBe("true");
+    expect(document.activeElement?.textContent).toBe("Remove");
+
+    // Keep closes it and gives focus back; Remove removes.
+    [...(confirmRow?.querySelectorAll<HTMLButtonElement>("button") ?? [])].find((b) => b.textContent === "Keep")?.click();
+    expect(view.element.querySelector(".confirm-row")).toBeNull();
+    expect(document.activeElement).toBe(remove);
+    remove?.click();
+    view.element.querySelector<HTMLButtonElement>(".confirm-row button.danger")?.click();
     expect(client.removeDocument).toHaveBeenCalledWith(1);
+  });
+
+  it("says 1 page and 1 passage, and shows each fact of a row on its own", async () => {
+    const client = fakeClient({
+      listDocuments: vi.fn(() => Promise.resolve([docInfo({ id: 1, pages: 1, chunks: 1 }), docInfo({ id: 2, pages: 12, chunks: 78, size: 3 * 1024 * 1024 })])),
+    });
+    const view = libraryView(client, info);
+    document.body.replaceChildren(view.element);
+    await settle();
+    const facts = [...view.element.querySelectorAll("tr.doc")].map((r) => [...r.querySelectorAll(".doc-facts .fact")].map((f) => f.textContent));
+    expect(facts).toEqual([
+      ["2.0 KB", "PDF", "1 page", "1 passage"],
+      ["3.0 MB", "PDF", "12 pages", "78 passages"],
+    ]);
+    expect(docFacts(docInfo({ pages: null, chunks: 0, format: null }))).toEqual(["2.0 KB"]);
+    expect(plural(1, "page", "pages")).toBe("1 page");
+    expect(plural(1024, "page", "pages")).toBe("1,024 pages");
+  });
+
+  it("summarises long per-page warning lists instead of repeating them", async () => {
+    const warnings = [
+      ...[2, 3, 4, 5, 6, 7, 8, 9].map((p) => `page ${p}: cannot be read`),
+      "page 12: cannot be read",
+      "page 4: no text layer (needs OCR)",
+      "page 5: no text layer (needs OCR)",
+      "page 11: OCR confidence 41% is low; its text may be wrong",
+      "page 13: OCR confidence 38% is low; its text may be wrong",
+      "file appears truncated; some pages or text may be missing",
+      "file appears truncated; some pages or text may be missing",
+    ];
+    expect(summariseWarnings(warnings)).toEqual([
+      "pages 2–9, 12 could not be read",
+      "pages 4, 5: no text layer (needs OCR)",
+      "pages 11, 13: OCR confidence is low; the text may be wrong",
+      "file appears truncated; some pages or text may be missing",
+    ]);
+    expect(summariseWarnings(["page 3: OCR found no text"])).toEqual(["page 3: OCR found no text"]);
+    expect(pageRanges([9, 1, 2, 3, 5, 7, 8, 3])).toBe("1–3, 5, 7–9");
+
+    const client = fakeClient({ listDocuments: vi.fn(() => Promise.resolve([docInfo({ warnings })])) });
+    const view = libraryView(client, info);
+    document.body.replaceChildren(view.element);
+    await settle();
+    const shown = [...view.element.querySelectorAll("tr.doc ul.doc-warning > li")].map((li) => li.textContent);
+    expect(shown).toEqual([
+      "Pages 2–9, 12 could not be read",
+      "Pages 4, 5: no text layer (needs OCR)",
+      "Pages 11, 13: OCR confidence is low; the text may be wrong",
+      "File appears truncated; some pages or text may be missing",
+    ]);
+    // Past three lines the rest fold away behind "1 more warning".
+    expect(view.element.querySelector("tr.doc details summary")?.textContent).toBe("1 more warning");
+  });
+
+  it("filters by status, format and folder, counts each status, and sorts", async () => {
+    const docs = [
+      docInfo({ id: 1, path: "/home/ada/papers/b-report.pdf", title: "B report", size: 500, pages: 3, updated_at: "2026-01-03T00:00:00Z" }),
+      docInfo({ id: 2, path: "/home/ada/papers/a-notes.md", title: "A notes", format: "markdown", size: 90_000, pages: null, updated_at: "2026-01-01T00:00:00Z" }),
+      docInfo({ id: 3, path: "/home/ada/scans/c.pdf", title: "C scan", size: 4000, pages: 40, status: "failed", error: "not a pdf", updated_at: "2026-01-02T00:00:00Z" }),
+      docInfo({ id: 4, path: "/home/ada/scans/d.pdf", title: "D copy", size: 10, pages: 1, status: "duplicate", updated_at: "2026-01-04T00:00:00Z" }),
+      docInfo({ id: 5, path: "/home/ada/scans/e.pdf", title: "E new", size: 20, pages: null, status: "pending", updated_at: "2026-01-05T00:00:00Z" }),
+    ];
+    const client = fakeClient({ listDocuments: vi.fn(() => Promise.resolve(docs)) });
+    const view = libraryView(client, info);
+    document.body.replaceChildren(view.element);
+    await settle();
+    const titles = () => [...view.element.querySelectorAll("tr.doc .doc-title")].map((t) => t.textContent);
+    const chips = () => [...view.element.querySelectorAll<HTMLButtonElement>(".status-filter .status-chip")];
+    const chip = (label: string) => {
+      const c = chips().find((b) => b.firstChild?.textContent === label);
+      if (c === undefined) throw new Error(`no chip ${label}`);
+      return c;
+    };
+    const select = (id: string) => {
+      const s = view.element.querySelector<HTMLSelectElement>(`#${id}`);
+      if (s === null) throw new Error(`no select ${id}`);
+      return s;
+    };
+    const choose = (id: string, value: string) => {
+      select(id).value = value;
+      select(id).dispatchEvent(new Event("change"));
+    };
+
+    // Counts per status, with the visible label of each control.
+    expect(chips().map((c) => c.textContent)).toEqual(["All 5", "Indexed 2", "Failed 1", "Duplicate 1", "Being read 1"]);
+    expect(chip("All").getAttribute("aria-pressed")).toBe("true");
+    expect(view.element.querySelector('label[for="doc-format"]')?.textContent).toBe("Format");
+    expect(view.element.querySelector('label[for="doc-folder"]')?.textContent).toBe("Folder");
+    expect(view.element.querySelector('label[for="doc-sort"]')?.textContent).toBe("Sort");
+    expect([...select("doc-format").options].map((o) => o.textContent)).toEqual(["All formats", "MARKDOWN", "PDF"]);
+    expect([...select("doc-folder").options].map((o) => o.textContent)).toEqual(["All folders", "/home/ada/papers", "/home/ada/scans"]);
+    expect(titles()).toEqual(["E new", "D copy", "B report", "C scan", "A notes"]);
+    expect(view.element.querySelector("tr.status-pending .badge")?.textContent).toBe("Being read");
+
+    chip("Failed").click();
+    expect(titles()).toEqual(["C scan"]);
+    expect(chip("Failed").getAttribute("aria-pressed")).toBe("true");
+    expect(view.element.querySelector(".shown-note")?.textContent).toBe("Showing 1 of 5 documents.");
+    chip("All").click();
+
+    choose("doc-format", "markdown");
+    expect(titles()).toEqual(["A notes"]);
+    choose("doc-format", "");
+    choose("doc-folder", "/home/ada/scans");
+    expect(titles()).toEqual(["E new", "D copy", "C scan"]);
+    chip("Indexed").click();
+    expect(view.element.querySelector(".empty-filter")?.textContent).toContain("No documents match these filters.");
+    view.element.querySelector<HTMLButtonElement>(".empty-filter button")?.click();
+    expect(titles()).toHaveLength(5);
+
+    choose("doc-sort", "name-asc");
+    expect(titles()).toEqual(["A notes", "B report", "C scan", "D copy", "E new"]);
+    choose("doc-sort", "size-desc");
+    expect(titles()).toEqual(["A notes", "C scan", "B report", "E new", "D copy"]);
+    choose("doc-sort", "pages-desc");
+    expect(titles()).toEqual(["C scan", "B report", "D copy", "A notes", "E new"]);
+    choose("doc-sort", "pages-asc");
+    expect(titles()).toEqual(["D copy", "B report", "C scan", "A notes", "E new"]);
+    choose("doc-sort", "date-asc");
+    expect(titles()).toEqual(["A notes", "C scan", "B report", "D copy", "E new"]);
+
+    // The choices survive a refresh.
+    choose("doc-folder", "/home/ada/papers");
+    view.refresh();
+    await settle();
+    expect(select("doc-folder").value).toBe("/home/ada/papers");
+    expect(titles()).toEqual(["A notes", "B report"]);
+    expect(folderOf("/a.pdf")).toBe("/");
+    expect(folderOf("C:\\docs\\a.pdf")).toBe("C:\\docs");
+    expect(sortDocs(docs, "name-desc").map((d) => d.id)).toEqual([5, 4, 3, 1, 2]);
+    expect(filterDocs(docs, { status: "failed", format: "pdf", folder: "/home/ada/scans" }).map((d) => d.id)).toEqual([3]);
+  });
+
+  it("shows a file in its folder and reads a failed file again", async () => {
+    let emit: (e: IngestEvent) => void = () => undefined;
+    let finish: (s: IngestSummary) => void = () => undefined;
+    const client = fakeClient({
+      listDocuments: vi.fn(() => Promise.resolve([docInfo({ id: 3, title: "C scan", status: "failed", error: "not a pdf" }), docInfo({ id: 4, title: "Fine" })])),
+      rereadDocument: vi.fn((_id: number, onEvent: (e: IngestEvent) => void) => {
+        emit = onEvent;
+        return new Promise<IngestSummary>((resolve) => (finish = resolve));
+      }),
+      revealDocument: vi.fn(() => Promise.reject({ code: "NotFound", message: "the file is no longer at /d/c.pdf" })),
+    });
+    const view = libraryView(client, info);
+    document.body.replaceChildren(view.element);
+    await settle();
+    const button = (label: string) => {
+      const b = view.element.querySelector<HTMLButtonElement>(`button[aria-label="${label}"]`);
+      if (b === null) throw new Error(`no button ${label}`);
+      return b;
+    };
+    // Only failed documents offer to be read again.
+    expect(view.element.querySelector('button[aria-label="Read Fine again"]')).toBeNull();
+
+    button("Show Fine in its folder").click();
+    expect(client.revealDocument).toHaveBeenCalledWith(4);
+    await settle();
+    expect(view.element.querySelectorAll("tr.doc")[1]?.querySelector("[role=alert]")?.textContent).toBe("the file is no longer at /d/c.pdf");
+
+    const again = button("Read C scan again");
+    again.click();
+    expect(client.rereadDocument).toHaveBeenCalledWith(3, expect.any(Function));
+    expect(again.disabled).toBe(true);
+    expect(view.element.querySelector(".docs-note")?.textContent).toBe("Reading C scan again…");
+    const listed = vi.mocked(client.listDocuments).mock.calls.length;
+    emit({ type: "committed", documents: 1 });
+    finish({ ingested: 0, skipped: 0, failed: [{ path: "/d/c.pdf", reason: "not a pdf" }], chunks: 0, bytes: 0, interrupted: false, elapsed_ms: 5 });
+    await settle();
+    expect(view.element.querySelector(".docs-note")?.textContent).toBe("C scan still cannot be read: not a pdf");
+    expect(vi.mocked(client.listDocuments).mock.calls.length).toBeGreaterThan(listed);
+  });
+
+  it("opens the source at the hit from its snippet as well as its title", async () => {
+    const hit: Hit = {
+      doc_id: 4,
+      chunk_id: "4:2",
+      title: "Harbour history",
+      path: "/d/harbour.md",
+      format: "markdown",
+      location: "Observatory",
+      page: null,
+      score: 3.2,
+      snippet_html: "the <b>observatory</b> was built",
+      text: "the observatory was built in 1923",
+      span: [10, 43],
+    };
+    const client = fakeClient({ search: vi.fn(() => Promise.resolve([hit])), documentText: vi.fn(() => Promise.resolve("x".repeat(60))) });
+    const view = libraryView(client, info);
+    document.body.replaceChildren(view.element);
+    const input = view.element.querySelector<HTMLInputElement>("#library-search");
+    if (input === null) throw new Error("no search box");
+    input.value = "observatory";
+    input.dispatchEvent(new Event("input"));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await settle();
+    expect(view.element.querySelector(".panel-host")?.children.length).toBe(0);
+    view.element.querySelector<HTMLElement>(".hit .snippet mark")?.click();
+    expect(view.element.querySelector(".panel-host")?.children.length).toBe(1);
+    expect(client.documentText).toHaveBeenCalledWith(4);
   });
 });
 

@@ -1,6 +1,8 @@
 // The Library view: add files by dropping them on the window or picking them, watch each file go
-// in with overall files/bytes/ETA, see what failed and why, search while it works, remove documents,
-// and see the watched folders (added folders stay in sync) with pause, resume and stop.
+// in with overall files/bytes/ETA, see what failed and why, search while it works, filter and sort
+// the documents (status, format, folder), show a file in its folder, read a failed file again,
+// remove documents, and see the watched folders (added folders stay in sync) with pause, resume
+// and stop.
 import { sourcePanel } from "../components/source";
 import { h } from "../dom";
 import { bytes, day, duration, fileName } from "../format";
@@ -118,6 +120,173 @@ export function progressText(p: Progress): string {
   const parts = [`${p.files_done} of ${p.files_total} files`, `${bytes(p.bytes_done)} of ${bytes(p.bytes_total)}`];
   if (p.eta_ms !== null && p.files_done < p.files_total) parts.push(`about ${duration(p.eta_ms)} left`);
   return parts.join(" · ");
+}
+
+/** "1 page", "2 pages", "1,024 pages". */
+export function plural(n: number, one: string, many: string): string {
+  return `${n.toLocaleString("en")} ${n === 1 ? one : many}`;
+}
+
+export type StatusFilter = "all" | "indexed" | "failed" | "duplicate" | "pending";
+export type SortKey = "date-desc" | "date-asc" | "name-asc" | "name-desc" | "size-desc" | "size-asc" | "pages-desc" | "pages-asc";
+
+/** What the Documents table shows: `format` and `folder` are "" for all. */
+export interface DocFilter {
+  status: StatusFilter;
+  format: string;
+  folder: string;
+  sort: SortKey;
+}
+
+const STATUS_FILTERS: [StatusFilter, string][] = [
+  ["all", "All"],
+  ["indexed", "Indexed"],
+  ["failed", "Failed"],
+  ["duplicate", "Duplicate"],
+  ["pending", "Being read"],
+];
+
+const STATUS_LABEL: Record<string, string> = { indexed: "Indexed", failed: "Failed", duplicate: "Duplicate", pending: "Being read" };
+
+const SORTS: [SortKey, string][] = [
+  ["date-desc", "Newest first"],
+  ["date-asc", "Oldest first"],
+  ["name-asc", "Name, A to Z"],
+  ["name-desc", "Name, Z to A"],
+  ["size-desc", "Largest first"],
+  ["size-asc", "Smallest first"],
+  ["pages-desc", "Most pages"],
+  ["pages-asc", "Fewest pages"],
+];
+
+/** The name a document is listed under: its title, else its file name. */
+export const docName = (d: DocumentInfo): string => d.title || fileName(d.path);
+
+/** The folder holding a file: "/home/ada/papers" for "/home/ada/papers/a.pdf". */
+export function folderOf(path: string): string {
+  const cut = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  if (cut < 0) return "";
+  return cut === 0 ? path.slice(0, 1) : path.slice(0, cut);
+}
+
+const formatKey = (d: DocumentInfo): string => d.format ?? "";
+const formatLabel = (f: string): string => (f === "" ? "Unknown" : f.toUpperCase());
+
+/** How many documents each status filter shows. */
+export function statusCounts(docs: DocumentInfo[]): Record<StatusFilter, number> {
+  const counts: Record<StatusFilter, number> = { all: docs.length, indexed: 0, failed: 0, duplicate: 0, pending: 0 };
+  for (const d of docs) {
+    if (d.status === "indexed" || d.status === "failed" || d.status === "duplicate" || d.status === "pending") counts[d.status]++;
+  }
+  return counts;
+}
+
+export function filterDocs(docs: DocumentInfo[], f: Pick<DocFilter, "status" | "format" | "folder">): DocumentInfo[] {
+  return docs.filter(
+    (d) =>
+      (f.status === "all" || d.status === f.status) &&
+      (f.format === "" || formatKey(d) === f.format) &&
+      (f.folder === "" || folderOf(d.path) === f.folder),
+  );
+}
+
+const byName = (a: DocumentInfo, b: DocumentInfo) => docName(a).localeCompare(docName(b), undefined, { sensitivity: "base", numeric: true });
+
+/** A sorted copy; documents without a page count come last whichever way pages are sorted. */
+export function sortDocs(docs: DocumentInfo[], sort: SortKey): DocumentInfo[] {
+  const [key, dir] = sort.split("-") as ["date" | "name" | "size" | "pages", "asc" | "desc"];
+  const sign = dir === "asc" ? 1 : -1;
+  const compare = (a: DocumentInfo, b: DocumentInfo): number => {
+    switch (key) {
+      case "name":
+        return sign * byName(a, b);
+      case "size":
+        return sign * (a.size - b.size) || byName(a, b);
+      case "pages":
+        if (a.pages === null || b.pages === null) return (a.pages === null ? 1 : 0) - (b.pages === null ? 1 : 0) || byName(a, b);
+        return sign * (a.pages - b.pages) || byName(a, b);
+      default:
+        // Ties keep the order the library listed them in (the sort is stable).
+        return sign * (Date.parse(a.updated_at) - Date.parse(b.updated_at) || 0);
+    }
+  };
+  return [...docs].sort(compare);
+}
+
+/** The facts of a row's Details cell: size, format, pages, passages. */
+export function docFacts(d: DocumentInfo): string[] {
+  const facts = [bytes(d.size)];
+  if (d.format) facts.push(d.format.toUpperCase());
+  if (d.pages) facts.push(plural(d.pages, "page", "pages"));
+  if (d.chunks) facts.push(plural(d.chunks, "passage", "passages"));
+  return facts;
+}
+
+/** "2–9, 12" for pages 12, 2, 3, …, 9. */
+export function pageRanges(pages: number[]): string {
+  const sorted = [...new Set(pages)].sort((a, b) => a - b);
+  const runs: string[] = [];
+  let i = 0;
+  while (i < sorted.length) {
+    const first = sorted[i] ?? 0;
+    let last = first;
+    while (sorted[i + 1] === last + 1) {
+      last += 1;
+      i += 1;
+    }
+    runs.push(first === last ? `${first}` : last === first + 1 ? `${first}, ${last}` : `${first}–${last}`);
+    i += 1;
+  }
+  return runs.join(", ");
+}
+
+const PAGE_WARNING = /^page (\d+): (.+)$/;
+const LOW_CONFIDENCE = /^OCR confidence \d+% is low; its text may be wrong$/;
+
+/**
+ * Per-page warnings with the same text as one line per text, with runs of pages collapsed:
+ * "pages 2–9 could not be read", "pages 3, 4: no text layer (needs OCR)". Other warnings are kept
+ * once each, in their first order.
+ */
+export function summariseWarnings(warnings: string[]): string[] {
+  const groups = new Map<string, number[] | null>();
+  for (const w of warnings) {
+    const m = PAGE_WARNING.exec(w);
+    if (m === null) {
+      if (!groups.has(w)) groups.set(w, null);
+      continue;
+    }
+    const text = LOW_CONFIDENCE.test(m[2] ?? "") ? "OCR confidence is low; the text may be wrong" : (m[2] ?? "");
+    const key = `page:${text}`;
+    const pages = groups.get(key) ?? [];
+    pages.push(Number(m[1]));
+    groups.set(key, pages);
+  }
+  return [...groups].map(([key, pages]) => {
+    if (pages === null) return key;
+    const text = key.slice("page:".length);
+    const many = new Set(pages).size > 1;
+    const which = `${many ? "pages" : "page"} ${pageRanges(pages)}`;
+    return text === "cannot be read" ? `${which} could not be read` : `${which}: ${text}`;
+  });
+}
+
+const SHOWN_WARNINGS = 3;
+
+/** A document's warnings, summarised; past the first few, behind "N more". */
+function warningList(warnings: string[]): HTMLElement | null {
+  const lines = summariseWarnings(warnings).map(capitalise);
+  if (lines.length === 0) return null;
+  const item = (t: string) => h("li", {}, t);
+  const list = h("ul", { class: "doc-warning", "aria-label": "Warnings" }, ...lines.slice(0, SHOWN_WARNINGS).map(item));
+  if (lines.length <= SHOWN_WARNINGS) return list;
+  const rest = lines.length - SHOWN_WARNINGS;
+  return h(
+    "div",
+    { class: "doc-warnings" },
+    list,
+    h("details", { class: "doc-warning-more" }, h("summary", { class: "small" }, `${plural(rest, "more warning", "more warnings")}`), h("ul", { class: "doc-warning" }, ...lines.slice(SHOWN_WARNINGS).map(item))),
+  );
 }
 
 /** `openSettings` shows the Settings view (the semantic-search banner links to it). */
@@ -323,12 +492,21 @@ export function libraryView(client: Client, loadInfo: LoadInfo, openSettings: ()
   const hitItem = (hit: Hit) => {
     const open = h("button", { type: "button", class: "link-button hit-title" }, hit.title || fileName(hit.path));
     open.addEventListener("click", () => openHit(hit));
+    // The snippet opens the source at the hit too (keyboard users have the title button); a
+    // click that ends a text selection leaves the selection alone.
+    const text = snippet(hit.snippet_html);
+    text.classList.add("snippet-open");
+    text.title = "Open the source at this passage";
+    text.addEventListener("click", () => {
+      if ((window.getSelection()?.toString() ?? "") !== "") return;
+      openHit(hit);
+    });
     return h(
       "li",
       { class: "hit" },
       open,
       h("span", { class: "muted small" }, [hit.location, fileName(hit.path)].filter(Boolean).join(" · ")),
-      snippet(hit.snippet_html),
+      text,
       h("span", { class: "hit-scores muted small", title: "How the passage matched: by its words (BM25) and by its meaning (similarity, 0 to 1)" }, scoreText(hit)),
     );
   };
@@ -417,18 +595,62 @@ export function libraryView(client: Client, loadInfo: LoadInfo, openSettings: ()
     })
     .catch(() => undefined);
 
-  // Documents
+  // Documents: filters, counts and sort above the table; they survive a refresh.
+  let allDocs: DocumentInfo[] = [];
+  const filter: DocFilter = { status: "all", format: "", folder: "", sort: "date-desc" };
   const docsBody = h("div", { class: "docs" });
   const docsCount = h("span", { class: "muted small" });
+  const docsNote = h("p", { class: "small docs-note", role: "status", "aria-live": "polite" });
+  const shownNote = h("p", { class: "small muted shown-note", role: "status", "aria-live": "polite" });
+  const statusChips = h("div", { class: "status-filter", role: "group", "aria-label": "Show documents by status" });
+  const formatSelect = h("select", { id: "doc-format", class: "tool-select" });
+  const folderSelect = h("select", { id: "doc-folder", class: "tool-select" });
+  const sortSelect = h("select", { id: "doc-sort", class: "tool-select" });
+  for (const [value, label] of SORTS) sortSelect.append(h("option", { value }, label));
+  sortSelect.value = filter.sort;
+  formatSelect.addEventListener("change", () => {
+    filter.format = formatSelect.value;
+    paintDocs();
+  });
+  folderSelect.addEventListener("change", () => {
+    filter.folder = folderSelect.value;
+    paintDocs();
+  });
+  sortSelect.addEventListener("change", () => {
+    filter.sort = sortSelect.value as SortKey;
+    paintDocs();
+  });
+  const tool = (id: string, label: string, control: HTMLElement) =>
+    h("span", { class: "tool" }, h("label", { for: id, class: "small muted" }, label), control);
+  const docTools = h(
+    "div",
+    { class: "doc-tools", hidden: true },
+    statusChips,
+    h("div", { class: "doc-selects" }, tool("doc-format", "Format", formatSelect), tool("doc-folder", "Folder", folderSelect), tool("doc-sort", "Sort", sortSelect)),
+  );
+
   const refresh = () => {
     client.listDocuments().then(renderDocs, (raw) => {
+      docTools.hidden = true;
       docsBody.replaceChildren(errorBox(toIpcError(raw).message, refresh));
     });
   };
+
+  /** Fills a select with `choices`, keeping the chosen value when it is still there. */
+  const fillSelect = (select: HTMLSelectElement, all: string, choices: [string, string][], chosen: string): string => {
+    const keep = choices.some(([value]) => value === chosen) ? chosen : "";
+    select.replaceChildren(h("option", { value: "" }, all), ...choices.map(([value, label]) => h("option", { value, title: label }, label)));
+    select.value = keep;
+    return keep;
+  };
+
   const renderDocs = (docs: DocumentInfo[]) => {
+    allDocs = docs;
     const indexed = docs.filter((d) => d.status === "indexed");
-    docsCount.textContent = `${indexed.length} ${indexed.length === 1 ? "document" : "documents"}`;
+    docsCount.textContent = plural(indexed.length, "document", "documents");
     if (docs.length === 0) {
+      docTools.hidden = true;
+      docsNote.textContent = "";
       docsBody.replaceChildren(
         h(
           "div",
@@ -441,66 +663,186 @@ export function libraryView(client: Client, loadInfo: LoadInfo, openSettings: ()
       );
       return;
     }
+    docTools.hidden = false;
+    const formats = [...new Set(docs.map(formatKey))].sort();
+    filter.format = fillSelect(formatSelect, "All formats", formats.map((f) => [f, formatLabel(f)]), filter.format);
+    const folders = [...new Set(docs.map((d) => folderOf(d.path)))].sort((a, b) => a.localeCompare(b));
+    filter.folder = fillSelect(folderSelect, "All folders", folders.map((f) => [f, f]), filter.folder);
+    paintDocs();
+  };
+
+  const paintDocs = () => {
+    const counts = statusCounts(allDocs);
+    statusChips.replaceChildren(
+      ...STATUS_FILTERS.map(([value, label]) => {
+        const chip = h(
+          "button",
+          { type: "button", class: "status-chip", "aria-pressed": String(filter.status === value), "data-status": value },
+          label,
+          " ",
+          h("span", { class: "chip-count" }, counts[value].toLocaleString("en")),
+        );
+        chip.addEventListener("click", () => {
+          filter.status = value;
+          paintDocs();
+          statusChips.querySelector<HTMLButtonElement>(`[data-status="${value}"]`)?.focus();
+        });
+        return chip;
+      }),
+    );
+    const shown = sortDocs(filterDocs(allDocs, filter), filter.sort);
+    const filtered = filter.status !== "all" || filter.format !== "" || filter.folder !== "";
+    shownNote.textContent = filtered ? `Showing ${shown.length.toLocaleString("en")} of ${plural(allDocs.length, "document", "documents")}.` : "";
+    if (shown.length === 0) {
+      const all = h("button", { type: "button", class: "button" }, "Show all documents");
+      all.addEventListener("click", clearFilters);
+      docsBody.replaceChildren(h("div", { class: "empty-filter" }, h("p", {}, "No documents match these filters."), all));
+      return;
+    }
     docsBody.replaceChildren(
       h(
         "table",
-        { class: "doc-table" },
+        { class: "doc-table", role: "table", "aria-labelledby": "docs-title" },
         h(
           "thead",
-          {},
-          h("tr", {}, h("th", { scope: "col", class: "col-doc" }, "Document"), h("th", { scope: "col", class: "col-size" }, "Size"), h("th", { scope: "col", class: "col-status" }, "Status"), h("th", { scope: "col", class: "col-actions" }, h("span", { class: "sr-only" }, "Actions"))),
+          { role: "rowgroup" },
+          h(
+            "tr",
+            { role: "row" },
+            h("th", { scope: "col", role: "columnheader", class: "col-doc" }, "Document"),
+            h("th", { scope: "col", role: "columnheader", class: "col-size" }, "Details"),
+            h("th", { scope: "col", role: "columnheader", class: "col-status" }, "Status"),
+            h("th", { scope: "col", role: "columnheader", class: "col-actions" }, h("span", { class: "sr-only" }, "Actions")),
+          ),
         ),
-        h("tbody", {}, ...docs.map(docRow)),
+        h("tbody", { role: "rowgroup" }, ...shown.map(docRow)),
       ),
     );
   };
+
+  const clearFilters = () => {
+    filter.status = "all";
+    filter.format = "";
+    filter.folder = "";
+    formatSelect.value = "";
+    folderSelect.value = "";
+    paintDocs();
+  };
+
+  /** A message about the last row action, for sighted and screen-reader users alike. */
+  const say = (text: string) => {
+    docsNote.textContent = text;
+  };
+
   const docRow = (d: DocumentInfo) => {
-    const remove = h("button", { type: "button", class: "button subtle", "aria-label": `Remove ${d.title ?? fileName(d.path)}` }, "Remove");
-    const cell = h("td", { class: "actions" }, remove);
-    remove.addEventListener("click", () => {
-      const yes = h("button", { type: "button", class: "button danger" }, "Remove");
-      const no = h("button", { type: "button", class: "button subtle" }, "Keep");
-      cell.replaceChildren(h("span", { class: "small" }, "Remove from library? "), yes, no);
-      yes.focus();
-      no.addEventListener("click", () => refresh());
-      yes.addEventListener("click", () => {
-        yes.disabled = true;
-        client.removeDocument(d.id).then(refresh, (raw) => {
-          cell.replaceChildren(h("span", { class: "small error-inline" }, toIpcError(raw).message));
-        });
-      });
+    const name = docName(d);
+    const actions = h("div", { class: "doc-actions" });
+    const actionError = (raw: unknown) => {
+      actions.querySelector(".error-inline")?.remove();
+      actions.append(h("span", { class: "small error-inline", role: "alert" }, toIpcError(raw).message));
+    };
+    const reveal = h("button", { type: "button", class: "button subtle small", "aria-label": `Show ${name} in its folder` }, "Show in folder");
+    reveal.addEventListener("click", () => {
+      client.revealDocument(d.id).catch(actionError);
     });
-    const facts = [d.format?.toUpperCase(), d.pages ? `${d.pages} ${d.pages === 1 ? "page" : "pages"}` : null, d.chunks ? `${d.chunks} ${d.chunks === 1 ? "passage" : "passages"}` : null]
-      .filter(Boolean)
-      .join(" · ");
-    return h(
+    actions.append(reveal);
+    if (d.status === "failed") {
+      const reread = h("button", { type: "button", class: "button subtle small", "aria-label": `Read ${name} again` }, "Read again");
+      reread.addEventListener("click", () => {
+        reread.disabled = true;
+        reread.textContent = "Reading…";
+        say(`Reading ${name} again…`);
+        client
+          .rereadDocument(d.id, (e) => {
+            if (e.type === "committed" && e.documents > 0) refresh();
+          })
+          .then(
+            (summary) => {
+              const failed = summary.failed[0];
+              say(failed ? `${name} still cannot be read: ${failed.reason}` : summary.ingested > 0 ? `${name} was read and added.` : `${name} was read again.`);
+              if (summary.ingested > 0) loadSemantic();
+              refresh();
+            },
+            (raw) => {
+              reread.disabled = false;
+              reread.textContent = "Read again";
+              say("");
+              actionError(raw);
+            },
+          );
+      });
+      actions.append(reread);
+    }
+    const remove = h("button", { type: "button", class: "button subtle small", "aria-label": `Remove ${name}`, "aria-expanded": "false" }, "Remove");
+    actions.append(remove);
+    const row = h(
       "tr",
-      { class: `doc status-${d.status}` },
+      { class: `doc status-${d.status}`, role: "row" },
       h(
         "td",
-        {},
-        h("span", { class: "doc-title" }, d.title || fileName(d.path)),
+        { class: "doc-main", role: "cell" },
+        h("span", { class: "doc-title" }, name),
         cardLine(d.card, d.title),
         h("span", { class: "doc-path", title: d.path }, d.path),
         d.error ? h("span", { class: "doc-error" }, d.error) : null,
-        d.warnings.length > 0 ? h("span", { class: "doc-warning" }, d.warnings.join("; ")) : null,
+        warningList(d.warnings),
       ),
-      h("td", { class: "nowrap" }, bytes(d.size), h("span", { class: "muted small block" }, facts)),
+      h("td", { class: "doc-facts", role: "cell" }, ...docFacts(d).map((f) => h("span", { class: "fact" }, f))),
       h(
         "td",
-        {},
-        h("span", { class: `badge badge-${d.status}` }, d.status),
-        h("span", { class: "muted small block nowrap" }, day(d.updated_at)),
+        { class: "doc-state", role: "cell" },
+        h("span", { class: `badge badge-${d.status}` }, STATUS_LABEL[d.status] ?? d.status),
+        h("span", { class: "muted small fact-line" }, day(d.updated_at)),
         semantic?.on && d.status === "indexed"
-          ? h(
-              "span",
-              { class: `embed-state small block nowrap ${d.embedded ? "embedded" : "not-embedded"}` },
-              d.embedded ? "✓ Embedded" : "Not embedded yet",
-            )
+          ? h("span", { class: `embed-state small fact-line ${d.embedded ? "embedded" : "not-embedded"}` }, d.embedded ? "✓ Embedded" : "Not embedded yet")
           : null,
       ),
-      cell,
+      h("td", { class: "actions", role: "cell" }, actions),
     );
+    remove.addEventListener("click", () => {
+      const open = row.nextElementSibling;
+      if (open?.classList.contains("confirm-row")) {
+        open.querySelector<HTMLButtonElement>("button.danger")?.focus();
+        return;
+      }
+      const yes = h("button", { type: "button", class: "button danger" }, "Remove");
+      const no = h("button", { type: "button", class: "button subtle" }, "Keep");
+      const message = h("span", { class: "confirm-text" }, `Remove “${name}” from the library? The file itself stays where it is.`);
+      const confirmRow = h(
+        "tr",
+        { class: "confirm-row", role: "row" },
+        h(
+          "td",
+          { colspan: "4", role: "cell" },
+          h("div", { class: "confirm", role: "group", "aria-label": `Remove ${name}` }, message, h("span", { class: "confirm-buttons" }, yes, no)),
+        ),
+      );
+      row.after(confirmRow);
+      row.classList.add("confirming");
+      remove.setAttribute("aria-expanded", "true");
+      yes.focus();
+      const close = () => {
+        confirmRow.remove();
+        row.classList.remove("confirming");
+        remove.setAttribute("aria-expanded", "false");
+        remove.focus();
+      };
+      no.addEventListener("click", close);
+      confirmRow.addEventListener("keydown", (e) => {
+        if (e.key === "Escape") {
+          e.stopPropagation();
+          close();
+        }
+      });
+      yes.addEventListener("click", () => {
+        yes.disabled = true;
+        client.removeDocument(d.id).then(refresh, (raw) => {
+          yes.disabled = false;
+          message.replaceChildren(h("span", { class: "error-inline" }, toIpcError(raw).message));
+        });
+      });
+    });
+    return row;
   };
 
   const dataDir = h("p", { class: "muted small data-dir" });
@@ -512,7 +854,7 @@ export function libraryView(client: Client, loadInfo: LoadInfo, openSettings: ()
   const panelHost = h("div", { class: "panel-host" });
   const element = h(
     "section",
-    { class: "view", "aria-labelledby": "library-title" },
+    { class: "view wide library-view", "aria-labelledby": "library-title" },
     h(
       "header",
       { class: "view-header with-actions" },
@@ -532,7 +874,15 @@ export function libraryView(client: Client, loadInfo: LoadInfo, openSettings: ()
       hitStatus,
       hits,
     ),
-    h("section", { class: "card", "aria-labelledby": "docs-title" }, h("div", { class: "card-head" }, h("h2", { id: "docs-title", class: "card-title" }, "Documents"), docsCount), docsBody),
+    h(
+      "section",
+      { class: "card docs-card", "aria-labelledby": "docs-title" },
+      h("div", { class: "card-head" }, h("h2", { id: "docs-title", class: "card-title" }, "Documents"), docsCount),
+      docTools,
+      shownNote,
+      docsNote,
+      docsBody,
+    ),
     dataDir,
     panelHost,
   );

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { DEFAULT_SETTINGS, fakeClient, settle } from "../testing/fake-client";
 import type { DownloadEvent, LlmTest, SemanticStatus, Settings } from "../types";
-import { settingsView } from "./settings";
+import { keyringProblem, settingsView } from "./settings";
 
 const input = (root: HTMLElement, id: string) => {
   const el = root.querySelector<HTMLInputElement>(`#${id}`);
@@ -98,6 +98,40 @@ describe("Settings view", () => {
     expect([...view.element.querySelectorAll("#llm-models option")].map((o) => o.getAttribute("value"))).toEqual(["qwen3-8b", "llama-3.2-3b"]);
   });
 
+  it("turns OCR off and sets its languages; the languages box is off while OCR is", async () => {
+    const client = fakeClient();
+    const view = settingsView(client);
+    await settle();
+    const ocr = input(view.element, "ocr-enabled");
+    const langs = input(view.element, "ocr-langs");
+    expect(ocr.checked).toBe(true);
+    expect(langs.value).toBe("eng");
+    expect(langs.disabled).toBe(false);
+    langs.value = " eng+deu ";
+    view.element.querySelector("form")?.dispatchEvent(new Event("submit", { cancelable: true }));
+    await settle();
+    expect((vi.mocked(client.saveSettings).mock.calls[0]?.[0] as Settings).library).toEqual({ chunk_chars: 800, ocr: true, ocr_languages: "eng+deu" });
+
+    ocr.checked = false;
+    ocr.dispatchEvent(new Event("change"));
+    expect(langs.disabled).toBe(true);
+    view.element.querySelector("form")?.dispatchEvent(new Event("submit", { cancelable: true }));
+    await settle();
+    expect((vi.mocked(client.saveSettings).mock.calls[1]?.[0] as Settings).library.ocr).toBe(false);
+  });
+
+  it("shows a missing OCR language's package when the save is refused", async () => {
+    const client = fakeClient({
+      saveSettings: () => Promise.reject({ code: "InvalidInput", message: "OCR language 'deu' is not installed (install the tesseract-ocr-deu package)" }),
+    });
+    const view = settingsView(client);
+    await settle();
+    input(view.element, "ocr-langs").value = "eng+deu";
+    view.element.querySelector("form")?.dispatchEvent(new Event("submit", { cancelable: true }));
+    await settle();
+    expect(view.element.querySelector(".save-status")?.textContent).toContain("tesseract-ocr-deu");
+  });
+
   it("reports a refused save next to the button", async () => {
     const client = fakeClient({ saveSettings: () => Promise.reject({ code: "InvalidInput", message: "the MRFS threshold must be between 0 and 1" }) });
     const view = settingsView(client);
@@ -184,5 +218,36 @@ describe("Settings view", () => {
     [...view.element.querySelectorAll<HTMLButtonElement>("#semantic-settings button")].find((b) => b.textContent === "Choose folder…")?.click();
     await settle();
     expect(input(view.element, "emb-dir").value).toBe("/models/bge-small");
+  });
+});
+
+describe("Settings view: the keyring", () => {
+  const withKeyring = (keyring_error: string | null) =>
+    fakeClient({ getSettings: () => Promise.resolve({ ...structuredClone(DEFAULT_SETTINGS), llm_key_stored: false, keyring_error }) });
+
+  it("says No key stored, and nothing in red, when the keyring simply has no key", async () => {
+    for (const answer of [null, "the system keyring is unavailable (secret Service: no result found); set CATENA_LLM_API_KEY in the environment instead", "keyring error: no such keyring item"]) {
+      const view = settingsView(withKeyring(answer));
+      await settle();
+      expect(view.element.querySelector(".key-state")?.textContent).toBe("No key stored");
+      expect(view.element.querySelector(".hint.bad"), String(answer)).toBeNull();
+      expect(view.element.textContent).not.toContain("no result found");
+    }
+  });
+
+  it("shows a real keyring failure plainly", async () => {
+    const view = settingsView(withKeyring("the system keyring is unavailable (the keyring is locked and could not be unlocked); set CATENA_LLM_API_KEY in the environment instead"));
+    await settle();
+    expect(view.element.querySelector(".key-state")?.textContent).toBe("No key stored");
+    expect(view.element.querySelector(".hint.bad")?.textContent).toBe(
+      "The system keyring is unavailable (the keyring is locked and could not be unlocked); set CATENA_LLM_API_KEY in the environment instead",
+    );
+  });
+
+  it("tells a missing key from a failure", () => {
+    expect(keyringProblem(null)).toBeNull();
+    expect(keyringProblem("  ")).toBeNull();
+    expect(keyringProblem("secret Service: no result found")).toBeNull();
+    expect(keyringProblem("keyring error: unexpected keyring failure")).toBe("Keyring error: unexpected keyring failure");
   });
 });

@@ -43,6 +43,17 @@ export const EMBEDDERS: [EmbeddingSettings["provider"], string][] = [
 const EMBEDDER_URL: Record<string, string> = { ollama: "http://localhost:11434", openai: "https://api.openai.com/v1" };
 
 /** The download line: "12.0 MB of 90.9 MB". */
+/**
+ * What to say about the keyring under the key field, or null when there is nothing wrong. "No
+ * entry" or "no result" answers mean only that no key is stored yet (the normal state, which the
+ * key's own line already says); real failures (no keyring running, a locked keyring) are shown.
+ */
+export function keyringProblem(error: string | null | undefined): string | null {
+  const text = (error ?? "").trim();
+  if (text === "" || /\bno (result found|such keyring item|entry|matching (item|entry))\b/i.test(text)) return null;
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 export function downloadText(e: DownloadEvent): string {
   return e.total ? `${bytes(e.done)} of ${bytes(e.total)}` : bytes(e.done);
 }
@@ -98,6 +109,8 @@ export function settingsView(client: Client): SettingsViewHandle {
     const keyState = h("span", { class: "key-state small" });
     const forget = h("button", { type: "button", class: "button subtle" }, "Remove key");
     let llmKeyStored = s.llm_key_stored;
+    const keyringText = keyringProblem(s.keyring_error);
+    const keyringNote = keyringText === null ? null : h("p", { class: "hint bad" }, keyringText);
     const paintKey = () => {
       keyState.textContent = llmKeyStored ? "✓ Stored in the system keyring" : "No key stored";
       keyState.className = `key-state small ${llmKeyStored ? "ok" : "muted"}`;
@@ -196,6 +209,14 @@ export function settingsView(client: Client): SettingsViewHandle {
     const topK = h("input", { type: "number", id: "top-k", min: "1", max: "50", value: String(s.engine.top_k) });
     const maxNodes = h("input", { type: "number", id: "max-nodes", min: "1", max: "30", value: String(s.engine.max_nodes) });
     const chunk = h("input", { type: "number", id: "chunk", min: "200", max: "4000", step: "50", value: String(s.library.chunk_chars) });
+
+    // Scanned pages
+    const ocr = h("input", { type: "checkbox", id: "ocr-enabled" });
+    ocr.checked = s.library.ocr;
+    const ocrLangs = h("input", { type: "text", id: "ocr-langs", value: s.library.ocr_languages, spellcheck: false, placeholder: "eng", autocomplete: "off" });
+    const paintOcr = () => (ocrLangs.disabled = !ocr.checked);
+    ocr.addEventListener("change", paintOcr);
+    paintOcr();
 
     // Semantic search
     const embProvider = h("select", { id: "emb-provider" }, ...EMBEDDERS.map(([v, l]) => h("option", { value: v }, l)));
@@ -306,7 +327,7 @@ export function settingsView(client: Client): SettingsViewHandle {
         row("llm-preset", "Provider", preset),
         row("llm-url", "Base URL", baseUrl),
         h("div", { class: "field" }, h("label", { for: "llm-model" }, "Model"), h("div", { class: "inline" }, model, testButton), models, testResult, testDetail),
-        h("div", { class: "field" }, h("label", { for: "llm-key" }, "API key"), h("div", { class: "inline" }, key, forget), keyState, s.keyring_error ? h("p", { class: "hint bad" }, s.keyring_error) : null),
+        h("div", { class: "field" }, h("label", { for: "llm-key" }, "API key"), h("div", { class: "inline" }, key, forget), keyState, keyringNote),
       ),
       h(
         "fieldset",
@@ -329,6 +350,18 @@ export function settingsView(client: Client): SettingsViewHandle {
         downloadRow,
         folderRow,
         serverRows,
+      ),
+      h(
+        "fieldset",
+        { class: "card", id: "ocr-settings" },
+        h("legend", { class: "card-title" }, "Scanned pages and images"),
+        check("ocr-enabled", "Read scanned pages and images with OCR (Tesseract)", ocr, "Off: scanned pages are listed as needing OCR and images are not read."),
+        row(
+          "ocr-langs",
+          "OCR languages",
+          ocrLangs,
+          "Tesseract language codes joined by +, for example eng+deu. Each needs its package (tesseract-ocr-deu). Applies to files read from now on.",
+        ),
       ),
       h(
         "details",
@@ -361,7 +394,7 @@ export function settingsView(client: Client): SettingsViewHandle {
           top_k: Number(topK.value),
           max_nodes: Number(maxNodes.value),
         },
-        library: { chunk_chars: Number(chunk.value) },
+        library: { chunk_chars: Number(chunk.value), ocr: ocr.checked, ocr_languages: ocrLangs.value.trim() || "eng" },
         embedding: {
           provider: embProvider.value as EmbeddingSettings["provider"],
           model_dir: embDir.value.trim(),
