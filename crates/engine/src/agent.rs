@@ -315,6 +315,9 @@ pub(crate) async fn run(ctx: &RunCtx) -> Result<Turn, EngineError> {
     let stop: Vec<String> = AGENT_TAGS.iter().map(|t| t.2.to_string()).collect();
     ctx.emit(Event::PlanReady { nodes: Vec::new() });
 
+    // Generations are streamed: a long stretch of thinking is then bounded by the time between
+    // chunks rather than by one request's timeout. The thinking itself is not shown.
+    let streamed = |_: &str| {};
     let mut transcript = THINK_OPEN.to_string();
     let mut nodes: Vec<NodeRecord> = Vec::new();
     let mut spent: u64 = 0;
@@ -329,7 +332,7 @@ pub(crate) async fn run(ctx: &RunCtx) -> Result<Turn, EngineError> {
         let remaining = budget - spent;
         let cap = u32::try_from(remaining).unwrap_or(u32::MAX);
         let req = request(&base, &transcript, cap, stop.clone());
-        let generated = match ctx.complete_counted(CallPurpose::Agent, &req, None).await {
+        let generated = match ctx.complete_counted(CallPurpose::Agent, &req, Some(&streamed)).await {
             Ok((t, reported)) => {
                 spent += tokens(reported, &t);
                 t
@@ -383,7 +386,7 @@ pub(crate) async fn run(ctx: &RunCtx) -> Result<Turn, EngineError> {
             // close it and ask for the answer (AutoCoA's forced answer).
             transcript.push_str(FORCE_CUE);
             let req = request(&base, &transcript, ANSWER_TOKENS, Vec::new());
-            match ctx.complete_counted(CallPurpose::Agent, &req, None).await {
+            match ctx.complete_counted(CallPurpose::Agent, &req, Some(&streamed)).await {
                 Ok((t, _)) => {
                     let t = strip_results(&t);
                     transcript.push_str(&t);
