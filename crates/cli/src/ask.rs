@@ -469,7 +469,14 @@ fn print_record(r: &RunRecord, extractive_reason: Option<&str>) {
         say("");
     }
     if r.answer.trim().is_empty() {
-        say("no answer: nothing in the library answers this question");
+        if r.run_mode == RunMode::Agent && r.usage.calls.iter().any(|c| !c.ok) {
+            say(&format!(
+                "no answer: the language model failed before answering; its calls are in `catena show {} --json`",
+                r.run_id
+            ));
+        } else {
+            say("no answer: nothing in the library answers this question");
+        }
     } else {
         say(r.answer.trim());
     }

@@ -203,3 +203,21 @@ fn ctrl_c_while_the_agent_thinks_stores_nothing() {
     let runs = catena(&c).args(["--json", "runs"]).output().unwrap();
     assert_eq!(stdout_json(&runs), json!([]));
 }
+
+#[test]
+fn a_model_that_fails_midway_says_so_and_keeps_what_it_found() {
+    let (_files, c) = library();
+    let model = Model::start(|n, _| match n {
+        0 => streamed(&["<begin_search> xylophone orchestras rehearse"]),
+        _ => Reply::json(400, r#"{"error":{"message":"context length exceeded","type":"invalid_request_error"}}"#),
+    });
+    let url = model.url();
+    let out = catena(&c)
+        .args(["ask", "--mode", "agent", "--llm-url", &url, "--model", "r1-distill", "When do they rehearse?"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.starts_with("no answer: the language model failed before answering"), "{text}");
+    assert!(text.contains("· agent · 1 action ·"), "{text}");
+}

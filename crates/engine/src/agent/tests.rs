@@ -435,3 +435,37 @@ async fn without_a_model_agent_mode_is_an_extractive_chain() {
     let r = ask(agent_config(), ports).await;
     assert_eq!((r.run_mode, r.mode), (RunMode::Chain, crate::run::Mode::Extractive));
 }
+
+#[tokio::test]
+async fn a_table_query_runs_the_table_action_and_its_finding_is_cited() {
+    let llm = Arc::new(Scripted::replies(&[
+        "I need the figure. <begin_table_query> total magazine sales in 2023",
+        "</think>\n\\boxed{Total magazine sales in 2023 were 1,200 copies [1].}",
+    ]));
+    let tables = Arc::new(crate::testing::FakeTables::new().finding(
+        "sales",
+        "2023",
+        1,
+        12,
+        "Total magazine sales in 2023: 1,200 copies (SUM of copies over 12 rows).",
+    ));
+    let r = ask(agent_config(), ports(library(), &llm).with_tables(tables)).await;
+    assert!(llm.requests()[0].messages[0].content.contains("<begin_table_query> your query here </end_table_query>"));
+    assert_eq!((r.nodes[0].action, r.nodes[0].status), (Action::DataAnalysis, NodeStatus::Done));
+    assert_eq!(r.evidence[0].kind, EvidenceKind::Table);
+    assert!(llm.prefix(1).contains("<search_result> result 1: \"sales, 2023 rows 1–12\""), "{}", llm.prefix(1));
+    assert_eq!(citations(&r), [(1, Verdict::Supported)]);
+}
+
+#[tokio::test]
+async fn a_model_that_fails_midway_leaves_a_record_of_what_it_did() {
+    let llm = Arc::new(Scripted::new(|n, _| match n {
+        0 => Ok("<begin_search> Arthur's Magazine founded".to_string()),
+        _ => Err(LlmError::Network { message: "connection reset".into(), calls: 1 }),
+    }));
+    let r = ask(agent_config(), ports(library(), &llm)).await;
+    assert_eq!(r.nodes.len(), 1);
+    assert_eq!(r.answer, "");
+    let ok: Vec<bool> = r.usage.calls.iter().map(|c| c.ok).collect();
+    assert_eq!(ok, [true, false]);
+}
