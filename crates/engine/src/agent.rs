@@ -350,6 +350,10 @@ pub(crate) async fn run(ctx: &RunCtx) -> Result<Turn, EngineError> {
                 if answered {
                     let after = kept.find(THINK_CLOSE).map_or("", |p| &kept[p + THINK_CLOSE.len()..]);
                     answer_part = Some(after.to_string());
+                } else if !cut && boxed(&kept).is_some() {
+                    // A model that ends its turn on a boxed answer without closing its thinking
+                    // (one not trained on the format) has answered all the same.
+                    answer_part = Some(kept);
                 }
                 break;
             }

@@ -469,3 +469,29 @@ async fn a_model_that_fails_midway_leaves_a_record_of_what_it_did() {
     let ok: Vec<bool> = r.usage.calls.iter().map(|c| c.ok).collect();
     assert_eq!(ok, [true, false]);
 }
+
+#[tokio::test]
+async fn a_boxed_answer_without_a_closing_think_is_still_the_answer() {
+    let llm = Arc::new(Scripted::replies(&[
+        "<begin_search> Arthur's Magazine founded",
+        "So the answer: \\boxed{Arthur's Magazine began in 1844 [1].}",
+    ]));
+    let r = ask(agent_config(), ports(library(), &llm)).await;
+    assert_eq!(r.answer, "Arthur's Magazine began in 1844 [1].");
+    assert_eq!(llm.requests().len(), 2, "no forced answer was needed");
+}
+
+#[tokio::test]
+async fn a_wrong_marker_is_moved_to_the_result_that_supports_the_sentence() {
+    let llm = Arc::new(Scripted::replies(&[
+        "<begin_search> Arthur's Magazine founded",
+        "</think>\n\\boxed{Arthur's Magazine was a literary periodical published in Philadelphia [2]. Bauer Media Group publishes First for Women [2].}",
+    ]));
+    let r = ask(agent_config(), ports(library(), &llm)).await;
+    assert_eq!(
+        r.answer,
+        "Arthur's Magazine was a literary periodical published in Philadelphia [1]. Bauer Media Group publishes First for Women [2]."
+    );
+    assert_eq!(citations(&r), [(1, Verdict::Supported), (2, Verdict::Supported)]);
+    assert!(r.unsupported_sentences.is_empty());
+}
