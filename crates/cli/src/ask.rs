@@ -79,7 +79,7 @@ pub(crate) struct AskArgs {
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-enum AskMode {
+pub(crate) enum AskMode {
     /// Chain-of-Action: plan, run the steps, answer.
     Chain,
     /// A reasoning model acts from inside its thinking (AutoCoA).

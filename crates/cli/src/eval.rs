@@ -121,6 +121,10 @@ pub(crate) struct MultihopArgs {
     /// model, as `catena ask` does by default), or both, one after the other in this run.
     #[arg(long, value_enum, default_value_t = SearchChoice::Lexical)]
     search: SearchChoice,
+    /// chain (Chain-of-Action) or agent (AutoCoA: the model searches from inside its thinking;
+    /// needs --llm-url and --model).
+    #[arg(long, value_enum, default_value_t = crate::ask::AskMode::Chain)]
+    mode: crate::ask::AskMode,
 }
 
 /// `eval multihop --search`.
@@ -538,6 +542,8 @@ struct MultihopReport {
     limit: Option<usize>,
     /// `extractive` or `llm` (what was asked for; `llm_answers` says how many runs got one).
     mode: &'static str,
+    /// `chain` or `agent`: how the engine went about each question.
+    run_mode: &'static str,
     model: Option<String>,
     top_k: usize,
     /// Selected lines, unreadable ones included: the denominator of every answer figure.
@@ -569,6 +575,9 @@ pub(crate) async fn multihop(
     model_home: &Path,
     json: bool,
 ) -> anyhow::Result<()> {
+    if args.mode == crate::ask::AskMode::Agent && (args.no_llm || args.llm_url.is_none()) {
+        bail!("agent mode needs a language model: pass --llm-url and --model");
+    }
     let hybrid = |lib: Arc<Library>| async move {
         crate::embedding::configure(&lib, embedder, model_home).await;
         match crate::embedding::embed_for_eval(&lib, json).await? {
@@ -662,7 +671,12 @@ where
         _ => None,
     };
     let use_llm = llm.is_some();
-    let config = EngineConfig { top_k: args.top_k.max(1), use_llm, ..EngineConfig::default() };
+    let agent = args.mode == crate::ask::AskMode::Agent;
+    if agent && !use_llm {
+        bail!("agent mode needs a language model: pass --llm-url and --model");
+    }
+    let run_mode = if agent { engine::RunMode::Agent } else { engine::RunMode::Chain };
+    let config = EngineConfig { top_k: args.top_k.max(1), use_llm, run_mode, ..EngineConfig::default() };
     let corpus: Arc<dyn Corpus> = lib.library.clone();
     let mut ports = Ports::new(corpus, Arc::new(SystemClock));
     if let Some(l) = llm {
@@ -799,6 +813,7 @@ where
         search,
         limit: args.limit,
         mode: if use_llm { "llm" } else { "extractive" },
+        run_mode: if agent { "agent" } else { "chain" },
         model: args.model.clone().filter(|_| use_llm),
         top_k: args.top_k.max(1),
         questions: outcomes.len(),
@@ -835,12 +850,13 @@ fn pct(x: f64) -> String {
 
 fn print_multihop(r: &MultihopReport) {
     say(&format!(
-        "eval multihop: {} (split {}), {} questions, {} errors, {} mode{}",
+        "eval multihop: {} (split {}), {} questions, {} errors, {} mode, {}{}",
         r.file,
         r.split,
         r.questions,
         r.errors,
         r.mode,
+        r.run_mode,
         r.model.as_ref().map(|m| format!(" ({m}, {} LLM answers)", r.llm_answers)).unwrap_or_default()
     ));
     say(&format!(

@@ -221,3 +221,134 @@ fn a_model_that_fails_midway_says_so_and_keeps_what_it_found() {
     assert!(text.starts_with("no answer: the language model failed before answering"), "{text}");
     assert!(text.contains("· agent · 1 action ·"), "{text}");
 }
+
+/// The `[start, end)` char range of `text`.
+fn chars(text: &str, span: &Value) -> String {
+    let (start, end) = (span["start"].as_u64().unwrap() as usize, span["end"].as_u64().unwrap() as usize);
+    text.chars().skip(start).take(end - start).collect()
+}
+
+#[test]
+fn agent_runs_export_as_training_trajectories_with_their_observations_marked() {
+    let (_files, c) = library();
+    let model = Model::start(|n, _| match n % 3 {
+        0 => streamed(&["Let me look it up. <begin_search> when do xylophone orchestras rehearse"]),
+        1 => streamed(&["Tuesdays, it says. Now the tubas. <begin_search> tuba orchestras rehearse"]),
+        _ => streamed(&["Good.\n</think>\n\n\\boxed{On Tuesdays.}"]),
+    });
+    let url = model.url();
+    let mut ids = Vec::new();
+    for q in ["When do the xylophone orchestras rehearse?", "When do orchestras rehearse?"] {
+        let out = catena(&c)
+            .args(["--json", "ask", "--mode", "agent", "--llm-url", &url, "--model", "r1-distill", q])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        ids.push(stdout_json(&out)["run_id"].as_str().unwrap().to_owned());
+    }
+    let chain = catena(&c).args(["--json", "ask", "--no-llm", "When do orchestras rehearse?"]).output().unwrap();
+    let chain_id = stdout_json(&chain)["run_id"].as_str().unwrap().to_owned();
+
+    // One run: one object, whose spans are exactly the two injected observation blocks.
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("one.jsonl");
+    let out =
+        catena(&c).args(["export", &ids[0], "--format", "autocoa", "-o", one.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&one).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let t: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(t["run_id"], ids[0].as_str());
+    assert_eq!(t["question"], "When do the xylophone orchestras rehearse?");
+    assert_eq!(t["actions"], 2);
+    let traj = t["trajectory"].as_str().unwrap();
+    assert!(traj.starts_with("<think>\n") && traj.ends_with("\\boxed{On Tuesdays.}"), "{traj}");
+    let spans = t["observations"].as_array().unwrap();
+    assert_eq!(spans.len(), 2, "{t:#}");
+    assert_eq!(traj.matches("<search_result>").count(), 2);
+    for s in spans {
+        let block = chars(traj, s);
+        assert!(block.starts_with("<search_result> ") && block.ends_with(" </search_result>"), "{block:?}");
+        assert_eq!(block.matches("search_result>").count(), 2, "one block: {block:?}");
+    }
+    assert!(chars(traj, &spans[0]).contains("Tuesdays"), "{t:#}");
+    // Between the blocks is the model's own text: its second request.
+    let between: String = traj
+        .chars()
+        .skip(spans[0]["end"].as_u64().unwrap() as usize)
+        .take((spans[1]["start"].as_u64().unwrap() - spans[0]["end"].as_u64().unwrap()) as usize)
+        .collect();
+    assert!(between.contains("<begin_search> tuba orchestras rehearse</end_search>"), "{between:?}");
+    assert_eq!(t["messages"][1]["content"], traj);
+
+    // Many runs: JSONL, one object per run, in the order asked.
+    let many = dir.path().join("many.jsonl");
+    let list = format!("{},{}", ids[1], ids[0]);
+    let out = catena(&c)
+        .args(["--json", "export", "--runs", &list, "--format", "autocoa", "-o", many.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout_json(&out)["runs"], 2);
+    let lines: Vec<Value> =
+        std::fs::read_to_string(&many).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.iter().map(|l| l["run_id"].as_str().unwrap()).collect::<Vec<_>>(), [&ids[1], &ids[0]]);
+
+    // Every agent run: the chain run is left out; oldest first.
+    let out = catena(&c).args(["export", "--all-agent", "--format", "autocoa"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let all: Vec<Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(all.iter().map(|l| l["run_id"].as_str().unwrap()).collect::<Vec<_>>(), [&ids[0], &ids[1]]);
+
+    // A chain run has no trajectory: refused, and nothing is written.
+    let refused = dir.path().join("refused.jsonl");
+    let list = format!("{},{chain_id}", ids[0]);
+    let out = catena(&c)
+        .args(["export", "--runs", &list, "--format", "autocoa", "-o", refused.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr.contains("answered by the chain, not by an agent"), "{stderr}");
+    assert!(!refused.exists());
+}
+
+#[test]
+fn eval_multihop_runs_and_scores_agent_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = crate::eval::fixture(dir.path());
+    // Two searches, one per magazine, then the answer.
+    let model = Model::start(|_, r| {
+        let done = prefix(r).matches("<search_result>").count();
+        match done {
+            0 => streamed(&["I need the founding years. <begin_search> Arthur's Magazine"]),
+            1 => streamed(&["1844. <begin_search> First for Women started"]),
+            _ => streamed(&["1844 is before 1989.\n</think>\n\n\\boxed{Arthur's Magazine}"]),
+        }
+    });
+    let url = model.url();
+    let c = Catena::new();
+    let out = catena(&c)
+        .args(["--json", "eval", "multihop", file.to_str().unwrap(), "--limit", "1", "--mode", "agent"])
+        .args(["--llm-url", &url, "--model", "r1-distill"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v = stdout_json(&out);
+    assert_eq!((v["run_mode"].as_str(), v["mode"].as_str()), (Some("agent"), Some("llm")), "{v:#}");
+    assert_eq!(v["questions"], 1);
+    assert_eq!(v["errors"], 0, "{v:#}");
+    assert_eq!(v["llm_answers"], 1, "{v:#}");
+    assert_eq!(v["overall"]["em"], 1.0, "{v:#}");
+    assert_eq!(v["cost"]["actions_mean"], 2.0, "{v:#}");
+    assert_eq!(v["cost"]["llm_calls_mean"], 3.0, "{v:#}");
+    let seen = model.server.requests();
+    assert_eq!(seen.len(), 3);
+    assert!(prefix(&seen[2]).contains("<begin_search> First for Women started</end_search>"));
+
+    // Agent mode without a model is refused before anything is indexed.
+    let out = catena(&c).args(["eval", "multihop", file.to_str().unwrap(), "--mode", "agent"]).output().unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("agent mode needs a language model"));
+}
