@@ -103,6 +103,8 @@ pub(crate) struct RunCtx {
     pub cancel: CancellationToken,
     pub evidence: Mutex<Vec<EvidenceRecord>>,
     pub usage: Mutex<UsageRecord>,
+    /// The first model error of the run, in the provider adapter's words (keys scrubbed).
+    pub llm_error: Mutex<Option<String>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -163,6 +165,7 @@ impl RunCtx {
             }
             Err(LlmError::Cancelled) => Err(CallError::Engine(EngineError::Cancelled)),
             Err(e) => {
+                lock(&self.llm_error).get_or_insert_with(|| e.to_string());
                 usage.llm_calls += e.calls();
                 usage.calls.push(CallRecord {
                     purpose,
@@ -222,6 +225,7 @@ impl Engine {
             cancel: cancel.clone(),
             evidence: Mutex::new(Vec::new()),
             usage: Mutex::new(UsageRecord::default()),
+            llm_error: Mutex::new(None),
         };
 
         let (plan, plan_raw) = if ctx.llm.is_some() {
@@ -292,6 +296,9 @@ impl Engine {
             not_found: found.not_found,
         });
 
+        // A model that was meant to write the answer and did not: say why, in the record.
+        let llm_error = (self.config.use_llm && self.ports.llm.is_some() && mode != Mode::Llm)
+            .then(|| lock(&ctx.llm_error).clone().unwrap_or_else(|| "the model returned an empty answer".to_string()));
         let mut usage = lock(&ctx.usage).clone();
         usage.wall_ms = t0.elapsed().as_millis() as u64;
         let record = RunRecord {
@@ -301,6 +308,7 @@ impl Engine {
             answer: checked.answer,
             short_answer: found.short_answer,
             not_found: found.not_found,
+            llm_error,
             nodes,
             evidence,
             citations: checked.citations,

@@ -334,6 +334,11 @@ pub struct RunRecord {
     /// of the JSON when false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub not_found: bool,
+    /// Why the configured model did not write the answer (its first failed call, or an empty
+    /// reply), when the run was meant to use one and its answer is extractive. Left out of the
+    /// JSON otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm_error: Option<String>,
     /// The chain.
     pub nodes: Vec<NodeRecord>,
     /// All evidence gathered, ids 1..=n in the order it was found (with concurrent nodes, the
@@ -460,6 +465,7 @@ mod tests {
             answer: "X was founded in 1844 [1].".into(),
             short_answer: Some(ShortAnswer { text: "1844".into(), evidence_id: 1, span: Span::new(17, 21) }),
             not_found: false,
+            llm_error: None,
             nodes: vec![node],
             evidence: vec![evidence],
             citations: vec![CitationRecord {

@@ -215,6 +215,7 @@ mod runs {
             answer: "X was founded in 1844 [1].".into(),
             short_answer: None,
             not_found: false,
+            llm_error: None,
             nodes: vec![node(1, vec![]), node(2, vec![1])],
             evidence: vec![evidence(1), evidence(2)],
             citations: vec![CitationRecord {
