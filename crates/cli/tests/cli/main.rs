@@ -8,6 +8,7 @@ mod eval;
 mod eval_reader;
 mod eval_retrieval;
 mod export;
+mod hardening;
 mod key;
 mod ocr;
 mod tables;
