@@ -450,7 +450,10 @@ async fn print_events(mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>, live:
                     if unsupported_sentences.len() == 1 { "sentence" } else { "sentences" },
                 ));
             }
-            Event::AnswerDelta { .. } | Event::EvidenceFound { .. } | Event::Finished { .. } => {}
+            Event::AnswerDelta { .. }
+            | Event::ThinkingDelta { .. }
+            | Event::EvidenceFound { .. }
+            | Event::Finished { .. } => {}
         }
     }
 }

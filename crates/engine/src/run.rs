@@ -402,6 +402,12 @@ pub enum Event {
         /// The node as it ended.
         node: NodeRecord,
     },
+    /// A piece of the model's thinking as it streams in (agent mode): the text it writes inside
+    /// `<think>`, tags included, never the injected results and never the answer.
+    ThinkingDelta {
+        /// Text to append.
+        text: String,
+    },
     /// A piece of the final answer as it streams in.
     AnswerDelta {
         /// Text to append.
