@@ -75,7 +75,9 @@ export function askView(client: Client): AskView {
     applyModes(settings);
   };
   const applyModes = (settings: SettingsView) => {
-    const hasModel = settings.llm.enabled && settings.llm.model.trim() !== "";
+    // The backend's rule: a model name and a server address (Anthropic's is built in).
+    const llm = settings.llm;
+    const hasModel = llm.enabled && llm.model.trim() !== "" && (llm.base_url.trim() !== "" || llm.provider === "anthropic");
     agentOption.disabled = !hasModel;
     agentOption.textContent = hasModel ? "Agent" : "Agent (needs a language model)";
     modeNote.hidden = hasModel;
