@@ -18,7 +18,7 @@ use std::sync::Arc;
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, ValueEnum};
 use engine::ports::{Clock, Corpus, Llm, Sensitive, WebSearch};
-use engine::run::{Decision, Event, Mode, NodeRecord, NodeStatus, RunRecord};
+use engine::run::{Decision, Event, Mode, NodeRecord, NodeStatus, RunMode, RunRecord};
 use engine::{CancellationToken, Engine, EngineConfig, EngineError, MissingPolicy, Ports};
 use library::Library;
 use library::compose::{SystemClock, new_run_id};
@@ -76,6 +76,18 @@ pub(crate) struct AskArgs {
     /// No web traffic at all: web steps are recorded as not run, with the reason.
     #[arg(long)]
     offline: bool,
+    /// chain: plan the steps, run them, then answer (Chain-of-Action). agent: a reasoning model
+    /// looks things up from inside its own thinking (AutoCoA tags) and answers; needs a model.
+    #[arg(long, value_enum, default_value_t = AskMode::Chain)]
+    mode: AskMode,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum AskMode {
+    /// Chain-of-Action: plan, run the steps, answer.
+    Chain,
+    /// A reasoning model acts from inside its thinking (AutoCoA).
+    Agent,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -172,6 +184,10 @@ fn engine_config(args: &AskArgs, use_llm: bool, run_id: String) -> anyhow::Resul
     }
     config.use_llm = use_llm;
     config.run_id = run_id;
+    config.run_mode = match args.mode {
+        AskMode::Chain => RunMode::Chain,
+        AskMode::Agent => RunMode::Agent,
+    };
     Ok(config)
 }
 
@@ -215,6 +231,11 @@ pub(crate) async fn ask(
     }
     let cancel = CancellationToken::new();
     let model = model(&args, &cancel)?;
+    if args.mode == AskMode::Agent && model.is_err() {
+        bail!(
+            "agent mode needs a language model: pass --llm-url and --model (or set CATENA_LLM_URL and CATENA_LLM_MODEL)"
+        );
+    }
     if args.require_llm && model.is_err() {
         bail!("--require-llm: no language model configured (set --llm-url and --model)");
     }
@@ -415,6 +436,8 @@ async fn print_events(mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>, live:
     let mut streaming = false;
     while let Some(event) = rx.recv().await {
         match event {
+            // Agent mode plans nothing up front: its actions arrive as the model asks for them.
+            Event::PlanReady { nodes } if nodes.is_empty() => note("agent: the model is thinking"),
             Event::PlanReady { nodes } => {
                 note(&format!("plan: {} {}", nodes.len(), if nodes.len() == 1 { "step" } else { "steps" }));
                 for n in &nodes {
@@ -456,7 +479,10 @@ async fn print_events(mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>, live:
                     if unsupported_sentences.len() == 1 { "sentence" } else { "sentences" },
                 ));
             }
-            Event::AnswerDelta { .. } | Event::EvidenceFound { .. } | Event::Finished { .. } => {}
+            Event::AnswerDelta { .. }
+            | Event::ThinkingDelta { .. }
+            | Event::EvidenceFound { .. }
+            | Event::Finished { .. } => {}
         }
     }
 }
@@ -475,7 +501,14 @@ fn print_record(r: &RunRecord, extractive_reason: Option<&str>) {
         say("");
     }
     if r.answer.trim().is_empty() {
-        say("no answer: nothing in the library answers this question");
+        if r.run_mode == RunMode::Agent && r.usage.calls.iter().any(|c| !c.ok) {
+            say(&format!(
+                "no answer: the language model failed before answering; its calls are in `catena show {} --json`",
+                r.run_id
+            ));
+        } else {
+            say("no answer: nothing in the library answers this question");
+        }
     } else {
         say(r.answer.trim());
     }
@@ -512,15 +545,21 @@ fn print_record(r: &RunRecord, extractive_reason: Option<&str>) {
         }
     }
     say("");
-    let mode = match r.mode {
-        Mode::Llm => "llm",
-        Mode::Extractive => "extractive",
+    let mode = match (r.run_mode, r.mode) {
+        (RunMode::Agent, _) => "agent",
+        (RunMode::Chain, Mode::Llm) => "llm",
+        (RunMode::Chain, Mode::Extractive) => "extractive",
     };
     say(&format!(
         "run {} · {mode} · {} {} · {} model {} · {:.1} s",
         r.run_id,
         r.nodes.len(),
-        if r.nodes.len() == 1 { "step" } else { "steps" },
+        match (r.run_mode, r.nodes.len()) {
+            (RunMode::Agent, 1) => "action",
+            (RunMode::Agent, _) => "actions",
+            (RunMode::Chain, 1) => "step",
+            (RunMode::Chain, _) => "steps",
+        },
         r.usage.llm_calls,
         if r.usage.llm_calls == 1 { "call" } else { "calls" },
         r.usage.wall_ms as f64 / 1000.0

@@ -328,7 +328,7 @@ fn script(body: &Value) -> Result<(String, bool), String> {
             let q = between(user, "<question>", "</question>").ok_or("answer prompt without a question")?;
             Ok((scenario_of(q).ok_or("unknown question")?.answer.to_string(), stream))
         }
-        Some(CallPurpose::Sql) | None => Err("unrecognised prompt".into()),
+        Some(CallPurpose::Sql | CallPurpose::Agent) | None => Err("unrecognised prompt".into()),
     }
 }
 

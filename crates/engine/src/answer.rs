@@ -130,15 +130,10 @@ fn verdict(sentence: &str, evidence: &HashSet<String>, source: &str) -> (Verdict
     }
 }
 
-/// Checks an answer's markers and support against the run's evidence.
-pub(crate) fn check(answer: &str, evidence: &[EvidenceRecord]) -> Checked {
-    let by_id: HashMap<u32, &EvidenceRecord> = evidence.iter().map(|e| (e.id, e)).collect();
-    let ranges = text::sentence_ranges(answer);
-    let groups = marker_groups(answer);
-
-    // Sentence index of each group (a group opening a sentence belongs to the previous one).
+/// The marker groups of each sentence (a group opening a sentence belongs to the previous one).
+fn owned_groups<'g>(answer: &str, ranges: &[(usize, usize)], groups: &'g [Group]) -> Vec<Vec<&'g Group>> {
     let mut owned: Vec<Vec<&Group>> = vec![Vec::new(); ranges.len()];
-    for g in &groups {
+    for g in groups {
         let Some(si) = ranges.iter().position(|&(a, b)| g.start >= a && g.start < b) else {
             if let Some(last) = owned.last_mut() {
                 last.push(g);
@@ -153,6 +148,16 @@ pub(crate) fn check(answer: &str, evidence: &[EvidenceRecord]) -> Checked {
             owned[si].push(g);
         }
     }
+    owned
+}
+
+/// Checks an answer's markers and support against the run's evidence.
+pub(crate) fn check(answer: &str, evidence: &[EvidenceRecord]) -> Checked {
+    let by_id: HashMap<u32, &EvidenceRecord> = evidence.iter().map(|e| (e.id, e)).collect();
+    let ranges = text::sentence_ranges(answer);
+    let groups = marker_groups(answer);
+
+    let owned = owned_groups(answer, &ranges, &groups);
 
     let mut citations = Vec::new();
     let mut unsupported = Vec::new();
@@ -212,6 +217,76 @@ pub(crate) fn check(answer: &str, evidence: &[EvidenceRecord]) -> Checked {
     }
     clean.push_str(&answer[last..]);
     Checked { answer: clean.trim().to_string(), citations, unsupported }
+}
+
+/// Cites each sentence of a model's answer by what supports it, for answers whose model may
+/// leave markers out or get them wrong (agent mode): a sentence whose markers name no evidence of
+/// this run, or whose cited evidence does not support it (see `verdict`), is given the evidence
+/// that supports it best, when one does (`supported`); invented markers are dropped. Sentences
+/// that nothing supports keep what they had, so `check` lists them. An answer that needs no
+/// repair comes back as it was.
+pub(crate) fn attribute(answer: &str, evidence: &[EvidenceRecord]) -> String {
+    let answer = answer.trim();
+    let by_id: HashMap<u32, &EvidenceRecord> = evidence.iter().map(|e| (e.id, e)).collect();
+    let tokens: Vec<(u32, HashSet<String>)> = evidence.iter().map(|e| (e.id, evidence_tokens(e))).collect();
+    let ranges = text::sentence_ranges(answer);
+    let groups = marker_groups(answer);
+    let owned = owned_groups(answer, &ranges, &groups);
+    let mut changed = false;
+    let mut rebuilt = Vec::new();
+    for (si, &(a, b)) in ranges.iter().enumerate() {
+        let sentence = strip_markers(&answer[a..b]);
+        if sentence.is_empty() {
+            continue;
+        }
+        let all: Vec<u32> = owned[si].iter().flat_map(|g| g.ids.iter().copied()).collect();
+        let mut ids: Vec<u32> = Vec::new();
+        for id in &all {
+            if by_id.contains_key(id) && !ids.contains(id) {
+                ids.push(*id);
+            }
+        }
+        changed |= ids.len() != all.len();
+        let cited: HashSet<String> =
+            ids.iter().filter_map(|id| tokens.iter().find(|t| t.0 == *id)).flat_map(|t| t.1.iter().cloned()).collect();
+        let checkable = !text::tokens(&sentence).is_empty();
+        let fine = !ids.is_empty() && verdict(&sentence, &cited, "").0 != Verdict::Unsupported;
+        if checkable && !fine {
+            let best = tokens
+                .iter()
+                .map(|(id, toks)| (*id, verdict(&sentence, toks, "").0, coverage(&sentence, toks)))
+                .filter(|x| x.1 == Verdict::Supported)
+                .max_by(|x, y| x.2.total_cmp(&y.2).then(y.0.cmp(&x.0)));
+            if let Some((id, _, _)) = best {
+                ids = vec![id];
+                changed = true;
+            }
+        }
+        rebuilt.push(cite_all(&sentence, &ids));
+    }
+    if changed { rebuilt.join(" ") } else { answer.to_string() }
+}
+
+/// Share of a sentence's content tokens found in evidence tokens.
+fn coverage(sentence: &str, evidence: &HashSet<String>) -> f64 {
+    let uniq: BTreeSet<String> = text::tokens(sentence).into_iter().collect();
+    if uniq.is_empty() {
+        return 0.0;
+    }
+    uniq.iter().filter(|t| evidence.contains(t.as_str())).count() as f64 / uniq.len() as f64
+}
+
+/// A sentence with its markers at its end (`… in 1844 [1, 2].`); unchanged without any.
+fn cite_all(sentence: &str, ids: &[u32]) -> String {
+    if ids.is_empty() {
+        return sentence.to_string();
+    }
+    let list: Vec<String> = ids.iter().map(u32::to_string).collect();
+    let s = sentence.trim_end();
+    match s.char_indices().last() {
+        Some((i, c)) if matches!(c, '.' | '!' | '?') => format!("{} [{}]{c}", s[..i].trim_end(), list.join(", ")),
+        _ => format!("{s} [{}]", list.join(", ")),
+    }
 }
 
 /// Content tokens of the names in a question (`"When was Ada Lovelace born?"` → ada, lovelace);

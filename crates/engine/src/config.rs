@@ -2,6 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::run::RunMode;
+
+/// Actions an agent-mode turn may run (the paper's `max_search_nums`).
+pub const DEFAULT_AGENT_MAX_ACTIONS: usize = 10;
+/// Completion tokens an agent-mode turn may spend before its answer is forced (the paper's
+/// evaluation budget).
+pub const DEFAULT_AGENT_TOKEN_BUDGET: u64 = 12_288;
+
 /// What to do with a node the planner answered itself (not flagged missing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -31,6 +39,13 @@ pub struct EngineConfig {
     pub use_llm: bool,
     /// Copied into the run record and the `Finished` event. Default empty.
     pub run_id: String,
+    /// Chain-of-Action or agent mode. Default chain. Agent mode needs a model; without one the
+    /// run is an extractive chain.
+    pub run_mode: RunMode,
+    /// Agent mode: actions one turn may run; a further request is told the limit. Default 10.
+    pub agent_max_actions: usize,
+    /// Agent mode: completion tokens before the answer is forced. Default 12 288.
+    pub agent_token_budget: u64,
 }
 
 impl Default for EngineConfig {
@@ -43,6 +58,9 @@ impl Default for EngineConfig {
             concurrency: 4,
             use_llm: true,
             run_id: String::new(),
+            run_mode: RunMode::Chain,
+            agent_max_actions: DEFAULT_AGENT_MAX_ACTIONS,
+            agent_token_budget: DEFAULT_AGENT_TOKEN_BUDGET,
         }
     }
 }

@@ -10,9 +10,9 @@ use crate::config::EngineConfig;
 use crate::plan::{self, Plan};
 use crate::ports::{ChatRequest, Clock, Corpus, Llm, LlmError, TableAnalyst, WebSearch};
 use crate::run::{
-    Action, CallPurpose, CallRecord, Event, EvidenceRecord, Mode, RunRecord, SettingsRecord, UsageRecord,
+    Action, CallPurpose, CallRecord, Event, EvidenceRecord, Mode, RunMode, RunRecord, SettingsRecord, UsageRecord,
 };
-use crate::{answer, execute, heuristic, prompts};
+use crate::{agent, answer, execute, heuristic, prompts};
 
 /// The adapters a run uses. Only the corpus and the clock are required; a missing model means
 /// extractive mode, a missing web or table port means those actions are skipped.
@@ -142,6 +142,17 @@ impl RunCtx {
         request: &ChatRequest,
         on_delta: Option<&(dyn for<'a> Fn(&'a str) + Send + Sync)>,
     ) -> Result<String, CallError> {
+        self.complete_counted(purpose, request, on_delta).await.map(|(text, _)| text)
+    }
+
+    /// [`RunCtx::complete`], also returning the completion tokens the provider reported (0 when
+    /// it reported none).
+    pub(crate) async fn complete_counted(
+        &self,
+        purpose: CallPurpose,
+        request: &ChatRequest,
+        on_delta: Option<&(dyn for<'a> Fn(&'a str) + Send + Sync)>,
+    ) -> Result<(String, u64), CallError> {
         let Some(llm) = &self.llm else {
             return Err(CallError::Llm(LlmError::Protocol { message: "no model configured".into(), calls: 0 }));
         };
@@ -161,7 +172,7 @@ impl RunCtx {
                     latency_ms: latency.as_millis() as u64,
                     ok: true,
                 });
-                Ok(resp.content)
+                Ok((resp.content, resp.usage.completion_tokens))
             }
             Err(LlmError::Cancelled) => Err(CallError::Engine(EngineError::Cancelled)),
             Err(e) => {
@@ -227,6 +238,10 @@ impl Engine {
             usage: Mutex::new(UsageRecord::default()),
             llm_error: Mutex::new(None),
         };
+
+        if self.config.run_mode == RunMode::Agent && ctx.llm.is_some() {
+            return self.ask_agent(Arc::new(ctx), started_at, t0).await;
+        }
 
         let (plan, plan_raw) = if ctx.llm.is_some() {
             match self.plan_with_llm(&ctx).await? {
@@ -299,24 +314,91 @@ impl Engine {
         // A model that was meant to write the answer and did not: say why, in the record.
         let llm_error = (self.config.use_llm && self.ports.llm.is_some() && mode != Mode::Llm)
             .then(|| lock(&ctx.llm_error).clone().unwrap_or_else(|| "the model returned an empty answer".to_string()));
+        let record = self.record(
+            &ctx,
+            Outcome {
+                started_at,
+                t0,
+                mode,
+                run_mode: RunMode::Chain,
+                llm_error,
+                checked,
+                short_answer: found.short_answer,
+                not_found: found.not_found,
+                nodes,
+                evidence,
+                conflicts,
+                plan_raw,
+            },
+        );
+        ctx.emit(Event::Finished { run_id: record.run_id.clone() });
+        Ok(record)
+    }
+
+    /// Agent mode: the model's turn (see `agent`), then the same checks as a chain's answer.
+    async fn ask_agent(&self, ctx: Arc<RunCtx>, started_at: String, t0: Instant) -> Result<RunRecord, EngineError> {
+        let turn = agent::run(&ctx).await?;
+        let evidence = lock(&ctx.evidence).clone();
+        // Markers the model left out or got wrong are given to the observation that supports the
+        // sentence, where one does; the check then lists whatever nothing supports.
+        let text = answer::attribute(&turn.answer, &evidence);
+        if !text.is_empty() {
+            ctx.emit(Event::AnswerDelta { text: text.clone() });
+        }
+        if ctx.cancel.is_cancelled() {
+            return Err(EngineError::Cancelled);
+        }
+        let checked = answer::check(&text, &evidence);
+        let conflicts = answer::conflicts(&turn.nodes, &evidence);
+        ctx.emit(Event::Verified {
+            answer: checked.answer.clone(),
+            citations: checked.citations.clone(),
+            unsupported_sentences: checked.unsupported.clone(),
+            conflicts: conflicts.clone(),
+            short_answer: None,
+            not_found: false,
+        });
+        let record = self.record(
+            &ctx,
+            Outcome {
+                started_at,
+                t0,
+                mode: Mode::Llm,
+                run_mode: RunMode::Agent,
+                llm_error: lock(&ctx.llm_error).clone(),
+                checked,
+                short_answer: None,
+                not_found: false,
+                nodes: turn.nodes,
+                evidence,
+                conflicts,
+                plan_raw: Some(turn.transcript),
+            },
+        );
+        ctx.emit(Event::Finished { run_id: record.run_id.clone() });
+        Ok(record)
+    }
+
+    fn record(&self, ctx: &RunCtx, o: Outcome) -> RunRecord {
         let mut usage = lock(&ctx.usage).clone();
-        usage.wall_ms = t0.elapsed().as_millis() as u64;
-        let record = RunRecord {
+        usage.wall_ms = o.t0.elapsed().as_millis() as u64;
+        RunRecord {
             run_id: self.config.run_id.clone(),
-            question: question.to_string(),
-            mode,
-            answer: checked.answer,
-            short_answer: found.short_answer,
-            not_found: found.not_found,
-            llm_error,
-            nodes,
-            evidence,
-            citations: checked.citations,
-            unsupported_sentences: checked.unsupported,
-            conflicts,
+            question: ctx.question.clone(),
+            mode: o.mode,
+            run_mode: o.run_mode,
+            answer: o.checked.answer,
+            short_answer: o.short_answer,
+            not_found: o.not_found,
+            llm_error: o.llm_error,
+            nodes: o.nodes,
+            evidence: o.evidence,
+            citations: o.checked.citations,
+            unsupported_sentences: o.checked.unsupported,
+            conflicts: o.conflicts,
             usage,
-            plan_raw,
-            started_at,
+            plan_raw: o.plan_raw,
+            started_at: o.started_at,
             finished_at: crate::calendar::rfc3339(self.ports.clock.now_unix_ms()),
             settings: SettingsRecord {
                 mrfs_threshold: self.config.mrfs_threshold,
@@ -326,9 +408,7 @@ impl Engine {
                 concurrency: self.config.concurrency,
                 use_llm: self.config.use_llm,
             },
-        };
-        ctx.emit(Event::Finished { run_id: record.run_id.clone() });
-        Ok(record)
+        }
     }
 
     fn heuristic_plan(&self, question: &str) -> Plan {
@@ -365,6 +445,23 @@ impl Engine {
             Err(CallError::Llm(_)) => Ok(Planned::Unparsable(raw)),
         }
     }
+}
+
+/// What a finished run puts in its record, besides the settings and the usage.
+struct Outcome {
+    started_at: String,
+    t0: Instant,
+    mode: Mode,
+    run_mode: RunMode,
+    /// Why the model that was meant to answer did not, if it did not.
+    llm_error: Option<String>,
+    checked: answer::Checked,
+    short_answer: Option<crate::run::ShortAnswer>,
+    not_found: bool,
+    nodes: Vec<crate::run::NodeRecord>,
+    evidence: Vec<EvidenceRecord>,
+    conflicts: Vec<crate::run::ConflictRecord>,
+    plan_raw: Option<String>,
 }
 
 enum Planned {

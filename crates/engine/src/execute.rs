@@ -53,7 +53,7 @@ fn add_reason(r: &mut NodeRecord, why: impl Into<String>) {
 
 /// Why an action cannot run with these ports, if it cannot (web search off or offline, no
 /// table analysis).
-fn unavailable(ctx: &RunCtx, a: Action) -> Option<String> {
+pub(crate) fn unavailable(ctx: &RunCtx, a: Action) -> Option<String> {
     match a {
         Action::KnowledgeBase => None,
         Action::WebSearch => match &ctx.ports.web {
@@ -75,7 +75,7 @@ async fn no_table_fits(ctx: &RunCtx, question: &str) -> Result<Option<String>, E
 }
 
 /// Why a step's action gave nothing to record: it failed, or it could not apply.
-enum Miss {
+pub(crate) enum Miss {
     /// The action ran and failed.
     Failed(String),
     /// The action does not apply (no table fits): the step counts as skipped.
@@ -237,8 +237,8 @@ pub(crate) async fn run(ctx: Arc<RunCtx>, plan: &Plan) -> Result<Vec<NodeRecord>
 }
 
 /// A reference before it gets an id.
-struct Found {
-    record: EvidenceRecord,
+pub(crate) struct Found {
+    pub(crate) record: EvidenceRecord,
     /// Dedup key: the same chunk or page found twice is one piece of evidence.
     key: String,
 }
@@ -329,7 +329,7 @@ fn key_of(e: &EvidenceRecord) -> String {
 
 /// Gives found references ids (reusing the id of one already gathered in this run) and announces
 /// the new ones. Returns the references as records, in the order given.
-fn register(ctx: &RunCtx, node_id: u32, found: Vec<Found>) -> Vec<EvidenceRecord> {
+pub(crate) fn register(ctx: &RunCtx, node_id: u32, found: Vec<Found>) -> Vec<EvidenceRecord> {
     let mut out = Vec::new();
     let mut new = Vec::new();
     {
@@ -381,7 +381,11 @@ impl Llm for Accounted<'_> {
 
 /// Runs the action of a node; `Ok(Err(miss))` is an action failure (or a table analysis that
 /// found no table) to record.
-async fn retrieve(ctx: &RunCtx, action: Action, query: &str) -> Result<Result<Vec<Found>, Miss>, EngineError> {
+pub(crate) async fn retrieve(
+    ctx: &RunCtx,
+    action: Action,
+    query: &str,
+) -> Result<Result<Vec<Found>, Miss>, EngineError> {
     let k = ctx.config.top_k.max(1);
     ctx.count_action();
     let accounted = &Accounted(ctx);

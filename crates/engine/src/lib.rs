@@ -4,7 +4,9 @@
 //! → [`RunRecord`] or [`EngineError`]. A run is: plan (one model call, or the heuristic planner
 //! without a model) → execute the chain as a DAG (retrieval through the ports, MRFS keep /
 //! replace / fill per node) → answer (one streamed model call, or extractive) → verify (markers,
-//! verdicts, conflicts). Progress goes out as [`Event`]s over an unbounded mpsc channel.
+//! verdicts, conflicts). In agent mode ([`RunMode::Agent`]) a reasoning model runs the actions
+//! itself from inside its thinking (the AutoCoA tag protocol, see `agent`), and its answer gets
+//! the same checks. Progress goes out as [`Event`]s over an unbounded mpsc channel.
 //!
 //! Invariants:
 //! - No I/O here: no tantivy, sqlx, reqwest, keyring, tauri, no system clock (the [`ports::Clock`]
@@ -16,6 +18,7 @@
 //! - A cancelled run produces no record.
 #![warn(missing_docs)]
 
+mod agent;
 mod answer;
 pub mod calendar;
 pub mod config;
@@ -39,7 +42,7 @@ pub use location::{Location, Span};
 pub use prompts::purpose as prompt_purpose;
 pub use run::{
     Action, CallPurpose, CallRecord, CitationRecord, ConflictRecord, Decision, Event, EvidenceKind, EvidenceRecord,
-    Mode, NodeRecord, NodeStatus, RetrievalPath, RunRecord, ScoreRecord, SettingsRecord, ShortAnswer, UsageRecord,
-    Verdict,
+    Mode, NodeRecord, NodeStatus, RetrievalPath, RunMode, RunRecord, ScoreRecord, SettingsRecord, ShortAnswer,
+    UsageRecord, Verdict,
 };
 pub use tokio_util::sync::CancellationToken;

@@ -20,6 +20,19 @@ pub enum Mode {
     Extractive,
 }
 
+/// How the run went about the question: the planned chain, or a reasoning model acting from
+/// inside its own reasoning (agent mode). Records stored before agent mode read as `chain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunMode {
+    /// Chain-of-Action: a plan, its steps run through the ports, then the answer.
+    #[default]
+    Chain,
+    /// AutoCoA: the model thinks, asks for actions with tags inside its thinking, reads the
+    /// injected observations and answers; each action is a node of the record.
+    Agent,
+}
+
 /// What a chain node does (Chain-of-Action's actions, closed so every consumer can match them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -263,6 +276,8 @@ pub enum CallPurpose {
     Answer,
     /// Writing a query for the data-analysis action.
     Sql,
+    /// One generation of an agent-mode turn (thinking up to an action, or the answer).
+    Agent,
 }
 
 /// One LLM completion (retries inside the adapter are counted in [`UsageRecord::llm_calls`]).
@@ -323,6 +338,9 @@ pub struct RunRecord {
     pub question: String,
     /// How the answer was written.
     pub mode: Mode,
+    /// How the run went about the question (`chain` or `agent`).
+    #[serde(default)]
+    pub run_mode: RunMode,
     /// The answer, with `[n]` markers pointing at evidence ids.
     pub answer: String,
     /// The short answer, when the question asks for one and the evidence holds it (extractive
@@ -352,7 +370,8 @@ pub struct RunRecord {
     pub conflicts: Vec<ConflictRecord>,
     /// Cost.
     pub usage: UsageRecord,
-    /// The planner's raw output (after a repair, the repaired one), when a model planned.
+    /// The planner's raw output (after a repair, the repaired one), when a model planned; in
+    /// agent mode, the model's whole turn with the observations the run injected.
     pub plan_raw: Option<String>,
     /// RFC 3339 start time, from the clock port.
     pub started_at: String,
@@ -387,6 +406,12 @@ pub enum Event {
     NodeFinished {
         /// The node as it ended.
         node: NodeRecord,
+    },
+    /// A piece of the model's thinking as it streams in (agent mode): the text it writes inside
+    /// `<think>`, tags included, never the injected results and never the answer.
+    ThinkingDelta {
+        /// Text to append.
+        text: String,
     },
     /// A piece of the final answer as it streams in.
     AnswerDelta {
@@ -462,6 +487,7 @@ mod tests {
             run_id: String::new(),
             question: "When was X founded?".into(),
             mode: Mode::Llm,
+            run_mode: RunMode::Chain,
             answer: "X was founded in 1844 [1].".into(),
             short_answer: Some(ShortAnswer { text: "1844".into(), evidence_id: 1, span: Span::new(17, 21) }),
             not_found: false,
@@ -518,6 +544,7 @@ mod tests {
               "run_id": "",
               "question": "When was X founded?",
               "mode": "llm",
+              "run_mode": "chain",
               "answer": "X was founded in 1844 [1].",
               "short_answer": {
                 "text": "1844",
@@ -634,9 +661,11 @@ mod tests {
         let obj = v.as_object_mut().unwrap();
         obj.remove("short_answer");
         obj.remove("not_found");
+        obj.remove("run_mode");
         obj["citations"][0].as_object_mut().unwrap().remove("reason");
         let r: RunRecord = serde_json::from_value(v).unwrap();
         assert_eq!((r.short_answer, r.not_found, r.citations[0].reason.as_str()), (None, false, ""));
+        assert_eq!(r.run_mode, RunMode::Chain, "a record from before agent mode is a chain run");
     }
 
     #[test]

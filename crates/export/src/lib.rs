@@ -1,5 +1,6 @@
 //! Exports of a finished run: a readable report (Markdown, HTML, DOCX, PDF), the bibliography of
-//! the sources the answer cites (BibTeX, CSL-JSON, RIS), and the full trace (JSON).
+//! the sources the answer cites (BibTeX, CSL-JSON, RIS), the full trace (JSON), and an agent
+//! run's turn as training data ([`autocoa`]).
 //!
 //! Entry point: [`render`]`(&RunRecord, Format, &ExportOptions) -> Vec<u8>`. Both front ends call
 //! it: the CLI's `catena export` and the desktop app. The crate does no I/O: writing the bytes
@@ -17,6 +18,7 @@
 //! - An export holds only what the run record holds; a record carries no credentials, and
 //!   [`render`] refuses a record whose JSON has a key named like a secret ([`ExportError::Secret`]).
 
+pub mod autocoa;
 mod bib;
 mod docx;
 mod html;
@@ -242,6 +244,14 @@ pub enum ExportError {
     /// The PDF could not be written.
     #[error("cannot write the PDF file: {0}")]
     Pdf(String),
+    /// A chain run has no agent trajectory to train on.
+    #[error(
+        "run {0} was answered by the chain, not by an agent: it has no trajectory to train on (only runs of `catena ask --mode agent` do)"
+    )]
+    NotAgent(String),
+    /// An agent run whose turn was not recorded (it ran without a model).
+    #[error("agent run {0} has no recorded turn (it ran without a model)")]
+    NoTrajectory(String),
     /// JSON serialisation failed.
     #[error("cannot write JSON: {0}")]
     Json(#[from] serde_json::Error),

@@ -123,6 +123,7 @@ pub(crate) fn sample() -> RunRecord {
         run_id: "20260304-102030-ab12".into(),
         question: "When was Montréal founded, where is it, and how many people live there?".into(),
         mode: Mode::Llm,
+        run_mode: Default::default(),
         answer: "Montréal (蒙特利尔) was founded in 1642 by Paul de Chomedey [3]. It lies on an island in the \
                  Saint Lawrence River [4, 1].\n\nIts population was about 1.8 million in 2021 [5]. The city is \
                  also home to 12 million penguins."

@@ -378,6 +378,15 @@ fn tesseract_error(stderr: &str) -> OcrError {
 }
 
 /// Parses Tesseract's TSV into pages of text with word boxes.
+/// True when `text` ends in a line-end hyphen after a lowercase letter and the next line's
+/// first word starts with a lowercase letter.
+fn hyphenated(text: &str, next: &str) -> bool {
+    let mut end = text.chars().rev();
+    end.next() == Some('-')
+        && end.next().is_some_and(char::is_lowercase)
+        && next.chars().next().is_some_and(char::is_lowercase)
+}
+
 pub(crate) fn parse_tsv(tsv: &str) -> Vec<Recognized> {
     let mut pages: Vec<Recognized> = Vec::new();
     // (page, width, height) of the current page, and the (block, paragraph, line) of the last word.
@@ -415,6 +424,16 @@ pub(crate) fn parse_tsv(tsv: &str) -> Vec<Recognized> {
         );
         match last {
             None => {}
+            // A word hyphenated across the line end ("infor-" / "mation", lowercase on both
+            // sides) is joined, as in a PDF's text layer, so it can be found; each half keeps
+            // its own box. Tesseract may start a new paragraph or block there (a short line, the
+            // next column): still one word.
+            Some(l) if l != key && hyphenated(&current.text, word) => {
+                current.text.pop();
+                if let Some(prev) = current.words.last_mut() {
+                    prev.bytes.end = current.text.len();
+                }
+            }
             Some((b, p, _)) if (b, p) != (key.0, key.1) => current.text.push_str("\n\n"),
             Some(l) if l != key => current.text.push('\n'),
             Some(_) => current.text.push(' '),
@@ -594,6 +613,25 @@ mod tests {
         assert_eq!(&p.text[p.words[1].bytes.clone()], "quick");
         assert_eq!(p.words[0].bbox, BBox { x0: 0.05, y0: 0.2, x1: 0.15, y1: 0.28 });
         assert!((p.confidence - (96.5 + 90.5 + 80.0 + 50.0) / 4.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn a_word_hyphenated_across_lines_is_joined_and_keeps_both_boxes() {
+        let tsv = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext
+1\t1\t0\t0\t0\t0\t0\t0\t1000\t500\t-1\t
+5\t1\t1\t1\t1\t1\t50\t100\t100\t40\t95\tharbour
+5\t1\t1\t1\t1\t2\t200\t100\t100\t40\t95\tinfor-
+5\t1\t1\t1\t2\t1\t50\t200\t100\t40\t95\tmation
+5\t1\t1\t1\t2\t2\t200\t200\t100\t40\t95\tdesk
+5\t1\t1\t1\t3\t1\t50\t300\t100\t40\t95\tNorth-
+5\t1\t1\t1\t4\t1\t50\t400\t100\t40\t95\tEast
+";
+        let p = &parse_tsv(tsv)[0];
+        // A capitalised word after the hyphen is a compound or a new sentence: kept as it is.
+        assert_eq!(p.text, "harbour information desk\nNorth-\nEast");
+        let words: Vec<&str> = p.words.iter().map(|w| &p.text[w.bytes.clone()]).collect();
+        assert_eq!(words, ["harbour", "infor", "mation", "desk", "North-", "East"]);
+        assert_eq!(p.words[2].bbox.y0, 0.4, "the second half keeps its own box");
     }
 
     #[test]

@@ -184,3 +184,19 @@ fn png_and_jpeg_pages_are_shown_as_they_are() {
     let renamed = write(&dir, "photo.jpg", &bytes);
     assert!(matches!(extract::image::display_page(&renamed, 1), Err(ExtractError::WrongContent { .. })));
 }
+
+#[test]
+fn a_word_hyphenated_across_scanned_lines_is_found_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = scan::text_image(&["The harbour infor-", "mation office opens daily."], 1700, 400);
+    let path = write(&dir, "notice.png", &scan::png(&image));
+    let doc = extract(&path, &ExtractOptions::default()).unwrap();
+    assert!(doc.text.contains("harbour information office"), "{:?}", doc.text);
+    // Both halves keep their place on the image: a citation of "information" marks two boxes.
+    let page = &doc.ocr[0];
+    let at = doc.text.find("information").unwrap();
+    let halves: Vec<_> =
+        page.words.iter().filter(|w| w.bytes.start >= at && w.bytes.end <= at + "information".len()).collect();
+    assert_eq!(halves.len(), 2, "{:?}", page.words);
+    assert!(halves[0].bbox.y1 <= halves[1].bbox.y0 + 0.02, "{:?} {:?}", halves[0].bbox, halves[1].bbox);
+}

@@ -212,6 +212,7 @@ mod runs {
             run_id: id.into(),
             question: format!("question of {id}"),
             mode: Mode::Llm,
+            run_mode: Default::default(),
             answer: "X was founded in 1844 [1].".into(),
             short_answer: None,
             not_found: false,

@@ -1,6 +1,7 @@
 //! The `catena` binary as a user runs it: real files, a real data directory, JSON on stdout.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod agent;
 mod ask;
 mod crash;
 mod embedding;

@@ -3,6 +3,7 @@
 // Test helpers may panic on what the test itself set up.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod agent;
 mod anthropic;
 mod contract;
 mod ollama;

@@ -1,0 +1,223 @@
+//! `catena ask --mode agent` on a real library, against a scripted OpenAI-compatible server on
+//! loopback that streams a reasoning model's turn in pieces and stops at the closing tag.
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use acceptance::good_corpus;
+use serde_json::{Value, json};
+use testkit::{End, Recorded, Reply, Server};
+
+use crate::Catena;
+
+/// A scripted model server, alive as long as the value.
+struct Model {
+    server: Server,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl Model {
+    fn start(script: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static) -> Model {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let server = rt.block_on(Server::start(script));
+        Model { server, _rt: rt }
+    }
+
+    fn url(&self) -> String {
+        format!("{}/v1", self.server.url())
+    }
+}
+
+fn chunk(delta: Value, finish: Option<&str>) -> String {
+    let body = json!({
+        "id": "chatcmpl-7", "object": "chat.completion.chunk", "created": 1741569952, "model": "r1-distill",
+        "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]
+    });
+    format!("data: {body}\n\n")
+}
+
+/// A streamed completion as llama.cpp or vLLM send it: a role chunk, the text in pieces, the
+/// finish reason (`stop` also when a stop sequence ended it, which is left out of the text), the
+/// usage chunk and `[DONE]`.
+fn streamed(pieces: &[&str]) -> Reply {
+    let mut chunks = vec![chunk(json!({"role": "assistant", "content": ""}), None)];
+    chunks.extend(pieces.iter().map(|p| chunk(json!({"content": p}), None)));
+    chunks.push(chunk(json!({}), Some("stop")));
+    let usage = json!({"id": "chatcmpl-7", "object": "chat.completion.chunk", "model": "r1-distill", "choices": [],
+                       "usage": {"prompt_tokens": 800, "completion_tokens": 40, "total_tokens": 840}});
+    chunks.push(format!("data: {usage}\n\n"));
+    chunks.push("data: [DONE]\n\n".to_owned());
+    Reply::sse(chunks, End::Finish)
+}
+
+fn catena(c: &Catena) -> Command {
+    let mut cmd = c.cmd();
+    for var in ["CATENA_LLM_URL", "CATENA_LLM_MODEL", "CATENA_LLM_PROVIDER"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("CATENA_LLM_API_KEY", "sk-placeholder");
+    cmd
+}
+
+fn stdout_json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn library() -> (tempfile::TempDir, Catena) {
+    let files = tempfile::tempdir().unwrap();
+    good_corpus(files.path());
+    let c = Catena::new();
+    let (code, summary) = c.ingest(&[files.path()]);
+    assert_eq!(code, 0, "{summary}");
+    (files, c)
+}
+
+fn prefix(r: &Recorded) -> String {
+    let body = r.json();
+    let last = body["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["role"], "assistant", "{body:#}");
+    last["content"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn an_agent_run_searches_from_its_thinking_and_its_answer_is_cited_and_kept() {
+    let (_files, c) = library();
+    let model = Model::start(|n, _| match n {
+        0 => streamed(&[
+            "Hmm, I do not know their schedule. Let me look it up. <begin_",
+            "search> when do xylophone",
+            " orchestras rehearse",
+        ]),
+        _ => streamed(&[
+            "The result says Tuesdays.\n</think>\n\n",
+            "\\boxed{Xylophone orchestras rehearse on Tuesdays. ",
+            "They also rehearse on the moon [9].}",
+        ]),
+    });
+    let url = model.url();
+    let q = "When do the xylophone orchestras rehearse?";
+    let out = catena(&c)
+        .args(["--json", "ask", "--mode", "agent", "--llm-url", &url, "--model", "r1-distill", q])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let r = stdout_json(&out);
+
+    assert_eq!((r["run_mode"].as_str(), r["mode"].as_str()), (Some("agent"), Some("llm")), "{r:#}");
+    let nodes = r["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 1, "{r:#}");
+    assert_eq!(nodes[0]["action"], "knowledge_base");
+    assert_eq!(nodes[0]["sub_question"], "when do xylophone orchestras rehearse");
+    assert_eq!(nodes[0]["status"], "done");
+
+    // The model gave no marker: the sentence is cited by the passage that says it; the invented
+    // one is dropped and its sentence listed, not cited.
+    let cited = r["citations"].as_array().unwrap();
+    assert_eq!(cited.len(), 1, "{r:#}");
+    let id = cited[0]["evidence_id"].as_u64().unwrap();
+    assert_eq!(cited[0]["verdict"], "supported");
+    let evidence = r["evidence"].as_array().unwrap().iter().find(|e| e["id"].as_u64() == Some(id)).unwrap();
+    assert_eq!(evidence["kind"], "document");
+    assert!(evidence["text"].as_str().unwrap().contains("Tuesdays"), "{evidence:#}");
+    assert_eq!(
+        r["answer"].as_str().unwrap(),
+        format!("Xylophone orchestras rehearse on Tuesdays [{id}]. They also rehearse on the moon.")
+    );
+    assert_eq!(r["unsupported_sentences"], json!(["They also rehearse on the moon."]));
+
+    // One turn over two streamed completions: the second continues the first with the result.
+    let seen = model.server.requests();
+    assert_eq!(seen.len(), 2);
+    assert!(seen.iter().all(|s| s.json()["stream"] == true && s.json()["stop"][0] == "</end_search>"));
+    let second = prefix(&seen[1]);
+    assert!(
+        second.contains(
+            "<begin_search> when do xylophone orchestras rehearse</end_search>\n\n<search_result> result 1: \""
+        ),
+        "{second}"
+    );
+    assert!(second.contains("Tuesdays"), "{second}");
+    assert_eq!(r["usage"]["llm_calls"], 2);
+    assert_eq!(r["usage"]["calls"][0]["purpose"], "agent");
+    assert!(r["plan_raw"].as_str().unwrap().contains("</think>"));
+
+    // The history keeps it as it was printed.
+    let run_id = r["run_id"].as_str().unwrap();
+    let shown = catena(&c).args(["--json", "show", run_id]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&shown.stdout), String::from_utf8_lossy(&out.stdout));
+    let human = String::from_utf8_lossy(&catena(&c).args(["show", run_id]).output().unwrap().stdout).into_owned();
+    assert!(human.contains("· agent · 1 action ·"), "{human}");
+}
+
+#[test]
+fn chain_stays_the_default_and_agent_mode_needs_a_model() {
+    let (_files, c) = library();
+    let out =
+        catena(&c).args(["--json", "ask", "--no-llm", "When do xylophone orchestras rehearse?"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout_json(&out)["run_mode"], "chain");
+
+    let out = catena(&c).args(["ask", "--mode", "agent", "--no-llm", "When do they rehearse?"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("agent mode needs a language model"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn ctrl_c_while_the_agent_thinks_stores_nothing() {
+    let (_files, c) = library();
+    let model = Model::start(|_, _| {
+        Reply::sse(
+            vec![
+                chunk(json!({"role": "assistant", "content": ""}), None),
+                chunk(json!({"content": "Let me think about orchestras"}), None),
+            ],
+            End::Stall,
+        )
+    });
+    let url = model.url();
+    let child = catena(&c)
+        .args(["--json", "ask", "--mode", "agent", "--llm-url", &url, "--model", "r1-distill", "Who conducts?"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while model.server.requests().is_empty() {
+        assert!(Instant::now() < deadline, "the model request never arrived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let runs = catena(&c).args(["--json", "runs"]).output().unwrap();
+    assert_eq!(stdout_json(&runs), json!([]));
+}
+
+#[test]
+fn a_model_that_fails_midway_says_so_and_keeps_what_it_found() {
+    let (_files, c) = library();
+    let model = Model::start(|n, _| match n {
+        0 => streamed(&["<begin_search> xylophone orchestras rehearse"]),
+        _ => Reply::json(400, r#"{"error":{"message":"context length exceeded","type":"invalid_request_error"}}"#),
+    });
+    let url = model.url();
+    let out = catena(&c)
+        .args(["ask", "--mode", "agent", "--llm-url", &url, "--model", "r1-distill", "When do they rehearse?"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.starts_with("no answer: the language model failed before answering"), "{text}");
+    assert!(text.contains("· agent · 1 action ·"), "{text}");
+}
