@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use engine::ports::{Clock, Corpus, WebSearch};
-use engine::run::{Event, RunRecord};
+use engine::run::{Event, RunMode, RunRecord};
 use engine::{CancellationToken, Engine, EngineError, Ports};
 use library::compose::{SystemClock, new_run_id};
 use serde::Serialize;
@@ -54,12 +54,15 @@ fn plug_adapters(
 }
 
 /// Asks a question over the library. Events stream to `on_event` while the run unfolds; the
-/// finished run is stored and returned. `no_llm` forces an extractive answer.
+/// finished run is stored and returned. `no_llm` forces an extractive answer. `mode` is `chain` or
+/// `agent` (the default from the engine settings when left out); agent mode needs a model, as in
+/// `catena ask --mode agent`.
 #[tauri::command]
 pub async fn ask(
     state: State<'_, AppState>,
     question: String,
     no_llm: Option<bool>,
+    mode: Option<RunMode>,
     on_event: Channel<Event>,
 ) -> Result<AskResult, IpcError> {
     if question.trim().is_empty() {
@@ -69,26 +72,41 @@ pub async fn ask(
     let settings = settings::load(lib.catalog()).await?;
     let cancel = CancellationToken::new();
     state.start_run(cancel.clone())?;
-    let result = run(&state, lib.clone(), &settings, &question, no_llm.unwrap_or(false), &cancel, on_event).await;
+    let mode = mode.unwrap_or(settings.engine.run_mode);
+    let asked = Asked { question: &question, mode, no_llm: no_llm.unwrap_or(false) };
+    let result = run(&state, lib.clone(), &settings, asked, &cancel, on_event).await;
     state.finish_run();
     let (record, extractive_reason) = result?;
     let stored = lib.catalog().save_run(&record).await.is_ok();
     Ok(AskResult { record, stored, extractive_reason })
 }
 
+/// What the page asked for.
+struct Asked<'a> {
+    question: &'a str,
+    mode: RunMode,
+    no_llm: bool,
+}
+
 async fn run(
     state: &AppState,
     lib: Arc<library::Library>,
     settings: &settings::Settings,
-    question: &str,
-    no_llm: bool,
+    asked: Asked<'_>,
     cancel: &CancellationToken,
     on_event: Channel<Event>,
 ) -> Result<(RunRecord, Option<String>), IpcError> {
+    let Asked { question, mode, no_llm } = asked;
     let model = if no_llm { None } else { settings::model_for_run(state, settings, cancel)? };
+    if mode == RunMode::Agent && model.is_none() {
+        return Err(IpcError::new(
+            ErrorCode::LlmConfig,
+            "agent mode needs a language model: set one up in Settings › Language model, or ask in chain mode",
+        ));
+    }
     let clock = Arc::new(SystemClock);
     let run_id = new_run_id(clock.now_unix_ms());
-    let config = settings::engine_config(&settings.engine, model.is_some(), run_id);
+    let config = settings::engine_config(&settings.engine, mode, model.is_some(), run_id);
     let mut ports = Ports::new(lib.clone() as Arc<dyn Corpus>, clock);
     let mut reason = None;
     match model {

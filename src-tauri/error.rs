@@ -72,7 +72,7 @@ impl From<library::LibraryError> for IpcError {
             L::NotFound(_) | L::NoSource(_) => ErrorCode::NotFound,
             L::NotAFolder(_) => ErrorCode::InvalidInput,
             L::DataDir { .. } => ErrorCode::DataDirUnavailable,
-            L::Store(_) | L::Index(_) => ErrorCode::LibraryFailed,
+            L::Store(_) | L::Index(_) | L::IndexMissing { .. } | L::IndexDamaged { .. } => ErrorCode::LibraryFailed,
             L::Internal(_) => ErrorCode::Internal,
         };
         let message = match e {

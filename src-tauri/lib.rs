@@ -520,6 +520,79 @@ The lighthouse keeper logs every ship.
         }
     }
 
+    /// One streamed OpenAI-compatible completion of `pieces`, as a server that honours stop
+    /// sequences sends it (the closing tag left out).
+    fn streamed(pieces: &[&str]) -> testkit::Reply {
+        let chunk = |delta: Value, finish: Value| {
+            let body = json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1741569952,
+                              "model": "r1", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]});
+            format!("data: {body}\r\n\r\n")
+        };
+        let mut chunks = vec![chunk(json!({"role": "assistant", "content": ""}), Value::Null)];
+        chunks.extend(pieces.iter().map(|p| chunk(json!({"content": p}), Value::Null)));
+        chunks.push(chunk(json!({}), json!("stop")));
+        chunks.push("data: [DONE]\r\n\r\n".to_owned());
+        testkit::Reply::sse(chunks, testkit::End::Finish)
+    }
+
+    #[test]
+    fn an_agent_mode_ask_streams_its_thinking_and_is_stored_as_agent() {
+        let (app, dir) = app("main");
+        let docs = notes(dir.path());
+        app.window.state::<AppState>().grant([docs.clone()]);
+        app.call("ingest", json!({"paths": [docs.to_string_lossy()], "onEvent": "__CHANNEL__:1"})).expect("ingest");
+
+        let question = "When was the Orbis Institute founded?";
+        // Without a model, agent mode is refused with what to do.
+        let error = app
+            .call("ask", json!({"question": question, "mode": "agent", "onEvent": "__CHANNEL__:2"}))
+            .expect_err("agent mode needs a model");
+        assert_eq!(error["code"], "LlmConfig");
+        assert!(error["message"].as_str().is_some_and(|m| m.contains("Settings")), "{error}");
+
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime for the scripted server");
+        let server = runtime.block_on(testkit::Server::sequence(vec![
+            streamed(&["I should look ", "this up. <begin_se", "arch> Orbis Institute founded"]),
+            streamed(&[
+                "It was founded in 1911.\n</th",
+                "ink>\n\\boxed{The Orbis Institute ",
+                "was founded in 1911 [1].}",
+            ]),
+        ]));
+        let mut settings = app.call("get_settings", json!({})).expect("settings");
+        for field in ["llm_key_stored", "web_key_stored", "embedding_key_stored", "keyring_error"] {
+            settings.as_object_mut().expect("an object").remove(field);
+        }
+        settings["llm"] = json!({"enabled": true, "preset": "custom", "provider": "openai-compatible",
+                                  "base_url": format!("{}/v1", server.url()), "model": "r1"});
+        settings["engine"]["run_mode"] = json!("agent");
+        app.call("save_settings", json!({"settings": settings})).expect("saved");
+        assert_eq!(app.call("get_settings", json!({})).expect("settings")["engine"]["run_mode"], "agent");
+
+        // No mode given: the default from Settings applies.
+        let result = app.call("ask", json!({"question": question, "onEvent": "__CHANNEL__:3"})).expect("ask succeeds");
+        let record = &result["record"];
+        assert_eq!(record["run_mode"], "agent", "{record}");
+        assert_eq!(record["mode"], "llm", "{record}");
+        assert_eq!(result["stored"], true);
+        assert_eq!(record["answer"], "The Orbis Institute was founded in 1911 [1].");
+        assert_eq!(record["nodes"][0]["sub_question"], "Orbis Institute founded");
+
+        let events = app.channel(3);
+        let thinking: String =
+            events.iter().filter(|e| e["type"] == "thinking_delta").filter_map(|e| e["text"].as_str()).collect();
+        assert_eq!(thinking, "I should look this up. <begin_search> Orbis Institute foundedIt was founded in 1911.\n");
+        let kinds: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
+        let first_thinking = kinds.iter().position(|k| *k == "thinking_delta").expect("thinking");
+        let action = kinds.iter().position(|k| *k == "node_finished").expect("an action");
+        let answer = kinds.iter().position(|k| *k == "answer_delta").expect("an answer");
+        assert!(first_thinking < action && action < answer, "{kinds:?}");
+        assert_eq!(server.requests().len(), 2);
+
+        let again = app.call("get_run", json!({"runId": record["run_id"]})).expect("the run reopens");
+        assert_eq!(again["run_mode"], "agent");
+    }
+
     #[test]
     fn an_empty_question_is_refused() {
         let (app, _dir) = app("main");

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use engine::ports::{Llm, Sensitive};
+use engine::run::RunMode;
 use engine::{CancellationToken, EngineConfig, MissingPolicy};
 use llm::{Provider, ProviderConfig, ProviderKind};
 use serde::{Deserialize, Serialize};
@@ -88,6 +89,8 @@ pub struct EngineSettings {
     pub missing_policy: MissingPolicy,
     pub top_k: usize,
     pub max_nodes: usize,
+    /// How a question is answered unless the ask box says otherwise: `chain` or `agent`.
+    pub run_mode: RunMode,
 }
 
 impl Default for EngineSettings {
@@ -98,6 +101,7 @@ impl Default for EngineSettings {
             missing_policy: d.missing_policy,
             top_k: d.top_k,
             max_nodes: d.max_nodes,
+            run_mode: d.run_mode,
         }
     }
 }
@@ -534,8 +538,8 @@ pub async fn test_llm(state: State<'_, AppState>, llm: LlmSettings) -> Result<Ll
     }
 }
 
-/// Turns the engine settings into the engine's configuration for one run.
-pub fn engine_config(s: &EngineSettings, use_llm: bool, run_id: String) -> EngineConfig {
+/// Turns the engine settings into the engine's configuration for one run in `run_mode`.
+pub fn engine_config(s: &EngineSettings, run_mode: RunMode, use_llm: bool, run_id: String) -> EngineConfig {
     let mut config = EngineConfig::default();
     if (0.0..=1.0).contains(&s.mrfs_threshold) {
         config.mrfs_threshold = s.mrfs_threshold;
@@ -547,6 +551,7 @@ pub fn engine_config(s: &EngineSettings, use_llm: bool, run_id: String) -> Engin
     if s.max_nodes > 0 {
         config.max_nodes = s.max_nodes;
     }
+    config.run_mode = run_mode;
     config.use_llm = use_llm;
     config.run_id = run_id;
     config

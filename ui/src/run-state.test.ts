@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import recorded from "./fixtures/ask-extractive.json";
-import { applyEvent, emptyRun, fromRecord } from "./run-state";
+import { applyEvent, emptyRun, fromRecord, thinkingOf } from "./run-state";
 import type { AskResult, RunEvent } from "./types";
 
 const events = recorded.events as RunEvent[];
@@ -37,5 +37,19 @@ describe("run state from a recorded engine stream", () => {
     state = applyEvent(state, { type: "verified", answer: "Founded in 1911.", citations: [], unsupported_sentences: [], conflicts: [] });
     state = applyEvent(state, { type: "answer_delta", text: " late" });
     expect(state.answer).toBe("Founded in 1911.");
+  });
+});
+
+describe("agent runs", () => {
+  it("read the stored thinking from the turn, without the results the run injected", () => {
+    const turn =
+      '<think>\nI need the year. <begin_search> Orbis founded</end_search>\n\n<search_result> result 1: "Orbis"\nFounded in 1911. </search_result>\n\nIt was 1911.\n</think>\n\n\\boxed{1911 [1]}';
+    expect(thinkingOf(turn)).toBe("I need the year. <begin_search> Orbis founded</end_search>\n\nIt was 1911.");
+    const record = result.record;
+    expect(fromRecord(record).runMode).toBe("chain");
+    expect(fromRecord(record).thinking).toBe("");
+    const agent = fromRecord({ ...record, run_mode: "agent", plan_raw: turn });
+    expect(agent.runMode).toBe("agent");
+    expect(agent.thinking).toContain("It was 1911.");
   });
 });

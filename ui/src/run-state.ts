@@ -6,6 +6,7 @@ import type {
   EvidenceRecord,
   NodeRecord,
   RunEvent,
+  RunMode,
   RunRecord,
   ShortAnswer,
   UsageRecord,
@@ -29,6 +30,10 @@ export interface RunState {
   usage: UsageRecord | null;
   runId: string | null;
   mode: "llm" | "extractive" | null;
+  /** Chain or agent; a live run knows it from the start, a stored one from its record. */
+  runMode: RunMode;
+  /** The model's thinking as it streamed in (agent mode, live runs only; never part of the answer). */
+  thinking: string;
 }
 
 /** A step as the plan announces it, before it runs; `over` sets what differs. */
@@ -52,7 +57,7 @@ export function pendingNode(id: number, over: Partial<NodeRecord> = {}): NodeRec
   };
 }
 
-export function emptyRun(question: string): RunState {
+export function emptyRun(question: string, runMode: RunMode = "chain"): RunState {
   return {
     question,
     nodes: [],
@@ -68,6 +73,8 @@ export function emptyRun(question: string): RunState {
     usage: null,
     runId: null,
     mode: null,
+    runMode,
+    thinking: "",
   };
 }
 
@@ -93,6 +100,8 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
         : [...state.nodes, event.node];
       return { ...state, nodes };
     }
+    case "thinking_delta":
+      return { ...state, thinking: state.thinking + event.text };
     case "answer_delta":
       return state.verified ? state : { ...state, answer: state.answer + event.text };
     case "verified":
@@ -128,7 +137,19 @@ export function fromRecord(record: RunRecord): RunState {
     usage: record.usage,
     runId: record.run_id,
     mode: record.mode,
+    runMode: record.run_mode ?? "chain",
+    thinking: record.run_mode === "agent" ? thinkingOf(record.plan_raw ?? "") : "",
   };
+}
+
+/**
+ * The model's own thinking in a stored agent turn (`plan_raw`): the text before its `</think>`,
+ * without the opening tag, the results the run injected, or the notes it added.
+ */
+export function thinkingOf(turn: string): string {
+  const end = turn.indexOf("</think>");
+  const thinking = (end < 0 ? turn : turn.slice(0, end)).replace(/^<think>\n?/, "");
+  return thinking.replace(/\n*<search_result>[\s\S]*?<\/search_result>\n*/g, "\n\n").trim();
 }
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;

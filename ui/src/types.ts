@@ -233,10 +233,15 @@ export interface UsageRecord {
   calls: { purpose: string; prompt_tokens: number; completion_tokens: number; latency_ms: number; ok: boolean }[];
 }
 
+/** `chain`: plan the steps, run them, answer. `agent`: a reasoning model looks things up from inside its thinking. */
+export type RunMode = "chain" | "agent";
+
 export interface RunRecord {
   run_id: string;
   question: string;
   mode: "llm" | "extractive";
+  /** Missing in runs stored before agent mode: those are chains. */
+  run_mode?: RunMode;
   answer: string;
   short_answer?: ShortAnswer | null;
   /** The library does not answer the question: the answer lists the closest matches, uncited. */
@@ -258,6 +263,7 @@ export type RunEvent =
   | { type: "node_started"; id: number }
   | { type: "evidence_found"; node_id: number; evidence: EvidenceRecord }
   | { type: "node_finished"; node: NodeRecord }
+  | { type: "thinking_delta"; text: string }
   | { type: "answer_delta"; text: string }
   | {
       type: "verified";
@@ -314,6 +320,8 @@ export interface EngineSettings {
   missing_policy: "retrieve_and_verify" | "skip_retrieval";
   top_k: number;
   max_nodes: number;
+  /** How a question is answered unless the ask box says otherwise. Missing in older settings. */
+  run_mode?: RunMode;
 }
 
 /** The embedding model semantic search uses. */

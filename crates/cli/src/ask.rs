@@ -36,6 +36,10 @@ pub(crate) struct AskArgs {
     /// Answer extractively, without a language model, even when one is configured.
     #[arg(long)]
     no_llm: bool,
+    /// Fail (exit 2) instead of answering extractively when the language model is not
+    /// configured or fails; the failed run is still kept in the history.
+    #[arg(long, conflicts_with = "no_llm")]
+    require_llm: bool,
     /// Base URL of the model server, e.g. http://localhost:11434/v1. Without one (and without
     /// `--provider anthropic`), answers are extractive.
     #[arg(long, env = "CATENA_LLM_URL", value_name = "URL")]
@@ -232,6 +236,9 @@ pub(crate) async fn ask(
             "agent mode needs a language model: pass --llm-url and --model (or set CATENA_LLM_URL and CATENA_LLM_MODEL)"
         );
     }
+    if args.require_llm && model.is_err() {
+        bail!("--require-llm: no language model configured (set --llm-url and --model)");
+    }
     let clock = Arc::new(SystemClock);
     let run_id = new_run_id(clock.now_unix_ms());
     let config = engine_config(&args, model.is_ok(), run_id)?;
@@ -301,6 +308,16 @@ pub(crate) async fn ask(
         note(&format!("error: the run could not be stored: {e}"));
         stored = false;
     }
+    if let (Ok(m), Some(error)) = (&model, record.llm_error.as_deref()) {
+        let error = scrub(error, m.key.as_ref());
+        if args.require_llm {
+            return Err(anyhow!(LlmFailed(format!(
+                "the language model ({}) failed: {error}; run {} kept without an answer from it (--require-llm)",
+                m.describe, record.run_id
+            ))));
+        }
+        note(&format!("warning: the language model ({}) failed: {error}; the answer is extractive", m.describe));
+    }
 
     if json {
         print_record_json(&record)?;
@@ -317,6 +334,18 @@ pub(crate) async fn ask(
     }
     Ok(if stored { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
+
+/// `--require-llm` and the model did not write the answer: a fatal error with its own code.
+#[derive(Debug)]
+pub(crate) struct LlmFailed(String);
+
+impl std::fmt::Display for LlmFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LlmFailed {}
 
 /// Removes any occurrence of the key from a provider's message (the llm crate already scrubs
 /// them; this is the last line of defence before the terminal).
@@ -450,7 +479,10 @@ async fn print_events(mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>, live:
                     if unsupported_sentences.len() == 1 { "sentence" } else { "sentences" },
                 ));
             }
-            Event::AnswerDelta { .. } | Event::EvidenceFound { .. } | Event::Finished { .. } => {}
+            Event::AnswerDelta { .. }
+            | Event::ThinkingDelta { .. }
+            | Event::EvidenceFound { .. }
+            | Event::Finished { .. } => {}
         }
     }
 }

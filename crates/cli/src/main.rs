@@ -119,8 +119,12 @@ enum Command {
         /// Document id (from `catena docs`) or path.
         target: String,
     },
-    /// Verify that catalog, index and vectors agree (exit code 1 if not).
+    /// Verify that the catalog and the index are intact and that catalog, index and vectors
+    /// agree (exit code 1 if not).
     Check,
+    /// Rebuild the search index from the catalog's stored text (after the index was deleted or
+    /// damaged); document ids and the run history stay.
+    Repair,
     /// Semantic search: whether it is on, and getting the embedding model.
     #[command(subcommand)]
     Embedding(embedding::EmbeddingCommand),
@@ -238,11 +242,28 @@ enum ProgressMode {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // `--json` promises one JSON document on stdout, usage errors included.
+            let wants_json = std::env::args_os().any(|a| a == "--json");
+            if wants_json && e.use_stderr() {
+                let message = e.to_string();
+                let first = message.lines().next().unwrap_or_default().trim_start_matches("error: ");
+                output::fatal("usage", first);
+            }
+            e.exit()
+        }
+    };
+    let json = cli.json;
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            let message = format!("cannot start the async runtime: {e}");
+            eprintln!("error: {message}");
+            if json {
+                output::fatal("internal", &message);
+            }
             return ExitCode::from(2);
         }
     };
@@ -250,8 +271,92 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
+            if json {
+                output::fatal(error_code(&e), &format!("{e:#}"));
+            }
             ExitCode::from(2)
         }
+    }
+}
+
+/// A stable name for what went wrong, for scripts reading `{"error": {"code": …}}`.
+fn error_code(e: &anyhow::Error) -> &'static str {
+    use library::LibraryError;
+    for cause in e.chain() {
+        if let Some(l) = cause.downcast_ref::<LibraryError>() {
+            return match l {
+                LibraryError::Busy(_) => "busy",
+                LibraryError::DataDir { .. } => "data_dir",
+                LibraryError::IndexMissing { .. } => "index_missing",
+                LibraryError::IndexDamaged { .. } => "index_damaged",
+                LibraryError::Store(_) => "catalog",
+                LibraryError::Index(_) => "index",
+                LibraryError::NotFound(_) => "not_found",
+                LibraryError::NoSource(_) => "no_source",
+                LibraryError::NotAFolder(_) => "not_a_folder",
+                LibraryError::ReadOnly => "read_only",
+                LibraryError::Internal(_) => "internal",
+            };
+        }
+        if cause.downcast_ref::<ask::LlmFailed>().is_some() {
+            return "llm_failed";
+        }
+        if cause.downcast_ref::<store::StoreError>().is_some() {
+            return "catalog";
+        }
+    }
+    "error"
+}
+
+/// `catena check`: the catalog file's integrity, whether the index opens and its files are
+/// whole, and whether the two agree. States it finds are reported (exit code 1), not raised.
+async fn check(dir: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
+    use library::LibraryError;
+    let mut health = output::Health::default();
+    let lib = match Library::open_read(dir).await {
+        Ok(lib) => lib,
+        Err(e @ (LibraryError::IndexMissing { .. } | LibraryError::IndexDamaged { .. })) => {
+            health.index_problem = Some(e.to_string());
+            health.catalog_problems = match store::Catalog::open(&dir.join("catalog.db")).await {
+                Ok(catalog) => catalog_problems(&catalog).await,
+                Err(e) => vec![format!("the catalog cannot be opened: {e}")],
+            };
+            output::check(&library::CheckReport::default(), &health, json);
+            return Ok(ExitCode::from(1));
+        }
+        Err(LibraryError::Store(e)) => {
+            health.catalog_problems = vec![format!("the catalog cannot be opened: {e}")];
+            output::check(&library::CheckReport::default(), &health, json);
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    health.catalog_problems = catalog_problems(lib.catalog()).await;
+    match lib.damaged_index_files().await {
+        Ok(files) => health.damaged_index_files = files,
+        Err(e) => {
+            health.index_problem = Some(format!("{e}; run `catena repair` to rebuild the index from the catalog"))
+        }
+    }
+    let report = match lib.check().await {
+        Ok(report) => report,
+        Err(LibraryError::Store(e)) => {
+            health.catalog_problems.push(e.to_string());
+            library::CheckReport::default()
+        }
+        Err(e) => {
+            health.index_problem.get_or_insert_with(|| format!("{e}; run `catena repair` to rebuild the index"));
+            library::CheckReport::default()
+        }
+    };
+    output::check(&report, &health, json);
+    Ok(if report.is_consistent() && health.is_sound() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+async fn catalog_problems(catalog: &store::Catalog) -> Vec<String> {
+    match catalog.integrity_problems().await {
+        Ok(problems) => problems,
+        Err(e) => vec![e.to_string()],
     }
 }
 
@@ -354,11 +459,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output::removed(&removed, json);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check => {
-            let lib = Library::open_read(&dir).await?;
-            let report = lib.check().await?;
-            output::check(&report, json);
-            Ok(if report.is_consistent() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        Command::Check => check(&dir, json).await,
+        Command::Repair => {
+            let report = Library::rebuild_index(&dir, &LibraryOptions::default()).await?;
+            output::repaired(&report, json);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Watch { poll, commit_every } => sources::watch(&dir, poll, commit_every, &cli.embedder, json).await,
         Command::Sources { command } => sources::run(&dir, command, json).await,

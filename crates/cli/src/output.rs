@@ -237,10 +237,33 @@ pub(crate) fn removed(r: &Removed, json: bool) {
     }
 }
 
-pub(crate) fn check(r: &CheckReport, json: bool) {
+/// What `catena check` found beyond catalog/index agreement: the catalog file's own integrity
+/// and whether the index opens and its files are whole.
+#[derive(Debug, Default)]
+pub(crate) struct Health {
+    /// SQLite's integrity check findings, or why the catalog could not be checked.
+    pub(crate) catalog_problems: Vec<String>,
+    /// Why the index cannot be used (missing, damaged), with the fix.
+    pub(crate) index_problem: Option<String>,
+    /// Index files whose checksums do not match.
+    pub(crate) damaged_index_files: Vec<String>,
+}
+
+impl Health {
+    pub(crate) fn is_sound(&self) -> bool {
+        self.catalog_problems.is_empty() && self.index_problem.is_none() && self.damaged_index_files.is_empty()
+    }
+}
+
+pub(crate) fn check(r: &CheckReport, health: &Health, json: bool) {
+    let consistent = r.is_consistent() && health.is_sound();
     if json {
         print_json(&json!({
-            "consistent": r.is_consistent(),
+            "consistent": consistent,
+            "catalog_ok": health.catalog_problems.is_empty(),
+            "catalog_problems": health.catalog_problems,
+            "index_problem": health.index_problem,
+            "damaged_index_files": health.damaged_index_files,
             "documents": r.documents,
             "chunks": r.chunks,
             "orphans_in_index": r.orphans_in_index,
@@ -255,14 +278,63 @@ pub(crate) fn check(r: &CheckReport, json: bool) {
         }));
         return;
     }
-    if r.is_consistent() {
+    if let Some(first) = health.catalog_problems.first() {
+        let more = health.catalog_problems.len() - 1;
+        let more = if more > 0 { format!(" (and {more} more problems)") } else { String::new() };
+        say(&format!(
+            "CATALOG DAMAGED: SQLite's integrity check failed: {first}{more}; restore catalog.db from a backup, \
+             or save what is readable with `sqlite3 catalog.db .recover`"
+        ));
+    }
+    if let Some(problem) = &health.index_problem {
+        say(&format!("INDEX UNUSABLE: {problem}"));
+    }
+    if !health.damaged_index_files.is_empty() {
+        say(&format!(
+            "INDEX DAMAGED: {} fails its checksum; run `catena repair` to rebuild the index from the catalog",
+            health.damaged_index_files.join(", ")
+        ));
+    }
+    if health.index_problem.is_some() {
+        return;
+    }
+    if consistent {
         say(&format!(
             "consistent: {} documents, {} chunks, {} vectors ({} embedded)",
             r.documents, r.chunks, r.vectors, r.embedded
         ));
-    } else {
+    } else if !r.is_consistent() {
         say(&format!("INCONSISTENT: {r:?}"));
     }
+}
+
+pub(crate) fn repaired(r: &library::RebuildReport, json: bool) {
+    if json {
+        print_json(&json!({
+            "documents": r.documents,
+            "chunks": r.chunks,
+            "reread": r.reread,
+            "from_stored_text": r.from_stored_text,
+            "dropped": r.dropped,
+            "replaced_existing": r.replaced_existing,
+        }));
+        return;
+    }
+    say(&format!(
+        "rebuilt the index: {}, {} ({} read again from their files, {} from the catalog's stored text)",
+        plural(r.documents, "document", "documents"),
+        plural(r.chunks, "chunk", "chunks"),
+        r.reread,
+        r.from_stored_text
+    ));
+    for path in &r.dropped {
+        say(&format!("dropped (no stored text; ingest it again): {path}"));
+    }
+}
+
+/// The one JSON document a fatal error prints with `--json`.
+pub(crate) fn fatal(code: &str, message: &str) {
+    print_json(&json!({"error": {"code": code, "message": message}}));
 }
 
 /// Prints a line on stdout. A closed pipe (`catena docs | head`) ends the program quietly, as

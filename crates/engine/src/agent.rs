@@ -22,8 +22,9 @@
 //! fake a result.
 
 use std::fmt::Write as _;
+use std::sync::Mutex;
 
-use crate::engine::{CallError, EngineError, RunCtx};
+use crate::engine::{CallError, EngineError, RunCtx, lock};
 use crate::execute::{self, Miss};
 use crate::ports::{ChatRequest, LlmError, Message};
 use crate::prompts::{self, AGENT_TAGS};
@@ -292,6 +293,68 @@ async fn act(ctx: &RunCtx, id: u32, action: Action, query: &str) -> Result<(Node
     Ok((n, obs))
 }
 
+/// Passes the model's thinking on as it streams in (`Event::ThinkingDelta`), up to its `</think>`:
+/// what follows is the answer, which the run checks before showing. A `</think>` split across
+/// chunks is caught by holding back a tail that could begin one.
+struct Thinking<'a> {
+    ctx: &'a RunCtx,
+    state: Mutex<ThinkingState>,
+}
+
+#[derive(Default)]
+struct ThinkingState {
+    /// Text held back because it could be the start of `</think>`.
+    held: String,
+    /// The model closed its thinking: nothing more is thinking.
+    closed: bool,
+}
+
+impl<'a> Thinking<'a> {
+    fn new(ctx: &'a RunCtx) -> Self {
+        Thinking { ctx, state: Mutex::new(ThinkingState::default()) }
+    }
+
+    fn push(&self, delta: &str) {
+        let mut st = lock(&self.state);
+        if st.closed {
+            return;
+        }
+        st.held.push_str(delta);
+        if let Some(p) = st.held.find(THINK_CLOSE) {
+            let text = st.held[..p].to_string();
+            st.held.clear();
+            st.closed = true;
+            drop(st);
+            self.send(text);
+            return;
+        }
+        // The longest tail that is a proper prefix of `</think>` waits for the next chunk. It is
+        // ASCII and starts with `<`, so the split falls on a char boundary.
+        let keep = (1..THINK_CLOSE.len())
+            .rev()
+            .find(|&n| st.held.len() >= n && st.held.ends_with(&THINK_CLOSE[..n]))
+            .unwrap_or(0);
+        let cut = st.held.len() - keep;
+        let text: String = st.held.drain(..cut).collect();
+        drop(st);
+        self.send(text);
+    }
+
+    /// The generation ended: what was held back was thinking after all.
+    fn flush(&self) {
+        let mut st = lock(&self.state);
+        let text = std::mem::take(&mut st.held);
+        drop(st);
+        self.send(text);
+    }
+
+    fn send(&self, text: String) {
+        if !text.is_empty() {
+            self.ctx.emit(Event::ThinkingDelta { text });
+        }
+    }
+}
+
 fn request(base: &[Message], transcript: &str, max_tokens: u32, stop: Vec<String>) -> ChatRequest {
     let mut messages = base.to_vec();
     // Trailing whitespace is left out: some APIs (Anthropic's) refuse a partial assistant message
@@ -316,8 +379,9 @@ pub(crate) async fn run(ctx: &RunCtx) -> Result<Turn, EngineError> {
     ctx.emit(Event::PlanReady { nodes: Vec::new() });
 
     // Generations are streamed: a long stretch of thinking is then bounded by the time between
-    // chunks rather than by one request's timeout. The thinking itself is not shown.
-    let streamed = |_: &str| {};
+    // chunks rather than by one request's timeout, and the thinking is shown as it comes.
+    let thinking = Thinking::new(ctx);
+    let streamed = |d: &str| thinking.push(d);
     let mut transcript = THINK_OPEN.to_string();
     let mut nodes: Vec<NodeRecord> = Vec::new();
     let mut spent: u64 = 0;
@@ -332,7 +396,9 @@ pub(crate) async fn run(ctx: &RunCtx) -> Result<Turn, EngineError> {
         let remaining = budget - spent;
         let cap = u32::try_from(remaining).unwrap_or(u32::MAX);
         let req = request(&base, &transcript, cap, stop.clone());
-        let generated = match ctx.complete_counted(CallPurpose::Agent, &req, Some(&streamed)).await {
+        let result = ctx.complete_counted(CallPurpose::Agent, &req, Some(&streamed)).await;
+        thinking.flush();
+        let generated = match result {
             Ok((t, reported)) => {
                 spent += tokens(reported, &t);
                 t
@@ -390,7 +456,9 @@ pub(crate) async fn run(ctx: &RunCtx) -> Result<Turn, EngineError> {
             // close it and ask for the answer (AutoCoA's forced answer).
             transcript.push_str(FORCE_CUE);
             let req = request(&base, &transcript, ANSWER_TOKENS, Vec::new());
-            match ctx.complete_counted(CallPurpose::Agent, &req, Some(&streamed)).await {
+            // The thinking is closed: this generation is the answer, shown once checked.
+            let answering = |_: &str| {};
+            match ctx.complete_counted(CallPurpose::Agent, &req, Some(&answering)).await {
                 Ok((t, _)) => {
                     let t = strip_results(&t);
                     transcript.push_str(&t);

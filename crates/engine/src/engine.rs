@@ -103,6 +103,8 @@ pub(crate) struct RunCtx {
     pub cancel: CancellationToken,
     pub evidence: Mutex<Vec<EvidenceRecord>>,
     pub usage: Mutex<UsageRecord>,
+    /// The first model error of the run, in the provider adapter's words (keys scrubbed).
+    pub llm_error: Mutex<Option<String>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -174,6 +176,7 @@ impl RunCtx {
             }
             Err(LlmError::Cancelled) => Err(CallError::Engine(EngineError::Cancelled)),
             Err(e) => {
+                lock(&self.llm_error).get_or_insert_with(|| e.to_string());
                 usage.llm_calls += e.calls();
                 usage.calls.push(CallRecord {
                     purpose,
@@ -233,6 +236,7 @@ impl Engine {
             cancel: cancel.clone(),
             evidence: Mutex::new(Vec::new()),
             usage: Mutex::new(UsageRecord::default()),
+            llm_error: Mutex::new(None),
         };
 
         if self.config.run_mode == RunMode::Agent && ctx.llm.is_some() {
@@ -307,6 +311,9 @@ impl Engine {
             not_found: found.not_found,
         });
 
+        // A model that was meant to write the answer and did not: say why, in the record.
+        let llm_error = (self.config.use_llm && self.ports.llm.is_some() && mode != Mode::Llm)
+            .then(|| lock(&ctx.llm_error).clone().unwrap_or_else(|| "the model returned an empty answer".to_string()));
         let record = self.record(
             &ctx,
             Outcome {
@@ -314,6 +321,7 @@ impl Engine {
                 t0,
                 mode,
                 run_mode: RunMode::Chain,
+                llm_error,
                 checked,
                 short_answer: found.short_answer,
                 not_found: found.not_found,
@@ -357,6 +365,7 @@ impl Engine {
                 t0,
                 mode: Mode::Llm,
                 run_mode: RunMode::Agent,
+                llm_error: lock(&ctx.llm_error).clone(),
                 checked,
                 short_answer: None,
                 not_found: false,
@@ -381,6 +390,7 @@ impl Engine {
             answer: o.checked.answer,
             short_answer: o.short_answer,
             not_found: o.not_found,
+            llm_error: o.llm_error,
             nodes: o.nodes,
             evidence: o.evidence,
             citations: o.checked.citations,
@@ -443,6 +453,8 @@ struct Outcome {
     t0: Instant,
     mode: Mode,
     run_mode: RunMode,
+    /// Why the model that was meant to answer did not, if it did not.
+    llm_error: Option<String>,
     checked: answer::Checked,
     short_answer: Option<crate::run::ShortAnswer>,
     not_found: bool,

@@ -352,6 +352,11 @@ pub struct RunRecord {
     /// of the JSON when false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub not_found: bool,
+    /// Why the configured model did not write the answer (its first failed call, or an empty
+    /// reply), when the run was meant to use one and its answer is extractive. Left out of the
+    /// JSON otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm_error: Option<String>,
     /// The chain.
     pub nodes: Vec<NodeRecord>,
     /// All evidence gathered, ids 1..=n in the order it was found (with concurrent nodes, the
@@ -401,6 +406,12 @@ pub enum Event {
     NodeFinished {
         /// The node as it ended.
         node: NodeRecord,
+    },
+    /// A piece of the model's thinking as it streams in (agent mode): the text it writes inside
+    /// `<think>`, tags included, never the injected results and never the answer.
+    ThinkingDelta {
+        /// Text to append.
+        text: String,
     },
     /// A piece of the final answer as it streams in.
     AnswerDelta {
@@ -480,6 +491,7 @@ mod tests {
             answer: "X was founded in 1844 [1].".into(),
             short_answer: Some(ShortAnswer { text: "1844".into(), evidence_id: 1, span: Span::new(17, 21) }),
             not_found: false,
+            llm_error: None,
             nodes: vec![node],
             evidence: vec![evidence],
             citations: vec![CitationRecord {

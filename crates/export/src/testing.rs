@@ -130,6 +130,7 @@ pub(crate) fn sample() -> RunRecord {
             .into(),
         short_answer: None,
         not_found: false,
+        llm_error: None,
         nodes: vec![
             node(1, Action::KnowledgeBase, "When was Montréal founded?", "1642", Decision::Kept, 0.91, vec![2, 3]),
             node(

@@ -161,6 +161,21 @@ impl ChunkIndex {
         let directory =
             MmapDirectory::open(dir).map_err(|e| ctx("opening the index directory")(TantivyError::from(e)))?;
         let (schema, fields) = schema::build();
+        // Two processes creating the same new index could both write empty metadata, the later
+        // one over the first one's first commit: creation happens under an OS lock (released when
+        // the file closes, or when the process dies), and the second finds the index made.
+        let _creating = if Self::exists(dir) {
+            None
+        } else {
+            let lock = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(dir.join(".catena-create.lock"))
+                .map_err(|e| ctx("creating the index")(TantivyError::from(e)))?;
+            lock.lock().map_err(|e| ctx("creating the index")(TantivyError::from(e)))?;
+            Some(lock)
+        };
         let index =
             IndexBuilder::new().schema(schema).tokenizers(schema::tokenizers()).open_or_create(directory).map_err(
                 |e| match e {
@@ -169,6 +184,20 @@ impl ChunkIndex {
                 },
             )?;
         Self::from_index(index, fields)
+    }
+
+    /// True when `dir` holds an index (its `meta.json`), committed or not.
+    pub fn exists(dir: &Path) -> bool {
+        dir.join("meta.json").is_file()
+    }
+
+    /// The files of the current commit whose checksum does not match their contents (a
+    /// truncated or overwritten segment), or that are missing. Reads every file of the index.
+    pub fn damaged_files(&self) -> Result<Vec<String>, IndexError> {
+        let damaged = self.shared.index.validate_checksum().map_err(ctx("checking the index files"))?;
+        let mut names: Vec<String> = damaged.iter().map(|p| p.display().to_string()).collect();
+        names.sort();
+        Ok(names)
     }
 
     /// Creates an empty index in memory (for tests).

@@ -568,7 +568,7 @@ fn chunk_records(id: i64, title: &Option<String>, path: &str, doc: &Document, ch
 /// The card line goes with the first chunk (the title page), see `add_with_card`. Only a card
 /// with bibliographic facts (authors, identifiers) earns the line: a title and a file date alone
 /// would only repeat the title and match every question that says "date" or "published".
-fn card_line(doc: &Document) -> Option<String> {
+pub(crate) fn card_line(doc: &Document) -> Option<String> {
     if doc.card.authors.is_empty() && doc.card.identifiers.is_empty() { None } else { doc.card.search_line() }
 }
 
@@ -715,7 +715,7 @@ impl<'a> CharCursor<'a> {
     }
 }
 
-fn hash_file(path: &Path) -> std::io::Result<String> {
+pub(crate) fn hash_file(path: &Path) -> std::io::Result<String> {
     let mut hasher = blake3::Hasher::new();
     let mut f = std::fs::File::open(path)?;
     std::io::copy(&mut f, &mut hasher)?;

@@ -16,6 +16,7 @@
 pub mod compose;
 mod embedding;
 mod ingest;
+mod rebuild;
 mod semantic;
 mod walk;
 mod watch;
@@ -47,6 +48,7 @@ pub fn check_ocr_languages(languages: &str) -> std::result::Result<(), OcrError>
 }
 pub use index::{Hit, Scores};
 pub use ingest::{CancelFlag, FileOutcome, IngestEvent, IngestOptions, IngestSummary, Progress};
+pub use rebuild::RebuildReport;
 pub use semantic::{FUSION_DEPTH, RRF_K, SearchMode, SearchResults, SemanticStatus};
 pub use store::{DocRow, OcrPageRow, OcrWordRow, Recovery, Status, TableInfo, WatchedSource};
 pub use walk::IGNORE_FILE;
@@ -69,6 +71,25 @@ pub enum LibraryError {
         /// The OS error.
         #[source]
         source: std::io::Error,
+    },
+    /// The index is gone while the catalog lists documents in it.
+    #[error(
+        "the search index at {path} is missing but the catalog lists {documents} indexed documents; \
+         run `catena repair` to rebuild it from the catalog"
+    )]
+    IndexMissing {
+        /// The index directory.
+        path: String,
+        /// Indexed documents the catalog lists.
+        documents: u64,
+    },
+    /// The index cannot be opened (a truncated or deleted segment file, an incompatible schema).
+    #[error("the search index at {path} is damaged ({reason}); run `catena repair` to rebuild it from the catalog")]
+    IndexDamaged {
+        /// The index directory.
+        path: String,
+        /// What failed.
+        reason: String,
     },
     /// The catalog failed.
     #[error(transparent)]
@@ -247,6 +268,13 @@ impl Library {
             lib.repair().await?;
         }
         Ok(lib)
+    }
+
+    /// Builds the index again from the catalog (see [`RebuildReport`]): for an index that was
+    /// deleted or is damaged, or on request. Document ids and the run history stay. Fails with
+    /// [`LibraryError::Busy`] while another process writes to a readable index.
+    pub async fn rebuild_index(dir: &Path, options: &LibraryOptions) -> Result<RebuildReport> {
+        rebuild::rebuild(dir, options).await
     }
 
     /// True when opened for writing (ingest, removal and watching work).
@@ -432,6 +460,12 @@ impl Library {
         let index = self.index.clone();
         let query = query.to_string();
         Ok(blocking(move || index.search(&query, limit)).await??)
+    }
+
+    /// The index files whose checksums do not match (a damaged segment). Reads the whole index.
+    pub async fn damaged_index_files(&self) -> Result<Vec<String>> {
+        let index = self.index.clone();
+        Ok(blocking(move || index.damaged_files()).await??)
     }
 
     /// Compares catalog and index.
@@ -624,8 +658,19 @@ async fn open_parts(dir: &Path) -> Result<(Catalog, ChunkIndex)> {
     std::fs::create_dir_all(dir).map_err(io_err)?;
     let catalog = Catalog::open(&dir.join("catalog.db")).await?;
     let index_dir = dir.join("index");
-    let index = blocking(move || ChunkIndex::open(&index_dir)).await??;
-    Ok((catalog, index))
+    let shown = index_dir.display().to_string();
+    // An index that is gone would be created empty, and every document would look unchanged to
+    // the next ingest while search finds nothing: say so instead.
+    if !ChunkIndex::exists(&index_dir) {
+        let documents = catalog.count_indexed().await?;
+        if documents > 0 {
+            return Err(LibraryError::IndexMissing { path: shown, documents });
+        }
+    }
+    match blocking(move || ChunkIndex::open(&index_dir)).await? {
+        Ok(index) => Ok((catalog, index)),
+        Err(e) => Err(LibraryError::IndexDamaged { path: shown, reason: e.to_string() }),
+    }
 }
 
 /// Runs blocking work (tantivy, file reading) off the async threads.

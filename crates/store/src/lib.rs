@@ -27,6 +27,57 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+/// The catalog's migrations, embedded at build time.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// True when every migration this build knows is applied and no other one is: then opening
+/// writes nothing. Anything else (a new file, an older or a newer catalog) goes through the
+/// migrator, which applies what is missing or says why it cannot.
+async fn schema_is_current(pool: &SqlitePool) -> bool {
+    let applied: std::result::Result<Vec<i64>, sqlx::Error> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1 ORDER BY version")
+            .fetch_all(pool)
+            .await;
+    let Ok(applied) = applied else {
+        return false;
+    };
+    let mut known: Vec<i64> =
+        MIGRATOR.iter().filter(|m| m.migration_type.is_up_migration()).map(|m| m.version).collect();
+    known.sort_unstable();
+    applied == known
+}
+
+/// Takes the exclusive lock that serialises creating and migrating the catalog at `db` across
+/// processes (and threads: each call opens its own file description). Released when the
+/// returned file is dropped, or by the OS when the process dies. Waits on a blocking thread so
+/// that a single-threaded runtime keeps running the lock holder. A directory where the lock file
+/// cannot be created (read-only) gets no lock: nothing can migrate there anyway.
+async fn open_lock(db: &Path) -> std::io::Result<Option<std::fs::File>> {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = std::path::PathBuf::from(name);
+    let take = move || -> std::io::Result<Option<std::fs::File>> {
+        let file = match std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path) {
+            Ok(file) => file,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+                ) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        file.lock()?;
+        Ok(Some(file))
+    };
+    match tokio::task::spawn_blocking(take).await {
+        Ok(result) => result,
+        Err(e) => Err(std::io::Error::other(e.to_string())),
+    }
+}
+
 /// Errors from the catalog.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -38,6 +89,15 @@ pub enum StoreError {
         /// Underlying error.
         #[source]
         source: sqlx::Error,
+    },
+    /// The lock that serialises opening a catalog could not be taken.
+    #[error("cannot lock catalog at {path} for opening: {source}")]
+    Lock {
+        /// Database path.
+        path: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
     },
     /// Migrations failed (for example a catalog written by a newer Catena).
     #[error("cannot migrate catalog: {0}")]
@@ -253,6 +313,11 @@ macro_rules! select_docs {
 
 impl Catalog {
     /// Opens (creating if needed) the catalog at `path` and applies migrations.
+    ///
+    /// Safe when several processes open the same new catalog at once: creating the file,
+    /// switching it to WAL and migrating happen while holding an exclusive lock on
+    /// `<path>.lock` beside it, and a schema that is already up to date is never migrated, so
+    /// readers write nothing.
     pub async fn open(path: &Path) -> Result<Catalog> {
         let opts = SqliteConnectOptions::new()
             .filename(path)
@@ -262,7 +327,9 @@ impl Catalog {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        Self::connect(opts, 4, &path.display().to_string()).await
+        let label = path.display().to_string();
+        let _guard = open_lock(path).await.map_err(|e| StoreError::Lock { path: label.clone(), source: e })?;
+        Self::connect(opts, 4, &label).await
     }
 
     /// Opens a private in-memory catalog (tests).
@@ -280,8 +347,48 @@ impl Catalog {
             .connect_with(opts)
             .await
             .map_err(|source| StoreError::Open { path: label.to_string(), source })?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        if !schema_is_current(&pool).await {
+            MIGRATOR.run(&pool).await?;
+        }
         Ok(Catalog { pool })
+    }
+
+    /// Documents whose chunks the index should hold (indexed, or indexed until a change is
+    /// committed), counting only those with at least one chunk.
+    pub async fn count_indexed(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM documents WHERE status IN ('indexed','replacing','removing') AND chunks > 0",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// Records a document's chunk count after its chunks were cut again (an index rebuild).
+    /// When the count changed, its vectors no longer match its chunks and are dropped in the same
+    /// transaction, so the next embedding pass embeds it again.
+    pub async fn set_chunks(&self, id: i64, chunks: u64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query("UPDATE documents SET chunks = ? WHERE id = ? AND chunks != ?")
+            .bind(chunks as i64)
+            .bind(id)
+            .bind(chunks as i64)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed > 0 {
+            sqlx::query("DELETE FROM chunk_vectors WHERE doc_id = ?").bind(id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM doc_embeddings WHERE doc_id = ?").bind(id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Runs SQLite's own consistency check of the catalog file (`PRAGMA quick_check`): the
+    /// problems it found, empty when the file is sound.
+    pub async fn integrity_problems(&self) -> Result<Vec<String>> {
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA quick_check").fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().filter(|r| r != "ok").collect())
     }
 
     /// Closes the pool, flushing the WAL.

@@ -113,6 +113,58 @@ async fn a_file_catalog_survives_reopening() {
     assert_eq!(cat.by_hash("h1").await.unwrap().map(|d| d.path), Some("/a".to_string()));
 }
 
+#[test]
+fn many_processes_opening_a_new_catalog_at_once_all_succeed() {
+    // Each thread has its own runtime and pool, as separate processes would: without the open
+    // lock, several of them migrate the fresh file at once and fail with "table … already
+    // exists".
+    for round in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.db");
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let (path, barrier) = (path.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    rt.block_on(async move {
+                        barrier.wait();
+                        let cat = Catalog::open(&path).await?;
+                        let generation = cat.generation().await?;
+                        cat.close().await;
+                        Ok::<u64, StoreError>(generation)
+                    })
+                })
+            })
+            .collect();
+        for h in handles {
+            let opened = h.join().unwrap();
+            assert!(matches!(opened, Ok(0)), "round {round}: {opened:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_up_to_date_catalog_is_recognised_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("catalog.db");
+    let cat = Catalog::open(&path).await.unwrap();
+    assert!(schema_is_current(&cat.pool).await);
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)")
+        .execute(&cat.pool)
+        .await
+        .unwrap();
+    assert!(!schema_is_current(&cat.pool).await);
+    let fresh = Catalog { pool: SqlitePool::connect("sqlite::memory:").await.unwrap() };
+    assert!(!schema_is_current(&fresh.pool).await);
+}
+
+#[tokio::test]
+async fn quick_check_finds_a_sound_catalog_sound() {
+    let cat = Catalog::open_in_memory().await.unwrap();
+    assert!(cat.integrity_problems().await.unwrap().is_empty());
+}
+
 mod runs {
     use engine::MissingPolicy;
     use engine::run::*;
@@ -164,6 +216,7 @@ mod runs {
             answer: "X was founded in 1844 [1].".into(),
             short_answer: None,
             not_found: false,
+            llm_error: None,
             nodes: vec![node(1, vec![]), node(2, vec![1])],
             evidence: vec![evidence(1), evidence(2)],
             citations: vec![CitationRecord {

@@ -195,3 +195,58 @@ describe("step cards", () => {
     expect(rule(".graph")).not.toMatch(/margin[^;]*auto/);
   });
 });
+
+describe("agent actions", () => {
+  const actions: NodeRecord[] = [
+    node(1, { sub_question: "Orbis Institute founded", missing: true, status: "done", decision: "filled", evidence: [1, 2], answer: "2 results" }),
+    node(2, { action: "web_search", sub_question: "Clara Wendt biography", missing: true, status: "failed", reason: "the search provider timed out" }),
+    node(3, { sub_question: "Orbis observatory built", missing: true, status: "done", decision: "no_evidence", evidence: [] }),
+  ];
+
+  it("draw as a sequence: one card per action, its query, its results and whether it worked", () => {
+    const chosen: number[] = [];
+    const view = graphView((id) => chosen.push(id));
+    view.update(actions, null, "When was the Orbis Institute founded?", "agent");
+    const cards = [...view.element.querySelectorAll(".graph-node")];
+    expect(cards.length).toBe(3);
+    // Each action leads to the next, and is drawn below it.
+    const edges = [...view.element.querySelectorAll(".graph-edge")].map((e) => e.getAttribute("data-edge"));
+    expect(edges).toEqual(["1-2", "2-3"]);
+    const layout = layoutGraph(actions, "agent");
+    expect(layout.positions.get(2)?.y ?? 0).toBeGreaterThan(layout.positions.get(1)?.y ?? 0);
+    expect(layout.positions.get(3)?.y ?? 0).toBeGreaterThan(layout.positions.get(2)?.y ?? 0);
+
+    const text = (id: number, cls: string) => view.element.querySelector(`[data-node='${id}'] .${cls}`)?.textContent;
+    expect(text(1, "graph-kicker")).toBe("#1 · Knowledge base");
+    expect(text(1, "graph-question")).toBe("Orbis Institute founded");
+    expect(text(1, "graph-answer")).toBe("2 results");
+    expect(text(1, "graph-outcome")).toBe("Done");
+    expect(text(2, "graph-kicker")).toBe("#2 · Web");
+    expect(text(2, "graph-outcome")).toMatch(/^Failed: the search provider ?…$/);
+    expect(text(3, "graph-answer")).toBe("0 results");
+    expect(view.element.querySelector("[data-node='2']")?.getAttribute("aria-label")).toBe(
+      "Action 2, Web, Failed: the search provider timed out: Clara Wendt biography.",
+    );
+    expect(view.element.querySelector("[data-node='1']")?.getAttribute("aria-label")).toBe(
+      "Action 1, Knowledge base, Done: Orbis Institute founded. 2 results.",
+    );
+
+    view.element.querySelector("[data-node='3']")?.dispatchEvent(new MouseEvent("click"));
+    expect(chosen).toEqual([3]);
+  });
+
+  it("grow as the actions arrive", () => {
+    const view = graphView(() => undefined);
+    let state = emptyRun("q", "agent");
+    state = applyEvent(state, { type: "plan_ready", nodes: [] });
+    view.update(state.nodes, null, "q", state.runMode);
+    expect(view.element.querySelectorAll(".graph-node").length).toBe(0);
+    for (const n of actions) {
+      state = applyEvent(state, { type: "node_started", id: n.id });
+      state = applyEvent(state, { type: "node_finished", node: n });
+    }
+    view.update(state.nodes, null, "q", state.runMode);
+    expect(view.element.querySelectorAll(".graph-node").length).toBe(3);
+    expect(view.element.querySelectorAll(".graph-edge").length).toBe(2);
+  });
+});

@@ -6,7 +6,7 @@
 import dagre from "@dagrejs/dagre";
 import { h, svg } from "../dom";
 import { ACTION_LABEL, DECISION_LABEL, STATUS_LABEL } from "../run-state";
-import type { NodeRecord } from "../types";
+import type { NodeRecord, RunMode } from "../types";
 
 const NODE_W = 200;
 const NODE_H = 102;
@@ -19,8 +19,12 @@ export interface GraphView {
   element: SVGSVGElement;
   /** The full question and answer of the step pointed at or focused; placed under the graph. */
   caption: HTMLElement;
-  /** Draws `nodes`; `question`, the question asked, lets the cards leave out what it says. */
-  update(nodes: NodeRecord[], selected?: number | null, question?: string): void;
+  /**
+   * Draws `nodes`; `question`, the question asked, lets the cards leave out what it says. In
+   * `agent` mode the nodes are the model's actions in the order it took them: a sequence, each
+   * card showing its query, how many results it found and whether it worked.
+   */
+  update(nodes: NodeRecord[], selected?: number | null, question?: string, mode?: RunMode): void;
 }
 
 interface Layout {
@@ -32,14 +36,19 @@ interface Layout {
 }
 
 /** Positions for the nodes; recomputed only when the set of nodes or edges changes. */
-export function layoutGraph(nodes: NodeRecord[]): Layout {
+export function layoutGraph(nodes: NodeRecord[], mode: RunMode = "chain"): Layout {
   const g = new dagre.graphlib.Graph();
   g.setGraph({ rankdir: "TB", nodesep: 18, ranksep: 40, marginx: 12, marginy: 12 });
   g.setDefaultEdgeLabel(() => ({}));
   const ids = new Set(nodes.map((n) => n.id));
   for (const n of nodes) g.setNode(String(n.id), { width: NODE_W, height: NODE_H });
-  for (const n of nodes) {
-    for (const d of n.depends_on) if (ids.has(d)) g.setEdge(String(d), String(n.id));
+  if (mode === "agent") {
+    // One action after the other: each leads to the next.
+    for (let i = 1; i < nodes.length; i++) g.setEdge(String(nodes[i - 1]?.id), String(nodes[i]?.id));
+  } else {
+    for (const n of nodes) {
+      for (const d of n.depends_on) if (ids.has(d)) g.setEdge(String(d), String(n.id));
+    }
   }
   dagre.layout(g);
   const positions = new Map<number, { x: number; y: number }>();
@@ -54,7 +63,7 @@ export function layoutGraph(nodes: NodeRecord[]): Layout {
   }));
   const graph = g.graph();
   return {
-    key: structureKey(nodes),
+    key: structureKey(nodes, mode),
     positions,
     edges,
     width: Math.max(graph.width ?? NODE_W, NODE_W),
@@ -62,8 +71,20 @@ export function layoutGraph(nodes: NodeRecord[]): Layout {
   };
 }
 
-function structureKey(nodes: NodeRecord[]): string {
-  return nodes.map((n) => `${n.id}<${n.depends_on.join(",")}`).join(";");
+function structureKey(nodes: NodeRecord[], mode: RunMode): string {
+  return `${mode}:${nodes.map((n) => `${n.id}<${n.depends_on.join(",")}`).join(";")}`;
+}
+
+/** "3 results" for an agent action that ran; "" while it runs or when it did not run. */
+export function resultCount(n: NodeRecord): string {
+  if (n.status !== "done") return "";
+  return `${n.evidence.length} ${n.evidence.length === 1 ? "result" : "results"}`;
+}
+
+/** The outcome line of an agent action: done or failed, with why it failed or was skipped. */
+export function actionOutcome(n: NodeRecord): string {
+  if ((n.status === "failed" || n.status === "skipped") && n.reason) return `${STATUS_LABEL[n.status]}: ${n.reason}`;
+  return STATUS_LABEL[n.status];
 }
 
 function truncate(text: string, max: number): string {
@@ -210,8 +231,8 @@ export function graphView(onSelect: (id: number) => void): GraphView {
     caption.textContent = n === undefined ? idle : `Step ${n.id}: ${nodeHover(n).replace(/\n/g, " · ")}`;
   };
 
-  const build = (nodes: NodeRecord[]) => {
-    layout = layoutGraph(nodes);
+  const build = (nodes: NodeRecord[], mode: RunMode) => {
+    layout = layoutGraph(nodes, mode);
     root.setAttribute("viewBox", `0 0 ${layout.width} ${layout.height}`);
     root.setAttribute("width", String(layout.width));
     root.setAttribute("height", String(layout.height));
@@ -269,13 +290,17 @@ export function graphView(onSelect: (id: number) => void): GraphView {
     );
   };
 
-  const paint = (n: NodeRecord, g: SVGGElement, selected: boolean, label: string[]) => {
+  const paint = (n: NodeRecord, g: SVGGElement, selected: boolean, label: string[], mode: RunMode) => {
+    const agent = mode === "agent";
     g.setAttribute("class", `graph-node action-${n.action} status-${n.status}${selected ? " selected" : ""}`);
+    const count = resultCount(n);
     g.setAttribute(
       "aria-label",
-      `Step ${n.id}, ${ACTION_LABEL[n.action]}, ${STATUS_LABEL[n.status]}: ${n.sub_question}. ${
-        answerLine(n) ? `${answerLine(n)}. ` : ""
-      }${nodeOutcome(n)}${n.status === "failed" && n.reason ? `. Failed: ${n.reason}` : ""}`,
+      agent
+        ? `Action ${n.id}, ${ACTION_LABEL[n.action]}, ${actionOutcome(n)}: ${n.sub_question}.${count ? ` ${count}.` : ""}`
+        : `Step ${n.id}, ${ACTION_LABEL[n.action]}, ${STATUS_LABEL[n.status]}: ${n.sub_question}. ${
+            answerLine(n) ? `${answerLine(n)}. ` : ""
+          }${nodeOutcome(n)}${n.status === "failed" && n.reason ? `. Failed: ${n.reason}` : ""}`,
     );
     if (selected) g.setAttribute("aria-pressed", "true");
     else g.setAttribute("aria-pressed", "false");
@@ -294,17 +319,18 @@ export function graphView(onSelect: (id: number) => void): GraphView {
       svg("circle", { class: "graph-status", cx: String(NODE_W - 14), cy: "15", r: "5" }),
       // Lines short enough that wide letters still end inside the 200px card.
       ...label.slice(0, 2).map((line, i) => text(14, 39 + i * 16, "graph-question", line)),
-      text(14, 75, "graph-answer", truncate(answerLine(n), 27)),
-      text(14, 92, "graph-outcome", truncate(nodeOutcome(n), 29)),
+      text(14, 75, "graph-answer", truncate(agent ? count : answerLine(n), 27)),
+      text(14, 92, "graph-outcome", truncate(agent ? actionOutcome(n) : nodeOutcome(n), 29)),
     );
   };
 
   return {
     element: root,
     caption,
-    update(nodes, selected = null, question = "") {
-      if (layout === null || layout.key !== structureKey(nodes)) build(nodes);
-      const labels = stepLabels(nodes, question);
+    update(nodes, selected = null, question = "", mode = "chain") {
+      if (layout === null || layout.key !== structureKey(nodes, mode)) build(nodes, mode);
+      // An action's card reads its query as the model wrote it.
+      const labels = mode === "agent" ? new Map(nodes.map((n) => [n.id, wrapLines(n.sub_question)])) : stepLabels(nodes, question);
       records.clear();
       for (const n of nodes) {
         records.set(n.id, n);
@@ -314,7 +340,7 @@ export function graphView(onSelect: (id: number) => void): GraphView {
         const joined = label.join("\n");
         const last = drawn.get(n.id);
         if (g === undefined || (last !== undefined && last.node === n && last.selected === isSelected && last.label === joined)) continue;
-        paint(n, g, isSelected, label);
+        paint(n, g, isSelected, label, mode);
         drawn.set(n.id, { node: n, selected: isSelected, label: joined });
       }
       showCaption();

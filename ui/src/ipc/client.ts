@@ -18,6 +18,7 @@ import type {
   LocalServer,
   OcrBox,
   RunEvent,
+  RunMode,
   RunRecord,
   RunSummary,
   SemanticStatus,
@@ -72,7 +73,7 @@ export interface Client {
   cancelDownload(): Promise<boolean>;
   pickModelFolder(): Promise<string | null>;
   // Ask and history
-  ask(question: string, onEvent: (e: RunEvent) => void, options?: { noLlm?: boolean }): Promise<AskResult>;
+  ask(question: string, onEvent: (e: RunEvent) => void, options?: { noLlm?: boolean; mode?: RunMode }): Promise<AskResult>;
   cancelAsk(): Promise<boolean>;
   listRuns(limit?: number): Promise<RunSummary[]>;
   getRun(runId: string): Promise<RunRecord>;
@@ -172,7 +173,12 @@ export const tauriClient: Client = {
   cancelDownload: () => call<boolean>("cancel_embedding_download"),
   pickModelFolder: () => call<string | null>("pick_model_folder"),
   ask: (question, onEvent, options) =>
-    call<AskResult>("ask", { question, noLlm: options?.noLlm ?? false, onEvent: channel(onEvent) }),
+    call<AskResult>("ask", {
+      question,
+      noLlm: options?.noLlm ?? false,
+      mode: options?.mode ?? "chain",
+      onEvent: channel(onEvent),
+    }),
   cancelAsk: () => call<boolean>("cancel_ask"),
   listRuns: (limit) => call<RunSummary[]>("list_runs", { limit: limit ?? null }),
   getRun: (runId) => call<RunRecord>("get_run", { runId }),

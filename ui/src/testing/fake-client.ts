@@ -7,7 +7,7 @@ import type { SettingsView } from "../types";
 export const DEFAULT_SETTINGS: SettingsView = {
   llm: { enabled: false, preset: "ollama", provider: "ollama", base_url: "http://127.0.0.1:11434", model: "" },
   web: { provider: "wikipedia", search_url: "", offline: true, allow_private_network: false, k: 5, fetch_pages: true },
-  engine: { mrfs_threshold: 0.7, missing_policy: "retrieve_and_verify", top_k: 3, max_nodes: 6 },
+  engine: { mrfs_threshold: 0.7, missing_policy: "retrieve_and_verify", top_k: 3, max_nodes: 6, run_mode: "chain" },
   library: { chunk_chars: 800, ocr: true, ocr_languages: "eng" },
   embedding: { provider: "", model_dir: "", base_url: "", model: "" },
   llm_key_stored: false,

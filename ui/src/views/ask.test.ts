@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import recorded from "../fixtures/ask-extractive.json";
-import { fakeClient, settle } from "../testing/fake-client";
+import { DEFAULT_SETTINGS, fakeClient, settle } from "../testing/fake-client";
 import type { AskResult, RunEvent, RunRecord } from "../types";
 import { askView } from "./ask";
 
@@ -32,7 +32,7 @@ describe("Ask view", () => {
     box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", shiftKey: true, bubbles: true }));
     expect(client.ask).not.toHaveBeenCalled();
     box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
-    expect(client.ask).toHaveBeenCalledWith(recorded.question, expect.any(Function), { noLlm: false });
+    expect(client.ask).toHaveBeenCalledWith(recorded.question, expect.any(Function), { noLlm: false, mode: "chain" });
 
     // The plan arrives: every node is drawn, pending, and Stop is offered in place of Ask.
     emit(events[0] as RunEvent);
@@ -193,5 +193,86 @@ describe("Ask view", () => {
     expect(detail?.querySelector("h3")?.textContent).toBe("Step 2 · Web · Skipped");
     expect(detail?.querySelector(".skipped-reason")?.textContent).toBe("Not run: web search is off (Settings › Web search).");
     expect(detail?.textContent).toContain("Nothing was searched for this step.");
+  });
+});
+
+describe("Ask view in agent mode", () => {
+  const withModel = (mode: "chain" | "agent") => {
+    const s = structuredClone(DEFAULT_SETTINGS);
+    s.llm = { ...s.llm, enabled: true, model: "qwen3" };
+    s.engine.run_mode = mode;
+    return s;
+  };
+
+  it("offers agent mode only with a language model, and says why not", async () => {
+    const view = askView(fakeClient());
+    document.body.replaceChildren(view.element);
+    await settle();
+    const select = view.element.querySelector<HTMLSelectElement>("#run-mode");
+    const agent = select?.querySelector<HTMLOptionElement>("option[value=agent]");
+    expect(select?.value).toBe("chain");
+    expect(agent?.disabled).toBe(true);
+    const note = view.element.querySelector<HTMLElement>("#run-mode-note");
+    expect(note?.hidden).toBe(false);
+    expect(note?.textContent).toBe("Agent mode needs a language model: set one up in Settings.");
+    expect(select?.getAttribute("aria-describedby")).toBe("run-mode-note");
+    expect(view.element.querySelector("label[for=run-mode]")?.textContent).toBe("Mode");
+  });
+
+  it("starts from the default in Settings, asks in agent mode, streams the thinking apart from the answer and draws the actions in order", async () => {
+    let emit: (e: RunEvent) => void = () => undefined;
+    let finish: (r: AskResult) => void = () => undefined;
+    const client = fakeClient({
+      getSettings: vi.fn(() => Promise.resolve(withModel("agent"))),
+      ask: vi.fn((_q: string, onEvent: (e: RunEvent) => void) => {
+        emit = onEvent;
+        return new Promise<AskResult>((resolve) => (finish = resolve));
+      }),
+    });
+    const view = askView(client);
+    document.body.replaceChildren(view.element);
+    await settle();
+    const select = view.element.querySelector<HTMLSelectElement>("#run-mode");
+    expect(select?.value).toBe("agent");
+    expect(view.element.querySelector<HTMLElement>("#run-mode-note")?.hidden).toBe(true);
+
+    typeQuestion(view, "When was the Orbis Institute founded?");
+    view.element.querySelector("form")?.requestSubmit();
+    expect(client.ask).toHaveBeenCalledWith("When was the Orbis Institute founded?", expect.any(Function), { noLlm: false, mode: "agent" });
+
+    emit({ type: "plan_ready", nodes: [] });
+    emit({ type: "thinking_delta", text: "I should look " });
+    emit({ type: "thinking_delta", text: "this up. <begin_search> Orbis Institute founded" });
+    await frame();
+    expect(view.element.querySelector("[role=status]")?.textContent).toBe("The model is thinking…");
+    const details = view.element.querySelector<HTMLDetailsElement>(".answer-card details.thinking");
+    expect(details).not.toBeNull();
+    expect(details?.open).toBe(false);
+    expect(details?.querySelector("summary")?.textContent).toBe("Thinking (in progress)");
+    expect(details?.querySelector(".thinking-text")?.textContent).toBe("I should look this up. <begin_search> Orbis Institute founded");
+
+    const base = result.record.nodes[0] as RunRecord["nodes"][number];
+    const action = { ...base, id: 1, sub_question: "Orbis Institute founded", depends_on: [], status: "done" as const, evidence: [1] };
+    emit({ type: "node_started", id: 1 });
+    emit({ type: "node_finished", node: action });
+    emit({ type: "thinking_delta", text: "It was 1911." });
+    emit({ type: "answer_delta", text: "Founded in 1911 [1]." });
+    await frame();
+    // The same panel, still as the reader left it, now with the rest of the thinking.
+    expect(view.element.querySelector(".answer-card details.thinking")).toBe(details);
+    expect(details?.querySelector(".thinking-text")?.textContent).toContain("It was 1911.");
+    expect(view.element.querySelector(".answer-text")?.textContent ?? "").not.toContain("I should look");
+    expect(view.element.querySelector("[data-node='1'] .graph-answer")?.textContent).toBe("1 result");
+
+    const record: RunRecord = { ...result.record, run_mode: "agent", nodes: [action], answer: "Founded in 1911 [1]." };
+    finish({ record, stored: true, extractive_reason: null });
+    await settle();
+    await frame();
+    const after = view.element.querySelector<HTMLDetailsElement>(".answer-card details.thinking");
+    expect(after?.querySelector("summary")?.textContent).toBe("Thinking");
+    expect(after?.querySelector(".thinking-text")?.textContent).toContain("It was 1911.");
+    view.element.querySelector("[data-node='1']")?.dispatchEvent(new MouseEvent("click"));
+    expect(view.element.querySelector(".node-detail h3")?.textContent).toBe("Action 1 · Knowledge base · Done");
+    expect(view.element.querySelector(".node-detail .evidence-list")).not.toBeNull();
   });
 });

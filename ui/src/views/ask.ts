@@ -12,11 +12,12 @@ import {
 import { exportDialog } from "../components/export";
 import { graphView, nodeOutcome } from "../components/graph";
 import { sourcePanel } from "../components/source";
+import { thinkingPanel } from "../components/thinking";
 import { diffRuns } from "../diff";
 import { h } from "../dom";
 import { toIpcError, type Client } from "../ipc/client";
 import { ACTION_LABEL, STATUS_LABEL, applyEvent, emptyRun, fromRecord, type RunState } from "../run-state";
-import type { EvidenceRecord, RunRecord } from "../types";
+import type { EvidenceRecord, RunMode, RunRecord, SettingsView } from "../types";
 
 const present = (...nodes: (Node | null)[]): Node[] => nodes.filter((n): n is Node => n !== null);
 
@@ -51,6 +52,40 @@ export function askView(client: Client): AskView {
   // While a run is going, Stop takes the Ask button's place (and stands by the answer too).
   const stopButton = h("button", { type: "button", class: "button stop", hidden: true }, "Stop");
   const noLlm = h("input", { type: "checkbox", id: "no-llm" });
+  // Chain or agent: the default comes from Settings; agent mode needs a language model.
+  const chainOption = h("option", { value: "chain" }, "Chain of steps");
+  const agentOption = h("option", { value: "agent" }, "Agent");
+  const modeSelect = h(
+    "select",
+    { id: "run-mode", class: "mode-select small", "aria-describedby": "run-mode-note" },
+    chainOption,
+    agentOption,
+  ) as HTMLSelectElement;
+  const modeNote = h("span", { id: "run-mode-note", class: "muted small", hidden: true });
+  let modeTouched = false;
+  modeSelect.addEventListener("change", () => (modeTouched = true));
+  /** Reads the settings again: whether a model is set up, and the default mode. */
+  const refreshModes = async () => {
+    let settings: SettingsView;
+    try {
+      settings = await client.getSettings();
+    } catch {
+      return;
+    }
+    applyModes(settings);
+  };
+  const applyModes = (settings: SettingsView) => {
+    // The backend's rule: a model name and a server address (Anthropic's is built in).
+    const llm = settings.llm;
+    const hasModel = llm.enabled && llm.model.trim() !== "" && (llm.base_url.trim() !== "" || llm.provider === "anthropic");
+    agentOption.disabled = !hasModel;
+    agentOption.textContent = hasModel ? "Agent" : "Agent (needs a language model)";
+    modeNote.hidden = hasModel;
+    modeNote.textContent = hasModel ? "" : "Agent mode needs a language model: set one up in Settings.";
+    const wanted: RunMode = modeTouched ? (modeSelect.value as RunMode) : (settings.engine.run_mode ?? "chain");
+    modeSelect.value = wanted === "agent" && hasModel ? "agent" : "chain";
+  };
+  void refreshModes();
   const form = h(
     "form",
     { class: "ask-form card", "aria-label": "Ask a question" },
@@ -61,6 +96,9 @@ export function askView(client: Client): AskView {
       { class: "ask-row" },
       h("span", { id: "question-hint", class: "muted small" }, "Enter to ask · Shift+Enter for a new line"),
       h("label", { class: "check small" }, noLlm, " Without a language model"),
+      h("label", { for: "run-mode", class: "small" }, "Mode"),
+      modeSelect,
+      modeNote,
       h("span", { class: "spacer" }),
       stopButton,
       askButton,
@@ -75,6 +113,7 @@ export function askView(client: Client): AskView {
     h("div", { class: "card-head" }, h("h2", { id: "answer-title", class: "card-title" }, "Answer"), answerActions),
     answerBody,
   );
+  const thinking = thinkingPanel();
   const graph = graphView((id) => {
     selected = selected === id ? null : id;
     render();
@@ -144,7 +183,7 @@ export function askView(client: Client): AskView {
 
   const describeStatus = (s: RunState): string => {
     if (s.finished) return s.usage ? `Finished in ${(s.usage.wall_ms / 1000).toFixed(1)} s.` : "Finished.";
-    if (s.nodes.length === 0) return "Planning the steps…";
+    if (s.nodes.length === 0) return s.runMode === "agent" ? "The model is thinking…" : "Planning the steps…";
     const done = s.nodes.filter((n) => ["done", "failed", "skipped"].includes(n.status)).length;
     if (done < s.nodes.length) return `Working: ${done} of ${s.nodes.length} steps done.`;
     return s.verified ? "Checking the answer…" : "Writing the answer…";
@@ -160,7 +199,7 @@ export function askView(client: Client): AskView {
     const score = new Map(node.scores.map((x) => [x.evidence_id, x.score]));
     const skipped = node.status === "skipped";
     detail.replaceChildren(
-      h("h3", {}, `Step ${node.id} · ${ACTION_LABEL[node.action]} · ${STATUS_LABEL[node.status]}`),
+      h("h3", {}, `${s.runMode === "agent" ? "Action" : "Step"} ${node.id} · ${ACTION_LABEL[node.action]} · ${STATUS_LABEL[node.status]}`),
       skipped ? h("p", { class: "skipped-reason" }, `Not run: ${node.reason ?? "this step could not run here"}.`.replace(/\.\.$/, ".")) : "",
       h("p", { class: "detail-question" }, node.sub_question),
       h(
@@ -265,12 +304,15 @@ export function askView(client: Client): AskView {
     results.hidden = false;
     // A reopened run keeps the line that says when it was asked; a live one reports progress.
     if (running && !stopping) status.textContent = describeStatus(s);
-    graph.update(s.nodes, selected, s.question);
+    graph.update(s.nodes, selected, s.question, s.runMode);
+    thinking.update(s);
     renderDetail(s);
     renderActions(s);
     answerBody.replaceChildren(
       ...present(
         h("p", { class: "asked" }, s.question),
+        // The same element every frame, so it stays open or closed as the reader left it.
+        thinking.element,
         renderShortAnswer(s, { openSource }),
         h("div", { "aria-live": "polite", "aria-busy": String(!s.verified) }, renderAnswer(s, { openSource })),
         renderConflicts(s, { openSource }),
@@ -319,7 +361,8 @@ export function askView(client: Client): AskView {
     if (q === "" || running) return;
     closePanels();
     question.value = q;
-    state = emptyRun(q);
+    const mode: RunMode = noLlm.checked ? "chain" : (modeSelect.value as RunMode);
+    state = emptyRun(q, mode);
     record = null;
     selected = null;
     setRunning(true);
@@ -331,10 +374,13 @@ export function askView(client: Client): AskView {
           if (state !== null) state = applyEvent(state, event);
           schedule();
         },
-        { noLlm: noLlm.checked },
+        { noLlm: noLlm.checked, mode },
       );
       record = result.record;
+      // The thinking as it streamed is what the reader watched; the record's copy is the same text.
+      const streamed = state?.thinking ?? "";
       state = fromRecord(result.record);
+      if (streamed !== "") state = { ...state, thinking: streamed };
       setRunning(false);
       render();
       status.textContent = describeStatus(state);
@@ -375,6 +421,9 @@ export function askView(client: Client): AskView {
       status.textContent = `Asked ${r.started_at.slice(0, 16).replace("T", " ")} UTC.`;
     },
     closePanels,
-    focusQuestion: () => question.focus(),
+    focusQuestion: () => {
+      void refreshModes();
+      question.focus();
+    },
   };
 }

@@ -33,6 +33,10 @@ describe("Settings view", () => {
     input(view.element, "llm-enabled").checked = true;
     input(view.element, "llm-key").value = "sk-or-123";
     input(view.element, "mrfs").value = "0.55";
+    const mode = view.element.querySelector<HTMLSelectElement>("#run-mode-default");
+    expect(mode?.value).toBe("chain");
+    expect(view.element.querySelector("label[for=run-mode-default]")?.textContent).toBe("Answer questions as");
+    if (mode) mode.value = "agent";
     view.element.querySelector("form")?.dispatchEvent(new Event("submit", { cancelable: true }));
     await settle();
 
@@ -45,6 +49,7 @@ describe("Settings view", () => {
       model: "qwen/qwen3-32b",
     });
     expect(saved.engine.mrfs_threshold).toBe(0.55);
+    expect(saved.engine.run_mode).toBe("agent");
     expect(JSON.stringify(saved)).not.toContain("sk-or-123");
     expect(client.setApiKey).toHaveBeenCalledWith("llm", "openai-compatible", "sk-or-123");
     expect(input(view.element, "llm-key").value).toBe("");

@@ -208,6 +208,13 @@ export function settingsView(client: Client): SettingsViewHandle {
     policy.value = s.engine.missing_policy;
     const topK = h("input", { type: "number", id: "top-k", min: "1", max: "50", value: String(s.engine.top_k) });
     const maxNodes = h("input", { type: "number", id: "max-nodes", min: "1", max: "30", value: String(s.engine.max_nodes) });
+    const runMode = h(
+      "select",
+      { id: "run-mode-default", "aria-describedby": "run-mode-default-hint" },
+      h("option", { value: "chain" }, "Chain of steps"),
+      h("option", { value: "agent" }, "Agent"),
+    );
+    runMode.value = s.engine.run_mode ?? "chain";
     const chunk = h("input", { type: "number", id: "chunk", min: "200", max: "4000", step: "50", value: String(s.library.chunk_chars) });
 
     // Scanned pages
@@ -328,6 +335,12 @@ export function settingsView(client: Client): SettingsViewHandle {
         row("llm-url", "Base URL", baseUrl),
         h("div", { class: "field" }, h("label", { for: "llm-model" }, "Model"), h("div", { class: "inline" }, model, testButton), models, testResult, testDetail),
         h("div", { class: "field" }, h("label", { for: "llm-key" }, "API key"), h("div", { class: "inline" }, key, forget), keyState, keyringNote),
+        row(
+          "run-mode-default",
+          "Answer questions as",
+          runMode,
+          "Chain of steps: plan the steps, search for each, then answer. Agent: a reasoning model decides what to look up while it thinks; it needs a language model. The ask box can change it for one question.",
+        ),
       ),
       h(
         "fieldset",
@@ -393,6 +406,7 @@ export function settingsView(client: Client): SettingsViewHandle {
           missing_policy: policy.value as Settings["engine"]["missing_policy"],
           top_k: Number(topK.value),
           max_nodes: Number(maxNodes.value),
+          run_mode: runMode.value === "agent" ? "agent" : "chain",
         },
         library: { chunk_chars: Number(chunk.value), ocr: ocr.checked, ocr_languages: ocrLangs.value.trim() || "eng" },
         embedding: {

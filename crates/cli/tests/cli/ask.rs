@@ -306,6 +306,8 @@ fn a_model_run_plans_a_chain_streams_a_checked_answer_and_is_kept_in_the_history
     let r = stdout_json(&out);
 
     assert_eq!(r["mode"], "llm", "{r:#}\n{stderr}");
+    assert!(r.get("llm_error").is_none(), "{r:#}");
+    assert!(!stderr.contains("warning: the language model"), "{stderr}");
     let nodes = r["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), 2, "{r:#}");
     assert_eq!(nodes[1]["depends_on"], json!([1]));
@@ -523,4 +525,43 @@ fn a_local_model_server_is_found_listed_and_suggested() {
     let out = catena(&c).env("CATENA_PROBE_TARGETS", "ollama=nowhere").arg("models").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("HOST:PORT"));
+}
+
+#[test]
+fn a_failing_model_is_named_and_require_llm_makes_it_an_error() {
+    let (_files, c) = library();
+    let q = "When do xylophone orchestras rehearse?";
+    let server = Server::start(|_| Reply::Json(500, r#"{"error":{"message":"the model crashed"}}"#.into()));
+    let url = server.url();
+    let out = run(&c, &["--json", "ask", "--llm-url", &url, "--model", "test", q]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let r = stdout_json(&out);
+    assert_eq!(r["mode"], "extractive");
+    let error = r["llm_error"].as_str().unwrap_or_else(|| panic!("{r:#}"));
+    assert!(error.contains("500"), "{error}");
+    assert!(stderr.contains("warning: the language model") && stderr.contains("500"), "{stderr}");
+    // What `show` prints is what `ask` printed, the reason included.
+    let shown = stdout_json(&run(&c, &["--json", "show", r["run_id"].as_str().unwrap()]));
+    assert_eq!(shown, r);
+
+    let out = run(&c, &["--json", "ask", "--require-llm", "--llm-url", &url, "--model", "test", q]);
+    assert_eq!(out.status.code(), Some(2));
+    let v = stdout_json(&out);
+    assert_eq!(v["error"]["code"], "llm_failed", "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("500"), "{v}");
+
+    // A closed port: the same, with the connection error as the reason.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let closed = format!("http://127.0.0.1:{port}/v1");
+    let out = run(&c, &["ask", "--require-llm", "--llm-url", &closed, "--model", "test", q]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the language model") && stderr.contains("--require-llm"), "{stderr}");
+    assert!(out.stdout.is_empty());
+
+    // No model configured at all.
+    let out = run(&c, &["ask", "--require-llm", q]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no language model configured"));
 }

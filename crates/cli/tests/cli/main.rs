@@ -9,6 +9,7 @@ mod eval;
 mod eval_reader;
 mod eval_retrieval;
 mod export;
+mod hardening;
 mod key;
 mod ocr;
 mod tables;

@@ -157,7 +157,7 @@ impl Llm for Scripted {
     async fn complete(
         &self,
         request: &ChatRequest,
-        _on_delta: Option<&(dyn for<'a> Fn(&'a str) + Send + Sync)>,
+        on_delta: Option<&(dyn for<'a> Fn(&'a str) + Send + Sync)>,
     ) -> Result<ChatResponse, LlmError> {
         let n = {
             let mut r = self.requests.lock().unwrap();
@@ -169,6 +169,13 @@ impl Llm for Scripted {
         }
         let prefix = request.messages.last().map(|m| m.content.clone()).unwrap_or_default();
         let content = (self.script)(n, &prefix)?;
+        // Streamed in chunks of three chars, so tags arrive split across chunks.
+        if let Some(f) = on_delta {
+            let chars: Vec<char> = content.chars().collect();
+            for piece in chars.chunks(3) {
+                f(&piece.iter().collect::<String>());
+            }
+        }
         let usage = Usage { calls: 1, prompt_tokens: 100, completion_tokens: self.tokens };
         Ok(ChatResponse { content, usage, latency: Duration::from_millis(5) })
     }
@@ -494,4 +501,49 @@ async fn a_wrong_marker_is_moved_to_the_result_that_supports_the_sentence() {
     );
     assert_eq!(citations(&r), [(1, Verdict::Supported), (2, Verdict::Supported)]);
     assert!(r.unsupported_sentences.is_empty());
+}
+
+fn thinking(events: &[Event]) -> String {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ThinkingDelta { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_thinking_streams_as_it_is_generated_and_never_the_answer() {
+    let llm = Arc::new(Scripted::replies(&[
+        "I need the year. <begin_search> Arthur's Magazine founded",
+        "It began in 1844.\n</think>\n\\boxed{Arthur's Magazine was started first [1].}",
+    ]));
+    let out = ask_with(agent_config(), ports(library(), &llm), &CancellationToken::new()).await;
+    let r = out.result.expect("a record");
+    assert_eq!(r.run_mode, RunMode::Agent);
+
+    // The model's own text, in order, up to its `</think>`: no injected result, no answer.
+    assert_eq!(thinking(&out.events), "I need the year. <begin_search> Arthur's Magazine foundedIt began in 1844.\n");
+    // It came in pieces, each before the action it led to finished and before the answer.
+    let first_thinking = out.events.iter().position(|e| matches!(e, Event::ThinkingDelta { .. })).unwrap();
+    let started = out.events.iter().position(|e| matches!(e, Event::NodeStarted { .. })).unwrap();
+    let last_thinking = out.events.iter().rposition(|e| matches!(e, Event::ThinkingDelta { .. })).unwrap();
+    let answer = out.events.iter().position(|e| matches!(e, Event::AnswerDelta { .. })).unwrap();
+    assert!(first_thinking < started && started < last_thinking && last_thinking < answer);
+    assert!(out.events.iter().filter(|e| matches!(e, Event::ThinkingDelta { .. })).count() > 4);
+    for e in &out.events {
+        if let Event::ThinkingDelta { text } = e {
+            assert!(!text.contains("</th") && !text.contains("boxed"), "{text:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_forced_answer_is_not_thinking() {
+    // The model never closes its thinking; the run closes it and asks for the answer.
+    let llm = Arc::new(Scripted::replies(&["Still wondering.", "\\boxed{Arthur's Magazine [1].}"]));
+    let out = ask_with(agent_config(), ports(library(), &llm), &CancellationToken::new()).await;
+    out.result.expect("a record");
+    assert_eq!(thinking(&out.events), "Still wondering.");
 }

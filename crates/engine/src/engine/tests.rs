@@ -114,6 +114,7 @@ fn event_kinds(events: &[Event]) -> String {
             Event::NodeStarted { id } => format!("started({id})"),
             Event::EvidenceFound { node_id, evidence } => format!("evidence({node_id}:{})", evidence.id),
             Event::NodeFinished { node } => format!("finished({}:{:?})", node.id, node.status),
+            Event::ThinkingDelta { .. } => "thinking".to_string(),
             Event::AnswerDelta { .. } => "delta".to_string(),
             Event::Verified { .. } => "verified".to_string(),
             Event::Finished { run_id } => format!("done({run_id})"),
@@ -536,8 +537,10 @@ async fn usage_counts_retries_and_failed_calls() {
     assert_eq!(r.usage.actions, 2);
     let calls: Vec<(CallPurpose, bool)> = r.usage.calls.iter().map(|c| (c.purpose, c.ok)).collect();
     assert_eq!(calls, [(CallPurpose::Plan, true), (CallPurpose::Summarize, false), (CallPurpose::Answer, false)]);
-    // The answer call failed, so the answer is extractive.
+    // The answer call failed, so the answer is extractive, and the record says why (the run's
+    // first model error).
     assert_eq!(r.mode, crate::Mode::Extractive);
+    assert_eq!(r.llm_error.as_deref(), Some("the provider did not answer in time"));
 }
 
 #[tokio::test]
@@ -568,6 +571,10 @@ async fn a_model_that_is_down_means_an_extractive_run() {
     assert_eq!(llm.requests().len(), 1);
     assert_eq!(r.usage.llm_calls, 3);
     assert_eq!(r.citations.len(), 2);
+    assert_eq!(r.llm_error.as_deref(), Some("the provider did not answer in time"));
+    // Without a model there is nothing to report.
+    let r = ask(config(), ports(library()), COMPARISON).await.result.unwrap();
+    assert_eq!(r.llm_error, None);
 }
 
 #[tokio::test]

@@ -1,0 +1,199 @@
+//! Opening a data directory from many processes at once, a lost or damaged index, a damaged
+//! catalog, and fatal errors under `--json`.
+
+use std::process::Stdio;
+
+use acceptance::good_corpus;
+
+use super::*;
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn commands_started_together_on_a_new_data_directory_all_succeed() {
+    let files = tempfile::tempdir().unwrap();
+    std::fs::write(files.path().join("a.txt"), "Narwhals live in Arctic waters and hunt under the ice.").unwrap();
+    for round in 0..4 {
+        let c = Catena::new();
+        let mut children = Vec::new();
+        let spawn = |args: &[&str]| {
+            c.cmd().arg("--json").args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+        };
+        let folder = files.path().display().to_string();
+        children.push(spawn(&["ingest", "--no-ocr", &folder]));
+        for _ in 0..3 {
+            children.push(spawn(&["search", "narwhals"]));
+            children.push(spawn(&["docs"]));
+        }
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "round {round}: {:?}: {}", out.status, stderr(&out));
+            let _: Value = serde_json::from_slice(&out.stdout).unwrap();
+        }
+    }
+}
+
+/// `catena runs --json` as a list of run ids.
+fn run_ids(c: &Catena) -> Vec<String> {
+    let (code, v) = c.json(&["runs"]);
+    assert_eq!(code, 0, "{v}");
+    let runs = v.as_array().or_else(|| v["runs"].as_array()).unwrap_or_else(|| panic!("{v}"));
+    runs.iter().map(|r| r["id"].as_str().or_else(|| r["run_id"].as_str()).unwrap().to_string()).collect()
+}
+
+fn hit_keys(hits: &[Value]) -> Vec<(i64, String)> {
+    hits.iter().map(|h| (h["doc_id"].as_i64().unwrap(), h["location"].as_str().unwrap().to_string())).collect()
+}
+
+#[test]
+fn a_deleted_index_is_named_and_repair_rebuilds_it_keeping_ids_and_history() {
+    let files = tempfile::tempdir().unwrap();
+    good_corpus(files.path());
+    let c = Catena::new();
+    let folder = files.path().display().to_string();
+    let (code, v) = c.json(&["ingest", "--no-ocr", &folder]);
+    assert_eq!(code, 0, "{v}");
+    let docs_before: Vec<i64> = c.docs().iter().map(|d| d["doc_id"].as_i64().unwrap()).collect();
+    let hits_before = hit_keys(&c.search("xylophone orchestras"));
+    let (code, v) = c.json(&["ask", "--no-llm", "Where do narwhals live?"]);
+    assert_eq!(code, 0, "{v}");
+    let runs_before = run_ids(&c);
+    assert_eq!(runs_before.len(), 1);
+
+    std::fs::remove_dir_all(c.data.path().join("index")).unwrap();
+    let out = c.run(&["search", "xylophone"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("index") && err.contains("missing") && err.contains("catena repair"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    // Ingest must not take every file for unchanged and leave search empty.
+    let (code, v) = c.json(&["ingest", "--no-ocr", &folder]);
+    assert_eq!(code, 2, "{v}");
+    assert_eq!(v["error"]["code"], "index_missing", "{v}");
+    let (code, v) = c.json(&["check"]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["consistent"], false);
+    assert_eq!(v["catalog_ok"], true);
+    assert!(v["index_problem"].as_str().unwrap().contains("missing"), "{v}");
+
+    let (code, v) = c.json(&["repair"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["documents"], docs_before.len(), "{v}");
+    assert_eq!(v["reread"], docs_before.len(), "{v}");
+    let docs_after: Vec<i64> = c.docs().iter().map(|d| d["doc_id"].as_i64().unwrap()).collect();
+    assert_eq!(docs_after, docs_before);
+    assert_eq!(hit_keys(&c.search("xylophone orchestras")), hits_before);
+    assert_eq!(run_ids(&c), runs_before);
+    let (code, v) = c.json(&["check"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["consistent"], true, "{v}");
+
+    // A file that is gone since is indexed again from the catalog's stored text.
+    let gone = files.path().join("notes/latin1.txt");
+    assert!(gone.exists(), "the corpus changed: {}", gone.display());
+    std::fs::remove_file(&gone).unwrap();
+    std::fs::remove_dir_all(c.data.path().join("index")).unwrap();
+    let (code, v) = c.json(&["repair"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["from_stored_text"], 1, "{v}");
+    assert!(c.search("brûlée Besançon")[0]["path"].as_str().unwrap().ends_with("latin1.txt"));
+    let (code, v) = c.json(&["check"]);
+    assert_eq!((code, &v["consistent"]), (0, &Value::Bool(true)), "{v}");
+}
+
+#[test]
+fn a_truncated_index_file_is_named_and_repair_rebuilds_it() {
+    let files = tempfile::tempdir().unwrap();
+    good_corpus(files.path());
+    let c = Catena::new();
+    let folder = files.path().display().to_string();
+    let (code, v) = c.json(&["ingest", "--no-ocr", &folder]);
+    assert_eq!(code, 0, "{v}");
+    let hits_before = hit_keys(&c.search("quokka population reforestation"));
+
+    // Cut the largest segment file in half.
+    let index = c.data.path().join("index");
+    let largest = std::fs::read_dir(&index)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x != "json" && x != "lock"))
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .unwrap();
+    let len = std::fs::metadata(&largest).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&largest).unwrap().set_len(len / 2).unwrap();
+
+    let (code, v) = c.json(&["check"]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["consistent"], false, "{v}");
+    let problem = format!("{} {}", v["index_problem"], v["damaged_index_files"]);
+    assert!(problem.contains("damaged") || problem.contains(largest.file_name().unwrap().to_str().unwrap()), "{v}");
+    let out = c.run(&["search", "quokka"]);
+    if !out.status.success() {
+        let err = stderr(&out);
+        assert!(err.contains("damaged") && err.contains("catena repair"), "{err}");
+    }
+
+    let (code, v) = c.json(&["repair"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(hit_keys(&c.search("quokka population reforestation")), hits_before);
+    let (code, v) = c.json(&["check"]);
+    assert_eq!((code, &v["consistent"]), (0, &Value::Bool(true)), "{v}");
+}
+
+#[test]
+fn check_reports_a_damaged_catalog() {
+    let files = tempfile::tempdir().unwrap();
+    good_corpus(files.path());
+    let c = Catena::new();
+    let (code, v) = c.json(&["ingest", "--no-ocr", &files.path().display().to_string()]);
+    assert_eq!(code, 0, "{v}");
+    let db = c.data.path().join("catalog.db");
+    // Closing the last connection moves the write-ahead log into the file, so what is damaged
+    // below is what every later open reads.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async { store::Catalog::open(&db).await.unwrap().close().await });
+    assert!(
+        !c.data.path().join("catalog.db-wal").exists()
+            || std::fs::metadata(c.data.path().join("catalog.db-wal")).unwrap().len() == 0
+    );
+    let mut bytes = std::fs::read(&db).unwrap();
+    let page = 4096;
+    let n = bytes.len();
+    assert!(n >= 8 * page, "catalog of {n} bytes");
+    for b in &mut bytes[n - 3 * page..] {
+        *b = 0xA5;
+    }
+    std::fs::write(&db, &bytes).unwrap();
+
+    let (code, v) = c.json(&["check"]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["catalog_ok"], false, "{v}");
+    assert_eq!(v["consistent"], false, "{v}");
+    let out = c.run(&["check"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("CATALOG DAMAGED"), "{text}");
+}
+
+#[test]
+fn fatal_errors_print_one_json_error_document_with_json() {
+    let c = Catena::new();
+    let out = c.cmd().args(["--json", "remove", "12345"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["code"], "not_found", "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("12345"), "{v}");
+    assert!(stderr(&out).contains("no document 12345"), "{}", stderr(&out));
+
+    let out = c.cmd().args(["--json", "search"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["code"], "usage", "{v}");
+    assert!(!stderr(&out).is_empty());
+
+    // Without --json nothing is printed on stdout.
+    let out = c.cmd().args(["remove", "12345"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}
