@@ -1,14 +1,14 @@
 //! `catena ask --mode agent` on a real library, against a scripted OpenAI-compatible server on
 //! loopback that streams a reasoning model's turn in pieces and stops at the closing tag.
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use acceptance::good_corpus;
 use serde_json::{Value, json};
 use testkit::{End, Recorded, Reply, Server};
 
 use crate::Catena;
+use crate::ask::{catena, library, stdout_json};
 
 /// A scripted model server, alive as long as the value.
 struct Model {
@@ -48,34 +48,6 @@ fn streamed(pieces: &[&str]) -> Reply {
     chunks.push(format!("data: {usage}\n\n"));
     chunks.push("data: [DONE]\n\n".to_owned());
     Reply::sse(chunks, End::Finish)
-}
-
-fn catena(c: &Catena) -> Command {
-    let mut cmd = c.cmd();
-    for var in ["CATENA_LLM_URL", "CATENA_LLM_MODEL", "CATENA_LLM_PROVIDER"] {
-        cmd.env_remove(var);
-    }
-    cmd.env("CATENA_LLM_API_KEY", "sk-placeholder");
-    cmd
-}
-
-fn stdout_json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-fn library() -> (tempfile::TempDir, Catena) {
-    let files = tempfile::tempdir().unwrap();
-    good_corpus(files.path());
-    let c = Catena::new();
-    let (code, summary) = c.ingest(&[files.path()]);
-    assert_eq!(code, 0, "{summary}");
-    (files, c)
 }
 
 fn prefix(r: &Recorded) -> String {

@@ -158,7 +158,7 @@ fn sse(pieces: &[&str]) -> Reply {
 /// `catena` with every model setting cleared, so the developer's environment never leaks in.
 /// A placeholder key is always set: the environment wins over the OS keyring, which the tests
 /// must never read.
-fn catena(c: &Catena) -> Command {
+pub(crate) fn catena(c: &Catena) -> Command {
     let mut cmd = c.cmd();
     for var in ["CATENA_LLM_URL", "CATENA_LLM_MODEL", "CATENA_LLM_PROVIDER"] {
         cmd.env_remove(var);
@@ -171,7 +171,7 @@ fn run(c: &Catena, args: &[&str]) -> Output {
     catena(c).args(args).output().unwrap()
 }
 
-fn stdout_json(out: &Output) -> Value {
+pub(crate) fn stdout_json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not JSON ({e}): {}\nstderr: {}",
@@ -182,7 +182,7 @@ fn stdout_json(out: &Output) -> Value {
 }
 
 /// A data directory holding the fixture library.
-fn library() -> (tempfile::TempDir, Catena) {
+pub(crate) fn library() -> (tempfile::TempDir, Catena) {
     let files = tempfile::tempdir().unwrap();
     good_corpus(files.path());
     let c = Catena::new();
