@@ -427,6 +427,9 @@ pub(crate) fn extractive(
             continue;
         }
         let Some(e) = n.evidence.first().and_then(|id| by_id.get(id)) else { continue };
+        if !reader::finding_covers(question, &e.text) {
+            continue;
+        }
         let finding = text::clip(e.text.trim(), MAX_QUOTE);
         match reader::table_answer(&e.text) {
             Some((value, [a, b])) => {
@@ -840,6 +843,33 @@ pub(crate) mod tests {
         data.evidence.clear();
         let answer = extractive(q, &[node(1, q, vec![1]), data], &evidence, &HashSet::new(), &Meaning::new()).text;
         assert!(answer.contains("Blues"), "{answer}");
+    }
+
+    #[test]
+    fn a_figure_about_other_things_is_not_the_answer() {
+        // The table knows three teams' cups, not the Canadiens'; the cyclist's row has no speed.
+        let stanley = "How many Stanley Cups have the Montreal Canadiens won?";
+        let mut sum = ev(2, 2, "stanley-cups", "Sum of Stanley Cups over 3 rows: 16");
+        sum.kind = EvidenceKind::Table;
+        let rows =
+            "Team: Blues | Location: STL | Stanley Cups: 1\nTeam: Maple Leafs | Location: TOR | Stanley Cups: 13";
+        let evidence = vec![ev(1, 1, "stanley-cups", rows), sum];
+        let mut data = node(2, stanley, vec![2]);
+        data.action = Action::DataAnalysis;
+        let found =
+            extractive(stanley, &[node(1, stanley, vec![1]), data], &evidence, &HashSet::new(), &Meaning::new());
+        assert!(found.not_found, "{}", found.text);
+        assert!(!found.text.contains('['), "nothing is cited: {}", found.text);
+
+        let speed = "What was Alejandro Valverde's average speed in the race?";
+        let row = "Rank: 1 | Cyclist: Alejandro Valverde (ESP) | Team: Caisse d'Epargne | Time: 5h 29' 10\"";
+        let evidence = vec![ev(1, 1, "cycling", row)];
+        let found = extractive(speed, &[node(1, speed, vec![1])], &evidence, &HashSet::new(), &Meaning::new());
+        assert!(found.not_found, "{}", found.text);
+        // The same row answers what one of its columns says.
+        let team = "Which team did Alejandro Valverde ride for?";
+        let found = extractive(team, &[node(1, team, vec![1])], &evidence, &HashSet::new(), &Meaning::new());
+        assert!(!found.not_found && found.text.contains("[1]"), "{}", found.text);
     }
 
     #[test]

@@ -822,6 +822,9 @@ fn read_as(q: Question, refs: &[&EvidenceRecord], sims: Option<&SentenceSims>) -
         let about: Vec<&String> =
             q.terms.iter().chain(q.names.iter().flatten()).filter(|t| p.title.contains(*t)).collect();
         for (si, s) in p.sentences.iter().enumerate() {
+            if !row_answers(&q, &s.text, &p.sentence_stems[si]) {
+                continue;
+            }
             let mut st = p.sentence_stems[si].clone();
             st.extend(about.iter().map(|t| (*t).clone()));
             let st = &st;
@@ -1213,6 +1216,35 @@ fn short_answer(q: &Question, s: &str) -> Option<Candidate> {
         _ => Some(best),
     }
 }
+
+/// Whether a table finding answers the question: it mentions the question's named things (as a
+/// passage must) and, when it is a whole row, holds one of the question's other terms — a column
+/// or a value. "Sum of Stanley Cups over 3 rows: 16" does not answer how many cups the Montreal
+/// Canadiens won, and a cyclist's row without a speed column does not say how fast he rode.
+pub(crate) fn finding_covers(question: &str, finding: &str) -> bool {
+    let q = Question::new(question);
+    let held: HashSet<String> = stems(finding).into_iter().collect();
+    names_found(&q.names, &held) && row_answers(&q, finding, &held)
+}
+
+/// Whether a table row ("Rank: 1 | Cyclist: … | Time: …") can answer the question: only through
+/// one of its columns or values, so it must hold one of the question's terms besides its names
+/// and the words that say how to compute. Text that is not a row always can.
+fn row_answers(q: &Question, text: &str, held: &HashSet<String>) -> bool {
+    if !text.contains(" | ") {
+        return true;
+    }
+    let generic: HashSet<String> = TABLE_GENERIC.iter().map(|w| stem(w)).collect();
+    let name_stems: HashSet<&String> = q.names.iter().flatten().collect();
+    let others: Vec<&String> = q.terms.iter().filter(|t| !name_stems.contains(t) && !generic.contains(*t)).collect();
+    others.is_empty() || others.iter().any(|t| held.contains(*t))
+}
+
+/// Words of a figure question that say how to compute, not what to look up.
+const TABLE_GENERIC: &[&str] = &[
+    "total", "sum", "average", "mean", "number", "count", "highest", "lowest", "most", "least", "largest", "smallest",
+    "maximum", "minimum", "top", "first", "last", "all", "combined", "overall", "row", "table",
+];
 
 /// The short answer of a table finding (`"Team with the highest Stanley Cups: Maple Leafs
 /// (Stanley Cups 13, row 3)"` → `Maple Leafs`): what follows the first colon, up to a bracket.

@@ -152,8 +152,15 @@ fn eval_reader_scores_answers_baseline_and_refusals_on_its_own_questions() {
         }
     }
 
-    // A second run reuses the library in the data directory: nothing is ingested again.
-    let (code, again) = c.json(&args);
+    // A second run reuses the library in the data directory: nothing is ingested again. Its
+    // similarity cache (empty here: the library has no embedding model) changes no figure.
+    let cache = dir.path().join("sims.json");
+    let mut cached = args.to_vec();
+    cached.extend(["--similarity-cache", cache.to_str().unwrap()]);
+    let (code, again) = c.json(&cached);
+    assert!(cache.is_file(), "the cache is written for the next run");
+    assert_eq!(again["answerable"], v["answerable"], "{again:#}");
+    assert_eq!(again["unanswerable"], v["unanswerable"], "{again:#}");
     assert_eq!(code, 0, "{again:#}");
     assert_eq!(again["files_ingested"], 0, "{again:#}");
     assert_eq!(again["files_unchanged"], 2, "{again:#}");
