@@ -6,7 +6,7 @@
 use std::pin::pin;
 use std::time::{Duration, Instant, SystemTime};
 
-use engine::ports::{ChatRequest, ChatResponse, LlmError, Sensitive, Usage};
+use engine::ports::{ChatRequest, ChatResponse, LlmError, Sensitive, ToolCall, Usage};
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures_util::{Stream, StreamExt, stream};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
@@ -87,6 +87,59 @@ pub(crate) struct Completion {
     pub content: String,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    pub tool_calls: Vec<ToolCall>,
+}
+
+/// A piece of a streamed tool call. Providers stream a call's id and name once and its arguments
+/// in pieces, all keyed by the call's position (`index`); one that sends whole calls (Ollama)
+/// leaves `index` out and each piece is a new call.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct ToolDelta {
+    pub index: Option<u64>,
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub arguments: String,
+}
+
+/// Tool calls assembled from their streamed pieces, in the order they were started.
+#[derive(Debug, Default)]
+pub(crate) struct ToolCalls {
+    calls: Vec<(Option<u64>, ToolCall)>,
+}
+
+impl ToolCalls {
+    pub(crate) fn push(&mut self, d: ToolDelta) {
+        let existing = d.index.and_then(|i| self.calls.iter().position(|(k, _)| *k == Some(i)));
+        let at = match existing {
+            Some(at) => at,
+            None => {
+                self.calls.push((d.index, ToolCall::default()));
+                self.calls.len() - 1
+            }
+        };
+        let call = &mut self.calls[at].1;
+        if let Some(id) = d.id.filter(|s| !s.is_empty()) {
+            call.id = id;
+        }
+        if let Some(name) = d.name.filter(|s| !s.is_empty()) {
+            call.name.push_str(&name);
+        }
+        call.arguments.push_str(&d.arguments);
+    }
+
+    /// The calls; one without an id gets `call_{n}` (Ollama sends none).
+    pub(crate) fn finish(self) -> Vec<ToolCall> {
+        self.calls
+            .into_iter()
+            .enumerate()
+            .map(|(n, (_, mut c))| {
+                if c.id.is_empty() {
+                    c.id = format!("call_{}", n + 1);
+                }
+                c
+            })
+            .collect()
+    }
 }
 
 /// What one stream event means. Token counts overwrite earlier ones (providers report running
@@ -94,6 +147,8 @@ pub(crate) struct Completion {
 #[derive(Debug, Default)]
 pub(crate) struct StreamStep {
     pub delta: Option<String>,
+    /// Pieces of tool calls (never passed to `on_delta`).
+    pub tools: Vec<ToolDelta>,
     pub prompt_tokens: Option<u64>,
     pub completion_tokens: Option<u64>,
     /// The provider said the answer is complete; a clean end of the body after this is fine.
@@ -143,6 +198,11 @@ pub(crate) trait Dialect: Send + Sync {
     fn framing(&self) -> Framing;
     /// Reads one stream event (`event` is the SSE event name, empty for NDJSON).
     fn stream_event(&self, event: &str, data: &str) -> Result<StreamStep, StreamFault>;
+}
+
+fn with_calls(mut acc: Completion, calls: ToolCalls) -> Completion {
+    acc.tool_calls = calls.finish();
+    acc
 }
 
 /// A structured-output request, the schema text parsed once.
@@ -231,6 +291,7 @@ impl Transport {
                             completion_tokens: done.completion_tokens,
                         },
                         latency: started.elapsed(),
+                        tool_calls: done.tool_calls,
                     });
                 }
                 Err(fail) => fail,
@@ -330,8 +391,12 @@ impl Transport {
     ) -> Result<Completion, Fail> {
         let raw = guard(response.bytes_stream(), self.settings.idle_timeout);
         let mut acc = Completion::default();
+        let mut calls = ToolCalls::default();
         let mut complete = false;
         let mut apply = |step: StreamStep| -> bool {
+            for d in step.tools {
+                calls.push(d);
+            }
             if let Some(text) = step.delta.filter(|t| !t.is_empty()) {
                 on_delta(&text);
                 *delivered = true;
@@ -365,7 +430,7 @@ impl Transport {
                     }
                     let step = dialect.stream_event(&event.event, &event.data).map_err(Fail::from)?;
                     if apply(step) {
-                        return Ok(acc);
+                        return Ok(with_calls(acc, calls));
                     }
                 }
             }
@@ -393,14 +458,14 @@ impl Transport {
                         }
                         let step = dialect.stream_event("", line).map_err(Fail::from)?;
                         if apply(step) {
-                            return Ok(acc);
+                            return Ok(with_calls(acc, calls));
                         }
                     }
                 }
             }
         }
         if complete {
-            return Ok(acc);
+            return Ok(with_calls(acc, calls));
         }
         Err(Fail::network("the stream ended before the provider finished the answer", true))
     }
