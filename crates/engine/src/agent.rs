@@ -374,7 +374,14 @@ pub(crate) async fn act_observed(
         let texts: Vec<&str> = evidence.iter().map(|e| e.text.as_str()).collect();
         let support = mrfs::score(&predicted, &texts);
         p.support = Some(support);
-        p.disagrees = support < ctx.config.mrfs_threshold;
+        // Overlap alone passes a prediction that gets only the figure wrong ("founded in 1923"
+        // against "founded in 1844"): a number the evidence does not contain is a disagreement.
+        let lowered: Vec<String> = texts.iter().map(|t| t.to_lowercase()).collect();
+        let wrong_number = text::tokens(&predicted)
+            .iter()
+            .filter(|t| t.chars().any(|c| c.is_ascii_digit()))
+            .any(|t| !lowered.iter().any(|x| x.contains(t.as_str())));
+        p.disagrees = support < ctx.config.mrfs_threshold || wrong_number;
         if p.disagrees {
             let refs: Vec<&EvidenceRecord> = evidence.iter().collect();
             p.found = answer::best_sentence(query, query, &refs)

@@ -879,8 +879,18 @@ mod tool_calls {
         model.predicted = "Arthur's Magazine was an American literary periodical from 1844.".into();
         let llm = Arc::new(model);
         let config = EngineConfig { observations: Observations::Predict, ..tools_config() };
-        let r = ask(config, with(library(), &llm)).await;
+        let r = ask(config.clone(), with(library(), &llm)).await;
         assert!(!r.predictions[0].disagrees, "{:?}", r.predictions);
+        assert!(r.predictions[0].support.is_some_and(|s| s >= 0.71), "{:?}", r.predictions);
+        // The same words with the wrong year: the overlap is high, the figure is not in the library.
+        let mut model = ToolModel::new(|n, _| match n {
+            0 => say("", vec![call("search_library", r#"{"query": "When was Arthur's Magazine founded?"}"#)]),
+            _ => say("\\boxed{Arthur's Magazine was founded in 1844 [1].}", vec![]),
+        });
+        model.predicted = "Arthur's Magazine was an American literary periodical from 1923.".into();
+        let llm = Arc::new(model);
+        let r = ask(config, with(library(), &llm)).await;
+        assert!(r.predictions[0].disagrees, "{:?}", r.predictions);
     }
 
     #[tokio::test]
