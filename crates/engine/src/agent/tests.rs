@@ -842,6 +842,13 @@ mod tool_calls {
         assert_eq!(r.agent_protocol, Some(AgentProtocol::Tags));
         assert_eq!(r.answer, "Arthur's Magazine.");
         assert_eq!(r.llm_error, None);
+        // A server error that mentions tools is a failure, not a refusal.
+        let llm = Arc::new(ToolModel::new(|_, _| {
+            Err(LlmError::Protocol { message: "HTTP 500: tool support crashed".into(), calls: 1 })
+        }));
+        let r = ask(tools_config(), with(library(), &llm)).await;
+        assert_eq!(r.agent_protocol, Some(AgentProtocol::Tools));
+        assert!(r.answer.is_empty() && r.llm_error.is_some(), "{r:?}");
     }
 
     #[tokio::test]

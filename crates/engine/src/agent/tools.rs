@@ -151,8 +151,10 @@ fn refuses_tools(e: &LlmError) -> bool {
     let LlmError::Protocol { message, .. } = e else {
         return false;
     };
+    // A refusal is a 4xx naming the tools; a server error mentioning them is not.
     let m = message.to_ascii_lowercase();
-    m.contains("tool")
+    m.starts_with("http 4")
+        && m.contains("tool")
         && (m.contains("support") || m.contains("not allowed") || m.contains("unknown") || m.contains("unrecognized"))
 }
 
