@@ -231,9 +231,16 @@ impl Dialect for AnthropicDialect {
                 arguments: b.get("input").map_or_else(String::new, Value::to_string),
             })
             .collect();
+        let reasoning: String = blocks
+            .iter()
+            .filter(|b| b.get("type").and_then(Value::as_str) == Some("thinking"))
+            .filter_map(|b| b.get("thinking").and_then(Value::as_str))
+            .collect();
         let usage = json.get("usage");
         Ok(Completion {
             tool_calls,
+            reasoning,
+            think_open: false,
             content,
             prompt_tokens: usage.and_then(input_tokens).unwrap_or(0),
             completion_tokens: usage.and_then(|u| u.get("output_tokens")).and_then(Value::as_u64).unwrap_or(0),
@@ -289,6 +296,11 @@ impl Dialect for AnthropicDialect {
                     _ => Vec::new(),
                 };
                 StreamStep {
+                    reasoning: delta
+                        .filter(|_| kind == Some("thinking_delta"))
+                        .and_then(|d| d.get("thinking"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
                     tools,
                     // Thinking and tool-input deltas are not answer text.
                     delta: delta

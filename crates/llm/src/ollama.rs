@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::ConfigError;
 use crate::base::Base;
-use crate::openai::{message_json, message_tool_calls, tools_json};
+use crate::openai::{message_json, message_tool_calls, reasoning_of, tools_json};
 use crate::transport::{
     Completion, Dialect, Framing, HttpSettings, Schema, StreamFault, StreamStep, ToolDelta, Transport, json_f32,
 };
@@ -129,6 +129,7 @@ impl OllamaDialect {
             .collect();
         Ok(StreamStep {
             delta,
+            reasoning: message.and_then(reasoning_of),
             tools,
             prompt_tokens: json.get("prompt_eval_count").and_then(Value::as_u64),
             completion_tokens: json.get("eval_count").and_then(Value::as_u64),
@@ -200,6 +201,8 @@ impl Dialect for OllamaDialect {
         }
         Ok(Completion {
             tool_calls: calls.finish(),
+            reasoning: step.reasoning.unwrap_or_default(),
+            think_open: false,
             content: step.delta.unwrap_or_default(),
             prompt_tokens: step.prompt_tokens.unwrap_or(0),
             completion_tokens: step.completion_tokens.unwrap_or(0),

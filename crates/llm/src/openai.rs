@@ -158,6 +158,17 @@ pub(crate) fn tools_json(request: &ChatRequest) -> Value {
     )
 }
 
+/// Reasoning sent apart from a message's text: `reasoning_content` (DeepSeek, vLLM's and
+/// llama.cpp's reasoning parsers), `reasoning` (OpenRouter, Ollama's `/v1`), `thinking` (Ollama's
+/// native API).
+pub(crate) fn reasoning_of(message: &Value) -> Option<String> {
+    ["reasoning_content", "reasoning", "thinking"]
+        .iter()
+        .find_map(|k| message.get(*k).and_then(Value::as_str))
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
 /// Tool calls of a whole (non-streamed) OpenAI or Ollama message.
 pub(crate) fn message_tool_calls(message: &Value) -> Vec<ToolCall> {
     let Some(calls) = message.get("tool_calls").and_then(Value::as_array) else {
@@ -280,6 +291,8 @@ impl Dialect for OpenAiDialect {
             prompt_tokens: prompt.unwrap_or(0),
             completion_tokens: completion.unwrap_or(0),
             tool_calls: message_tool_calls(message),
+            reasoning: reasoning_of(message).unwrap_or_default(),
+            think_open: false,
         })
     }
 
@@ -301,6 +314,7 @@ impl Dialect for OpenAiDialect {
         let choice = json.get("choices").and_then(Value::as_array).and_then(|c| c.first());
         let delta_json = choice.and_then(|c| c.get("delta"));
         let delta = delta_json.and_then(|d| d.get("content")).and_then(Value::as_str).map(str::to_owned);
+        let reasoning = delta_json.and_then(reasoning_of);
         let tools =
             delta_json.and_then(|d| d.get("tool_calls")).and_then(Value::as_array).map_or_else(Vec::new, |calls| {
                 calls
@@ -320,7 +334,7 @@ impl Dialect for OpenAiDialect {
             });
         // A finish reason means the text is whole; some servers then close without `[DONE]`.
         let complete = choice.and_then(|c| c.get("finish_reason")).is_some_and(|r| !r.is_null());
-        Ok(StreamStep { delta, tools, prompt_tokens, completion_tokens, complete, done: false })
+        Ok(StreamStep { delta, reasoning, tools, prompt_tokens, completion_tokens, complete, done: false })
     }
 }
 

@@ -88,6 +88,10 @@ pub(crate) struct Completion {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
     pub tool_calls: Vec<ToolCall>,
+    /// Reasoning the provider returned apart from the text (a whole answer's).
+    pub reasoning: String,
+    /// While streaming: a `<think>` was opened for streamed reasoning and not yet closed.
+    pub think_open: bool,
 }
 
 /// A piece of a streamed tool call. Providers stream a call's id and name once and its arguments
@@ -147,6 +151,8 @@ impl ToolCalls {
 #[derive(Debug, Default)]
 pub(crate) struct StreamStep {
     pub delta: Option<String>,
+    /// Reasoning the provider streams apart from the text (`reasoning_content`, `thinking`).
+    pub reasoning: Option<String>,
     /// Pieces of tool calls (never passed to `on_delta`).
     pub tools: Vec<ToolDelta>,
     pub prompt_tokens: Option<u64>,
@@ -202,7 +208,21 @@ pub(crate) trait Dialect: Send + Sync {
 
 fn with_calls(mut acc: Completion, calls: ToolCalls) -> Completion {
     acc.tool_calls = calls.finish();
+    if acc.think_open {
+        acc.content.push_str(THINK_CLOSE);
+        acc.think_open = false;
+    }
     acc
+}
+
+const THINK_OPEN: &str = "<think>";
+const THINK_CLOSE: &str = "</think>";
+
+/// Whether reasoning the provider returns apart from the text is kept, inside `<think>…</think>`
+/// ahead of the text: for tool-calling requests only, whose caller reads a leading `<think>` as
+/// the model's reasoning. Every other caller gets the text alone (a plan must stay JSON).
+fn keeps_reasoning(request: &ChatRequest) -> bool {
+    !request.tools.is_empty()
 }
 
 /// A structured-output request, the schema text parsed once.
@@ -363,14 +383,17 @@ impl Transport {
             // Some OpenAI-compatible servers ignore `stream: true` and answer in one JSON body;
             // that is still a good answer, delivered as a single delta.
             Some(on_delta) if !(is_json && dialect.framing() == Framing::Sse) => {
-                self.read_stream(dialect, response, on_delta, delivered).await
+                self.read_stream(dialect, response, on_delta, delivered, keeps_reasoning(request)).await
             }
             _ => {
                 let bytes = match timeout_at(deadline, read_capped(response, MAX_BODY_BYTES)).await {
                     Err(_) => return Err(Fail::timeout()),
                     Ok(result) => result?,
                 };
-                let done = dialect.parse_body(&bytes).map_err(Fail::protocol)?;
+                let mut done = dialect.parse_body(&bytes).map_err(Fail::protocol)?;
+                if keeps_reasoning(request) && !done.reasoning.trim().is_empty() {
+                    done.content = format!("{THINK_OPEN}{}{THINK_CLOSE}{}", done.reasoning, done.content);
+                }
                 if let Some(on_delta) = on_delta
                     && !done.content.is_empty()
                 {
@@ -388,19 +411,37 @@ impl Transport {
         response: reqwest::Response,
         on_delta: &(dyn Fn(&str) + Send + Sync),
         delivered: &mut bool,
+        reasoning: bool,
     ) -> Result<Completion, Fail> {
         let raw = guard(response.bytes_stream(), self.settings.idle_timeout);
         let mut acc = Completion::default();
         let mut calls = ToolCalls::default();
         let mut complete = false;
         let mut apply = |step: StreamStep| -> bool {
+            let mut emit = |text: &str, acc: &mut Completion| {
+                on_delta(text);
+                *delivered = true;
+                acc.content.push_str(text);
+            };
+            if let Some(r) = step.reasoning.filter(|t| reasoning && !t.is_empty()) {
+                if !acc.think_open && !acc.content.contains(THINK_OPEN) {
+                    emit(THINK_OPEN, &mut acc);
+                    acc.think_open = true;
+                }
+                if acc.think_open {
+                    emit(&r, &mut acc);
+                }
+            }
+            let text = step.delta.filter(|t| !t.is_empty());
+            if acc.think_open && (text.is_some() || !step.tools.is_empty()) {
+                emit(THINK_CLOSE, &mut acc);
+                acc.think_open = false;
+            }
             for d in step.tools {
                 calls.push(d);
             }
-            if let Some(text) = step.delta.filter(|t| !t.is_empty()) {
-                on_delta(&text);
-                *delivered = true;
-                acc.content.push_str(&text);
+            if let Some(text) = text {
+                emit(&text, &mut acc);
             }
             if let Some(n) = step.prompt_tokens {
                 acc.prompt_tokens = n;

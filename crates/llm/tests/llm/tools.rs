@@ -309,3 +309,59 @@ async fn ollama_tool_calls_run_and_results_go_back_as_tool_messages() {
     assert_eq!(result["tool_name"], "search_library");
     assert!(result["content"].as_str().unwrap().starts_with("result 1:"));
 }
+
+// ---- reasoning sent apart from the text ----
+
+#[tokio::test]
+async fn reasoning_sent_apart_from_the_text_is_thinking_with_tools_and_left_out_without() {
+    let reasoning = |text: &str| chunk(json!({"reasoning_content": text}), None);
+    let server = Server::start(move |n, _| match n {
+        0 => {
+            let mut chunks = vec![reasoning("I need the "), reasoning("founding year.")];
+            chunks.extend(openai_call_chunks("call_a", &[r#"{"query": "Arthur's Magazine founded"}"#]));
+            Reply::sse(chunks, End::Finish)
+        }
+        1 => Reply::sse(
+            vec![
+                reasoning("1844 it is."),
+                chunk(json!({"content": "\\boxed{Arthur's Magazine began in 1844 [1].}"}), None),
+                chunk(json!({}), Some("stop")),
+                "data: [DONE]\r\n\r\n".to_owned(),
+            ],
+            End::Finish,
+        ),
+        // A plain completion (no tools): the reasoning is not part of the text.
+        _ => Reply::sse(
+            vec![
+                reasoning("Hmm."),
+                chunk(json!({"content": "{\"ok\": true}"}), None),
+                chunk(json!({}), Some("stop")),
+                "data: [DONE]\r\n\r\n".to_owned(),
+            ],
+            End::Finish,
+        ),
+    })
+    .await;
+    let ports = Ports::new(Arc::new(library()), Arc::new(FixedClock(0))).with_llm(openai(&server));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let r = Engine::new(tools(), ports).ask(QUESTION, &tx, &CancellationToken::new()).await.expect("a record");
+    drop(tx);
+    let mut thinking = String::new();
+    while let Some(e) = rx.recv().await {
+        if let engine::run::Event::ThinkingDelta { text } = e {
+            thinking.push_str(&text);
+        }
+    }
+    assert!(thinking.contains("I need the founding year.") && thinking.contains("1844 it is."), "{thinking}");
+    assert!(!thinking.contains("<think>") && !thinking.contains("boxed"), "{thinking}");
+    assert_eq!(r.answer, "Arthur's Magazine began in 1844 [1].");
+    // The reasoning went back with the call as the assistant message's text.
+    let second = server.requests()[1].json();
+    let call = second["messages"].as_array().unwrap().iter().find(|m| m.get("tool_calls").is_some()).cloned().unwrap();
+    assert_eq!(call["content"], "<think>I need the founding year.</think>Let me look that up.");
+
+    let request =
+        engine::ports::ChatRequest { messages: vec![engine::ports::Message::user("hi")], ..Default::default() };
+    let plain = openai(&server).complete(&request, Some(&|_: &str| {})).await.expect("a completion");
+    assert_eq!(plain.content, "{\"ok\": true}");
+}
