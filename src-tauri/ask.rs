@@ -106,7 +106,7 @@ async fn run(
     }
     let clock = Arc::new(SystemClock);
     let run_id = new_run_id(clock.now_unix_ms());
-    let config = settings::engine_config(&settings.engine, mode, model.is_some(), run_id);
+    let config = settings::engine_config(settings, mode, model.is_some(), run_id);
     let mut ports = Ports::new(lib.clone() as Arc<dyn Corpus>, clock);
     let mut reason = None;
     match model {

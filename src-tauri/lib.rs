@@ -564,7 +564,7 @@ The lighthouse keeper logs every ship.
             settings.as_object_mut().expect("an object").remove(field);
         }
         settings["llm"] = json!({"enabled": true, "preset": "custom", "provider": "openai-compatible",
-                                  "base_url": format!("{}/v1", server.url()), "model": "r1"});
+                                  "base_url": format!("{}/v1", server.url()), "model": "deepseek-r1"});
         settings["engine"]["run_mode"] = json!("agent");
         app.call("save_settings", json!({"settings": settings})).expect("saved");
         assert_eq!(app.call("get_settings", json!({})).expect("settings")["engine"]["run_mode"], "agent");
@@ -573,6 +573,7 @@ The lighthouse keeper logs every ship.
         let result = app.call("ask", json!({"question": question, "onEvent": "__CHANNEL__:3"})).expect("ask succeeds");
         let record = &result["record"];
         assert_eq!(record["run_mode"], "agent", "{record}");
+        assert_eq!(record["agent_protocol"], "tags", "auto picks the tags for an R1 model: {record}");
         assert_eq!(record["mode"], "llm", "{record}");
         assert_eq!(result["stored"], true);
         assert_eq!(record["answer"], "The Orbis Institute was founded in 1911 [1].");
@@ -591,6 +592,75 @@ The lighthouse keeper logs every ship.
 
         let again = app.call("get_run", json!({"runId": record["run_id"]})).expect("the run reopens");
         assert_eq!(again["run_mode"], "agent");
+    }
+
+    #[test]
+    fn the_agent_protocol_and_predicted_observations_settings_apply_to_agent_runs() {
+        let (app, dir) = app("main");
+        let docs = notes(dir.path());
+        app.window.state::<AppState>().grant([docs.clone()]);
+        app.call("ingest", json!({"paths": [docs.to_string_lossy()], "onEvent": "__CHANNEL__:1"})).expect("ingest");
+        let chunk = |delta: Value, finish: Value| {
+            format!(
+                "data: {}\r\n\r\n",
+                json!({"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+            )
+        };
+        let call = testkit::Reply::sse(
+            vec![
+                chunk(
+                    json!({"role": "assistant", "content": "", "tool_calls": [{"index": 0, "id": "call_1", "type": "function",
+                    "function": {"name": "search_library", "arguments": "{\"query\": \"Orbis"}}]}),
+                    Value::Null,
+                ),
+                chunk(
+                    json!({"tool_calls": [{"index": 0, "function": {"arguments": " Institute founded\"}"}}]}),
+                    Value::Null,
+                ),
+                chunk(json!({}), json!("tool_calls")),
+                "data: [DONE]\r\n\r\n".to_owned(),
+            ],
+            testkit::End::Finish,
+        );
+        let prediction = testkit::Reply::json(
+            200,
+            json!({"object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant",
+                   "content": "The navy set it up as a naval academy in Trieste in 1799."}, "finish_reason": "stop"}]})
+            .to_string(),
+        );
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime for the scripted server");
+        let server = runtime.block_on(testkit::Server::start(move |n, _| match n {
+            0 => call.clone(),
+            1 => prediction.clone(),
+            _ => streamed(&["\\boxed{The Orbis Institute was founded in 1911 [1].}"]),
+        }));
+        let mut settings = app.call("get_settings", json!({})).expect("settings");
+        for field in ["llm_key_stored", "web_key_stored", "embedding_key_stored", "keyring_error"] {
+            settings.as_object_mut().expect("an object").remove(field);
+        }
+        assert_eq!(settings["engine"]["agent_protocol"], "auto");
+        assert_eq!(settings["engine"]["observations"], "real");
+        settings["llm"] = json!({"enabled": true, "preset": "custom", "provider": "openai-compatible",
+                                  "base_url": format!("{}/v1", server.url()), "model": "deepseek-r1"});
+        settings["engine"]["agent_protocol"] = json!("tools");
+        settings["engine"]["observations"] = json!("predict");
+        app.call("save_settings", json!({"settings": settings})).expect("saved");
+        let saved = app.call("get_settings", json!({})).expect("settings");
+        assert_eq!(
+            (saved["engine"]["agent_protocol"].as_str(), saved["engine"]["observations"].as_str()),
+            (Some("tools"), Some("predict"))
+        );
+
+        let question = "When was the Orbis Institute founded?";
+        let result = app
+            .call("ask", json!({"question": question, "mode": "agent", "onEvent": "__CHANNEL__:2"}))
+            .expect("ask succeeds");
+        let record = &result["record"];
+        assert_eq!(record["agent_protocol"], "tools", "the setting overrides auto: {record}");
+        assert_eq!(record["observations"], "predict");
+        assert_eq!(record["predictions"][0]["disagrees"], true, "{record}");
+        assert!(app.channel(2).iter().any(|e| e["type"] == "observation_predicted"));
+        assert_eq!(record["answer"], "The Orbis Institute was founded in 1911 [1].");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use engine::ports::{Llm, Sensitive};
-use engine::run::RunMode;
+use engine::run::{Observations, RunMode};
 use engine::{CancellationToken, EngineConfig, MissingPolicy};
 use llm::{Provider, ProviderConfig, ProviderKind};
 use serde::{Deserialize, Serialize};
@@ -91,6 +91,21 @@ pub struct EngineSettings {
     pub max_nodes: usize,
     /// How a question is answered unless the ask box says otherwise: `chain` or `agent`.
     pub run_mode: RunMode,
+    /// Agent mode: how the model asks for actions (`auto`, `tags`, `tools`).
+    pub agent_protocol: AgentProtocolChoice,
+    /// Agent mode: `real`, `predict` or `predicted_only` observations.
+    pub observations: Observations,
+}
+
+/// The agent protocol setting: a protocol, or `auto` (by provider and model, as `catena ask`
+/// decides it: `llm::auto_agent_protocol`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentProtocolChoice {
+    #[default]
+    Auto,
+    Tags,
+    Tools,
 }
 
 impl Default for EngineSettings {
@@ -102,6 +117,8 @@ impl Default for EngineSettings {
             top_k: d.top_k,
             max_nodes: d.max_nodes,
             run_mode: d.run_mode,
+            agent_protocol: AgentProtocolChoice::Auto,
+            observations: d.observations,
         }
     }
 }
@@ -538,8 +555,10 @@ pub async fn test_llm(state: State<'_, AppState>, llm: LlmSettings) -> Result<Ll
     }
 }
 
-/// Turns the engine settings into the engine's configuration for one run in `run_mode`.
-pub fn engine_config(s: &EngineSettings, run_mode: RunMode, use_llm: bool, run_id: String) -> EngineConfig {
+/// Turns the settings into the engine's configuration for one run in `run_mode` (the model
+/// settings decide what `auto` stands for).
+pub fn engine_config(settings: &Settings, run_mode: RunMode, use_llm: bool, run_id: String) -> EngineConfig {
+    let s = &settings.engine;
     let mut config = EngineConfig::default();
     if (0.0..=1.0).contains(&s.mrfs_threshold) {
         config.mrfs_threshold = s.mrfs_threshold;
@@ -554,6 +573,15 @@ pub fn engine_config(s: &EngineSettings, run_mode: RunMode, use_llm: bool, run_i
     config.run_mode = run_mode;
     config.use_llm = use_llm;
     config.run_id = run_id;
+    config.agent_protocol = match s.agent_protocol {
+        AgentProtocolChoice::Tags => engine::run::AgentProtocol::Tags,
+        AgentProtocolChoice::Tools => engine::run::AgentProtocol::Tools,
+        AgentProtocolChoice::Auto => {
+            let kind = settings.llm.provider.parse().unwrap_or(llm::ProviderKind::OpenAiCompatible);
+            llm::auto_agent_protocol(kind, settings.llm.model.trim())
+        }
+    };
+    config.observations = s.observations;
     config
 }
 

@@ -5,6 +5,7 @@ import type {
   ConflictRecord,
   EvidenceRecord,
   NodeRecord,
+  PredictionRecord,
   RunEvent,
   RunMode,
   RunRecord,
@@ -34,6 +35,8 @@ export interface RunState {
   runMode: RunMode;
   /** The model's thinking as it streamed in (agent mode, live runs only; never part of the answer). */
   thinking: string;
+  /** What the model expected of each action (agent mode with predicted observations). */
+  predictions: PredictionRecord[];
 }
 
 /** A step as the plan announces it, before it runs; `over` sets what differs. */
@@ -75,6 +78,7 @@ export function emptyRun(question: string, runMode: RunMode = "chain"): RunState
     mode: null,
     runMode,
     thinking: "",
+    predictions: [],
   };
 }
 
@@ -102,6 +106,8 @@ export function applyEvent(state: RunState, event: RunEvent): RunState {
     }
     case "thinking_delta":
       return { ...state, thinking: state.thinking + event.text };
+    case "observation_predicted":
+      return { ...state, predictions: [...state.predictions, event.prediction] };
     case "answer_delta":
       return state.verified ? state : { ...state, answer: state.answer + event.text };
     case "verified":
@@ -139,6 +145,7 @@ export function fromRecord(record: RunRecord): RunState {
     mode: record.mode,
     runMode: record.run_mode ?? "chain",
     thinking: record.run_mode === "agent" ? thinkingOf(record.plan_raw ?? "") : "",
+    predictions: record.predictions ?? [],
   };
 }
 

@@ -236,12 +236,37 @@ export interface UsageRecord {
 /** `chain`: plan the steps, run them, answer. `agent`: a reasoning model looks things up from inside its thinking. */
 export type RunMode = "chain" | "agent";
 
+/** How an agent-mode model asks for actions: AutoCoA's tags, or the provider's tool calls. */
+export type AgentProtocol = "tags" | "tools";
+
+/** Agent mode: real observations, predicted then compared, or predicted only. */
+export type Observations = "real" | "predict" | "predicted_only";
+
+/** What the model expected an action to return, and what the library said. */
+export interface PredictionRecord {
+  node_id: number;
+  query: string;
+  predicted: string;
+  evidence: number[];
+  support: number | null;
+  disagrees: boolean;
+  /** Where it disagrees: the evidence sentence closest to the query, with its marker. */
+  found?: string | null;
+  /** The model was given its own prediction (nothing real came back): its knowledge, never a source. */
+  used_as_observation: boolean;
+}
+
 export interface RunRecord {
   run_id: string;
   question: string;
   mode: "llm" | "extractive";
   /** Missing in runs stored before agent mode: those are chains. */
   run_mode?: RunMode;
+  /** Agent runs only. */
+  agent_protocol?: AgentProtocol;
+  /** Agent runs with predicted observations only. */
+  observations?: Observations;
+  predictions?: PredictionRecord[];
   answer: string;
   short_answer?: ShortAnswer | null;
   /** The library does not answer the question: the answer lists the closest matches, uncited. */
@@ -264,6 +289,7 @@ export type RunEvent =
   | { type: "evidence_found"; node_id: number; evidence: EvidenceRecord }
   | { type: "node_finished"; node: NodeRecord }
   | { type: "thinking_delta"; text: string }
+  | { type: "observation_predicted"; prediction: PredictionRecord }
   | { type: "answer_delta"; text: string }
   | {
       type: "verified";
@@ -322,6 +348,9 @@ export interface EngineSettings {
   max_nodes: number;
   /** How a question is answered unless the ask box says otherwise. Missing in older settings. */
   run_mode?: RunMode;
+  /** Agent mode: `auto` picks by model (tags for AutoCoA/R1/QwQ, tool calls for the rest). */
+  agent_protocol?: "auto" | AgentProtocol;
+  observations?: Observations;
 }
 
 /** The embedding model semantic search uses. */

@@ -18,7 +18,9 @@ use std::sync::Arc;
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, ValueEnum};
 use engine::ports::{Clock, Corpus, Llm, Sensitive, WebSearch};
-use engine::run::{Decision, Event, Mode, NodeRecord, NodeStatus, RunMode, RunRecord};
+use engine::run::{
+    AgentProtocol, Decision, Event, Mode, NodeRecord, NodeStatus, Observations, PredictionRecord, RunMode, RunRecord,
+};
 use engine::{CancellationToken, Engine, EngineConfig, EngineError, MissingPolicy, Ports};
 use library::Library;
 use library::compose::{SystemClock, new_run_id};
@@ -80,6 +82,57 @@ pub(crate) struct AskArgs {
     /// looks things up from inside its own thinking (AutoCoA tags) and answers; needs a model.
     #[arg(long, value_enum, default_value_t = AskMode::Chain)]
     mode: AskMode,
+    /// Agent mode: how the model asks for actions. tags: AutoCoA's tags inside its thinking;
+    /// tools: the provider's native tool calling; auto: tags for models trained on them
+    /// (AutoCoA, R1 distills, QwQ), tools for the rest.
+    #[arg(long, value_enum, default_value_t = ProtocolArg::Auto)]
+    agent_protocol: ProtocolArg,
+    /// Agent mode: real: actions only. predict: the model first writes the observation it
+    /// expects, and where the library disagrees the run says so. predicted-only: no action
+    /// runs; the model goes on from its own predictions, which are never cited.
+    #[arg(long, value_enum, default_value_t = ObservationsArg::Real)]
+    observations: ObservationsArg,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ProtocolArg {
+    /// By provider and model.
+    Auto,
+    /// AutoCoA's tags.
+    Tags,
+    /// Native tool calls.
+    Tools,
+}
+
+impl ProtocolArg {
+    /// The protocol this stands for with this provider and model.
+    pub(crate) fn resolve(self, provider: ProviderKind, model: &str) -> AgentProtocol {
+        match self {
+            ProtocolArg::Auto => llm::auto_agent_protocol(provider, model),
+            ProtocolArg::Tags => AgentProtocol::Tags,
+            ProtocolArg::Tools => AgentProtocol::Tools,
+        }
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ObservationsArg {
+    /// Real observations only.
+    Real,
+    /// Predict, then compare with the real one.
+    Predict,
+    /// Predictions only.
+    PredictedOnly,
+}
+
+impl From<ObservationsArg> for Observations {
+    fn from(a: ObservationsArg) -> Observations {
+        match a {
+            ObservationsArg::Real => Observations::Real,
+            ObservationsArg::Predict => Observations::Predict,
+            ObservationsArg::PredictedOnly => Observations::PredictedOnly,
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -188,6 +241,9 @@ fn engine_config(args: &AskArgs, use_llm: bool, run_id: String) -> anyhow::Resul
         AskMode::Chain => RunMode::Chain,
         AskMode::Agent => RunMode::Agent,
     };
+    config.agent_protocol =
+        args.agent_protocol.resolve(args.provider, args.model.as_deref().unwrap_or_default().trim());
+    config.observations = args.observations.into();
     Ok(config)
 }
 
@@ -430,6 +486,19 @@ fn node_outcome(n: &NodeRecord) -> String {
     line
 }
 
+/// What the model expected of an action, and what came of it, on one line.
+fn prediction_line(p: &PredictionRecord) -> String {
+    let expected = one_line(&p.predicted, 160);
+    if p.used_as_observation {
+        format!("#{} used the model's own expectation (its knowledge, not a source): {expected}", p.node_id)
+    } else if p.disagrees {
+        let found = p.found.as_deref().map_or_else(|| "something else".to_string(), |f| one_line(f, 160));
+        format!("#{} the model expected \"{expected}\"; the library says \"{found}\"", p.node_id)
+    } else {
+        format!("#{} the library bears out what the model expected", p.node_id)
+    }
+}
+
 /// Progress on stderr, as the engine reports it.
 async fn print_events(mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>, live: bool) {
     let mut actions = HashMap::new();
@@ -458,6 +527,7 @@ async fn print_events(mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>, live:
             Event::NodeFinished { node } => {
                 note(&format!("#{} {} {}", node.id, node.action.as_str(), node_outcome(&node)))
             }
+            Event::ObservationPredicted { prediction } => note(&prediction_line(&prediction)),
             Event::AnswerDelta { text } if live => {
                 let mut err = std::io::stderr().lock();
                 if !streaming {
@@ -544,11 +614,20 @@ fn print_record(r: &RunRecord, extractive_reason: Option<&str>) {
             say(&format!("  step #{}: {}", c.node_id, parts.join("; ")));
         }
     }
+    let noted: Vec<&PredictionRecord> = r.predictions.iter().filter(|p| p.disagrees || p.used_as_observation).collect();
+    if !noted.is_empty() {
+        say("");
+        say("Predicted observations:");
+        for p in noted {
+            say(&format!("  {}", prediction_line(p)));
+        }
+    }
     say("");
-    let mode = match (r.run_mode, r.mode) {
-        (RunMode::Agent, _) => "agent",
-        (RunMode::Chain, Mode::Llm) => "llm",
-        (RunMode::Chain, Mode::Extractive) => "extractive",
+    let mode = match (r.run_mode, r.mode, r.agent_protocol) {
+        (RunMode::Agent, _, Some(AgentProtocol::Tools)) => "agent (tool calls)",
+        (RunMode::Agent, _, _) => "agent",
+        (RunMode::Chain, Mode::Llm, _) => "llm",
+        (RunMode::Chain, Mode::Extractive, _) => "extractive",
     };
     say(&format!(
         "run {} · {mode} · {} {} · {} model {} · {:.1} s",

@@ -1,6 +1,6 @@
-//! `catena bench-llm --latency-ms L [--questions N]`: the engine's wall time and LLM calls per
-//! question against a model that takes L ms per call, next to a sequential ReAct loop on the same
-//! model, library and questions.
+//! `catena bench-llm --latency-ms L [--questions N] [--mode chain|agent]`: the engine's wall
+//! time and LLM calls per question against a model that takes L ms per call, next to a sequential
+//! ReAct loop on the same model, library and questions.
 //!
 //! The model is a scripted OpenAI-compatible server on 127.0.0.1 (hand-rolled HTTP/1.1 over a
 //! tokio `TcpListener`, like the `llm` crate's test servers) that answers every call after L ms:
@@ -21,7 +21,15 @@
 //! (kept guesses need no summary call); a question with every node missing costs it more calls
 //! than ReAct, and the per-question table shows it.
 //!
-//! Token counts are the server's estimate (characters / 4), the same for both loops.
+//! With `--mode agent` the same run also asks every question in agent mode (AutoCoA: one turn
+//! that searches from inside the model's thinking): the server answers agent calls (recognised by
+//! the agent prompt) with the next of the scenario's ReAct searches as a `<begin_search>` request,
+//! one per generation, counted by the `<search_result>` blocks already in the turn, then
+//! `</think>` and the boxed answer; so an agent run makes one call per search plus the final one,
+//! as ReAct does, but keeps one growing turn. Each row then has the agent's calls, tokens,
+//! actions and wall time next to the chain's and ReAct's.
+//!
+//! Token counts are the server's estimate (characters / 4), the same for every loop.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,7 +38,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Args;
 use engine::ports::{ChatRequest, Corpus, Llm, Message};
-use engine::{CallPurpose, CancellationToken, Engine, EngineConfig, Mode, Ports};
+use engine::{CallPurpose, CancellationToken, Engine, EngineConfig, Mode, Ports, RunMode};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -47,6 +55,9 @@ pub(crate) struct BenchLlmArgs {
     /// Questions asked (the scenarios in turn).
     #[arg(long, default_value_t = 12)]
     questions: usize,
+    /// chain: the engine's chain against ReAct; agent: agent mode too, next to both.
+    #[arg(long, value_parser = ["chain", "agent"], default_value = "chain")]
+    mode: String,
 }
 
 /// Fixed overhead allowed on top of (depth + 2)·L: retrieval, MRFS and HTTP on loopback.
@@ -243,6 +254,13 @@ fn between<'a>(s: &'a str, open: &str, close: &str) -> Option<&'a str> {
     Some(&s[start..end])
 }
 
+/// The text of the last `open … close` block in `s`.
+fn last_between<'a>(s: &'a str, open: &str, close: &str) -> Option<&'a str> {
+    let start = s.rfind(open)? + open.len();
+    let end = s[start..].find(close)? + start;
+    Some(&s[start..end])
+}
+
 fn scenario_of(question: &str) -> Option<&'static Scenario> {
     SCENARIOS.iter().find(|s| s.question == question.trim())
 }
@@ -301,6 +319,21 @@ fn script(body: &Value) -> Result<(String, bool), String> {
         .unwrap_or_default();
     let user = last_user.as_str();
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    let request = ChatRequest { messages, ..ChatRequest::default() };
+    if engine::prompt_purpose(&request) == Some(CallPurpose::Agent) {
+        // The agent prompt names its `<question>` tags before it opens them: the question is the
+        // last such block, not the first.
+        let q = last_between(user, "<question>", "</question>").ok_or("agent prompt without a question")?;
+        let s = scenario_of(q).ok_or("unknown question")?;
+        let turn = request.messages.last().filter(|m| m.role == engine::ports::Role::Assistant);
+        let done = turn.map_or(0, |m| m.content.matches("<search_result>").count());
+        // The closing tag is a stop sequence: servers leave it out of the text.
+        return Ok(match s.react.get(done) {
+            Some(q) => (format!("I do not know this yet; I should look up {q}. <begin_search> {q}"), stream),
+            None => (format!("I have what I need.\n</think>\n\n\\boxed{{{}}}", s.answer), stream),
+        });
+    }
+    let messages = request.messages;
     if messages.first().is_some_and(|m| m.content.starts_with(REACT_HEAD)) {
         let question = between(user, "Question: ", "\n").ok_or("ReAct prompt without a question")?;
         let s = scenario_of(question).ok_or("unknown ReAct question")?;
@@ -328,7 +361,7 @@ fn script(body: &Value) -> Result<(String, bool), String> {
             let q = between(user, "<question>", "</question>").ok_or("answer prompt without a question")?;
             Ok((scenario_of(q).ok_or("unknown question")?.answer.to_string(), stream))
         }
-        Some(CallPurpose::Sql | CallPurpose::Agent) | None => Err("unrecognised prompt".into()),
+        Some(CallPurpose::Sql | CallPurpose::Agent | CallPurpose::Predict) | None => Err("unrecognised prompt".into()),
     }
 }
 
@@ -458,6 +491,7 @@ async fn start_server(latency: Duration) -> anyhow::Result<(SocketAddr, tokio::t
 struct ReactRun {
     calls: u32,
     tokens: u64,
+    searches: u32,
     wall_ms: f64,
     finished: bool,
 }
@@ -469,7 +503,7 @@ async fn react(llm: &dyn Llm, corpus: &dyn Corpus, question: &str) -> ReactRun {
         "{REACT_HEAD} Thought can reason about the current situation, and Action can be two types:\n(1) Search[entity], which searches the documents and returns the best passage.\n(2) Finish[answer], which returns the answer and finishes the task."
     );
     let mut transcript = String::new();
-    let mut run = ReactRun { calls: 0, tokens: 0, wall_ms: 0.0, finished: false };
+    let mut run = ReactRun { calls: 0, tokens: 0, searches: 0, wall_ms: 0.0, finished: false };
     for step in 1..=REACT_MAX_STEPS {
         let request = ChatRequest {
             messages: vec![
@@ -480,6 +514,7 @@ async fn react(llm: &dyn Llm, corpus: &dyn Corpus, question: &str) -> ReactRun {
             max_tokens: Some(200),
             json_schema: None,
             stop: vec![format!("\nObservation {step}:")],
+            ..ChatRequest::default()
         };
         let reply = match llm.complete(&request, None).await {
             Ok(r) => r,
@@ -495,7 +530,9 @@ async fn react(llm: &dyn Llm, corpus: &dyn Corpus, question: &str) -> ReactRun {
             run.finished = true;
             break;
         }
-        let observation = match between(&text, "Search[", "]") {
+        let search = between(&text, "Search[", "]");
+        run.searches += u32::from(search.is_some());
+        let observation = match search {
             Some(q) => match corpus.search(q, 1).await {
                 Ok(hits) => hits.first().map_or("No passage found.".to_string(), |h| h.text.clone()),
                 Err(e) => format!("Search failed: {e}"),
@@ -523,16 +560,33 @@ struct QuestionRow {
     engine_mode: &'static str,
     engine_calls: u32,
     engine_tokens: u64,
+    engine_actions: u32,
     react_calls: u32,
     react_tokens: u64,
+    react_actions: u32,
     react_wall_ms: f64,
     react_finished: bool,
+    /// Agent mode on the same question (`--mode agent` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent: Option<AgentRow>,
+}
+
+#[derive(Serialize)]
+struct AgentRow {
+    /// `llm` when the model's turn answered (a boxed answer), else `extractive`.
+    mode: &'static str,
+    calls: u32,
+    tokens: u64,
+    actions: u32,
+    wall_ms: f64,
+    answered: bool,
 }
 
 #[derive(Serialize)]
 struct Side {
     calls_mean: f64,
     tokens_mean: f64,
+    actions_mean: f64,
     wall_ms_mean: f64,
     wall_ms_p50: f64,
     wall_ms_p95: f64,
@@ -551,21 +605,24 @@ struct BenchReport {
     llm_mode_runs: usize,
     engine: Side,
     react: Side,
+    /// Agent mode's figures (`--mode agent` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent: Option<Side>,
     fewer_calls_than_react: bool,
     per_question: Vec<QuestionRow>,
 }
 
-fn side(
-    rows: &[QuestionRow],
-    calls: impl Fn(&QuestionRow) -> f64,
-    tokens: impl Fn(&QuestionRow) -> f64,
-    wall: impl Fn(&QuestionRow) -> f64,
-) -> Side {
-    let mut walls: Vec<f64> = rows.iter().map(&wall).collect();
+/// Calls, tokens, actions and wall time of one loop on one question.
+type Figures = (f64, f64, f64, f64);
+
+fn side<R>(rows: &[R], of: impl Fn(&R) -> Figures) -> Side {
+    let figures: Vec<Figures> = rows.iter().map(of).collect();
+    let mut walls: Vec<f64> = figures.iter().map(|f| f.3).collect();
     walls.sort_by(f64::total_cmp);
     Side {
-        calls_mean: mean(rows.iter().map(calls)),
-        tokens_mean: mean(rows.iter().map(tokens)),
+        calls_mean: mean(figures.iter().map(|f| f.0)),
+        tokens_mean: mean(figures.iter().map(|f| f.1)),
+        actions_mean: mean(figures.iter().map(|f| f.2)),
         wall_ms_mean: mean(walls.iter().copied()),
         wall_ms_p50: quantile(&walls, 0.5),
         wall_ms_p95: quantile(&walls, 0.95),
@@ -582,6 +639,12 @@ pub(crate) async fn run(args: BenchLlmArgs, json_out: bool) -> anyhow::Result<()
     let corpus: Arc<dyn Corpus> = lib.library.clone();
     let engine =
         Engine::new(EngineConfig::default(), Ports::new(corpus.clone(), Arc::new(SystemClock)).with_llm(model.clone()));
+    let agent_engine = (args.mode == "agent").then(|| {
+        Engine::new(
+            EngineConfig { run_mode: RunMode::Agent, ..EngineConfig::default() },
+            Ports::new(corpus.clone(), Arc::new(SystemClock)).with_llm(model.clone()),
+        )
+    });
     let cancel = CancellationToken::new();
     crate::eval::cancel_on_ctrl_c(cancel.clone());
 
@@ -604,6 +667,29 @@ pub(crate) async fn run(args: BenchLlmArgs, json_out: bool) -> anyhow::Result<()
             Err(e) => return Err(e).context(format!("the engine failed on {:?}", s.question)),
         };
         let r = react(model.as_ref(), corpus.as_ref(), s.question).await;
+        let agent = match &agent_engine {
+            Some(agent_engine) => {
+                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                drop(rx);
+                let t0 = Instant::now();
+                let result = agent_engine.ask(s.question, &tx, &cancel).await;
+                let wall_ms = t0.elapsed().as_secs_f64() * 1000.0;
+                let a = match result {
+                    Ok(a) => a,
+                    Err(engine::EngineError::Cancelled) => break,
+                    Err(e) => return Err(e).context(format!("agent mode failed on {:?}", s.question)),
+                };
+                Some(AgentRow {
+                    mode: if a.mode == Mode::Llm { "llm" } else { "extractive" },
+                    calls: a.usage.llm_calls,
+                    tokens: a.usage.prompt_tokens + a.usage.completion_tokens,
+                    actions: a.usage.actions,
+                    wall_ms,
+                    answered: !a.answer.trim().is_empty(),
+                })
+            }
+            None => None,
+        };
         let bound_ms = (d as f64 + 2.0) * l + SLACK_MS;
         rows.push(QuestionRow {
             scenario: s.name,
@@ -615,16 +701,26 @@ pub(crate) async fn run(args: BenchLlmArgs, json_out: bool) -> anyhow::Result<()
             engine_mode: if run.mode == Mode::Llm { "llm" } else { "extractive" },
             engine_calls: run.usage.llm_calls,
             engine_tokens: run.usage.prompt_tokens + run.usage.completion_tokens,
+            engine_actions: run.usage.actions,
             react_calls: r.calls,
             react_tokens: r.tokens,
+            react_actions: r.searches,
             react_wall_ms: r.wall_ms,
             react_finished: r.finished,
+            agent,
         });
     }
     server.abort();
 
-    let engine_side = side(&rows, |r| f64::from(r.engine_calls), |r| r.engine_tokens as f64, |r| r.engine_wall_ms);
-    let react_side = side(&rows, |r| f64::from(r.react_calls), |r| r.react_tokens as f64, |r| r.react_wall_ms);
+    let engine_side = side(&rows, |r| {
+        (f64::from(r.engine_calls), r.engine_tokens as f64, f64::from(r.engine_actions), r.engine_wall_ms)
+    });
+    let react_side =
+        side(&rows, |r| (f64::from(r.react_calls), r.react_tokens as f64, f64::from(r.react_actions), r.react_wall_ms));
+    let agent_rows: Vec<&AgentRow> = rows.iter().filter_map(|r| r.agent.as_ref()).collect();
+    let agent_side = agent_engine
+        .as_ref()
+        .map(|_| side(&agent_rows, |a| (f64::from(a.calls), a.tokens as f64, f64::from(a.actions), a.wall_ms)));
     let within = rows.iter().filter(|r| r.within_bound).count();
     let report = BenchReport {
         latency_ms: args.latency_ms,
@@ -637,6 +733,7 @@ pub(crate) async fn run(args: BenchLlmArgs, json_out: bool) -> anyhow::Result<()
         fewer_calls_than_react: engine_side.calls_mean < react_side.calls_mean,
         engine: engine_side,
         react: react_side,
+        agent: agent_side,
         per_question: rows,
     };
     if json_out {
@@ -665,23 +762,36 @@ pub(crate) async fn run(args: BenchLlmArgs, json_out: bool) -> anyhow::Result<()
             r.engine_mode,
             if r.within_bound { "" } else { "  over the bound" }
         ));
+        if let Some(a) = &r.agent {
+            say(&format!(
+                "{:<12} agent: {} calls, {} actions, {} tokens, {:.1} ms, {}",
+                "", a.calls, a.actions, a.tokens, a.wall_ms, a.mode
+            ));
+        }
     }
     let (e, r) = (&report.engine, &report.react);
     say(&format!(
-        "engine: {}/{} within (depth+2)·L+{:.0} ms; {:.2} calls, {:.0} tokens, wall mean {:.1} ms (p50 {:.1}, p95 {:.1})",
+        "engine: {}/{} within (depth+2)·L+{:.0} ms; {:.2} calls, {:.0} tokens, {:.2} actions, wall mean {:.1} ms (p50 {:.1}, p95 {:.1})",
         report.within_bound,
         report.questions,
         SLACK_MS,
         e.calls_mean,
         e.tokens_mean,
+        e.actions_mean,
         e.wall_ms_mean,
         e.wall_ms_p50,
         e.wall_ms_p95
     ));
     say(&format!(
-        "ReAct:  {:.2} calls, {:.0} tokens, wall mean {:.1} ms (p50 {:.1}, p95 {:.1})",
-        r.calls_mean, r.tokens_mean, r.wall_ms_mean, r.wall_ms_p50, r.wall_ms_p95
+        "ReAct:  {:.2} calls, {:.0} tokens, {:.2} actions, wall mean {:.1} ms (p50 {:.1}, p95 {:.1})",
+        r.calls_mean, r.tokens_mean, r.actions_mean, r.wall_ms_mean, r.wall_ms_p50, r.wall_ms_p95
     ));
+    if let Some(a) = &report.agent {
+        say(&format!(
+            "agent:  {:.2} calls, {:.0} tokens, {:.2} actions, wall mean {:.1} ms (p50 {:.1}, p95 {:.1})",
+            a.calls_mean, a.tokens_mean, a.actions_mean, a.wall_ms_mean, a.wall_ms_p50, a.wall_ms_p95
+        ));
+    }
     say(&format!(
         "fewer calls than ReAct: {} ({:.2} vs {:.2} per question)",
         if report.fewer_calls_than_react { "yes" } else { "no" },

@@ -125,6 +125,9 @@ pub(crate) struct MultihopArgs {
     /// needs --llm-url and --model).
     #[arg(long, value_enum, default_value_t = crate::ask::AskMode::Chain)]
     mode: crate::ask::AskMode,
+    /// Agent mode: tags, tools (native tool calls) or auto (by model, as `catena ask` does).
+    #[arg(long, value_enum, default_value_t = crate::ask::ProtocolArg::Auto)]
+    agent_protocol: crate::ask::ProtocolArg,
 }
 
 /// `eval multihop --search`.
@@ -676,7 +679,11 @@ where
         bail!("agent mode needs a language model: pass --llm-url and --model");
     }
     let run_mode = if agent { engine::RunMode::Agent } else { engine::RunMode::Chain };
-    let config = EngineConfig { top_k: args.top_k.max(1), use_llm, run_mode, ..EngineConfig::default() };
+    let agent_protocol = args
+        .agent_protocol
+        .resolve(llm::ProviderKind::OpenAiCompatible, args.model.as_deref().unwrap_or_default().trim());
+    let config =
+        EngineConfig { top_k: args.top_k.max(1), use_llm, run_mode, agent_protocol, ..EngineConfig::default() };
     let corpus: Arc<dyn Corpus> = lib.library.clone();
     let mut ports = Ports::new(corpus, Arc::new(SystemClock));
     if let Some(l) = llm {

@@ -120,6 +120,7 @@ async fn export_autocoa(dir: &Path, args: ExportArgs, json: bool, to_stdout: boo
             for id in ids {
                 if let Some(r) = catalog.get_run(&id).await?
                     && r.run_mode == engine::RunMode::Agent
+                    && r.agent_protocol != Some(engine::run::AgentProtocol::Tools)
                     && r.plan_raw.as_deref().is_some_and(|t| !t.trim().is_empty())
                 {
                     records.push(r);

@@ -155,7 +155,7 @@ enum Command {
     #[command(subcommand)]
     Eval(eval::EvalCommand),
     /// Measure the engine's wall time and LLM calls against a scripted model with a fixed
-    /// latency, next to a ReAct loop on the same model.
+    /// latency, next to a ReAct loop on the same model (and agent mode, with `--mode agent`).
     BenchLlm(bench_llm::BenchLlmArgs),
     /// Measure OCR pages per second through Catena against the plain tesseract command on the
     /// same rendered pages, with the same number of pages at once.

@@ -28,8 +28,14 @@ use crate::engine::{CallError, EngineError, RunCtx, lock};
 use crate::execute::{self, Miss};
 use crate::ports::{ChatRequest, LlmError, Message};
 use crate::prompts::{self, AGENT_TAGS};
-use crate::run::{Action, CallPurpose, Decision, Event, EvidenceRecord, NodeRecord, NodeStatus, RetrievalPath};
-use crate::text;
+use crate::run::{
+    Action, CallPurpose, Decision, Event, EvidenceRecord, NodeRecord, NodeStatus, Observations, PredictionRecord,
+    RetrievalPath,
+};
+use crate::{answer, mrfs, text};
+
+#[path = "agent/tools.rs"]
+pub(crate) mod tools;
 
 /// Longest passage shown in an observation, in chars.
 const OBSERVATION_CHARS: usize = 1200;
@@ -58,6 +64,8 @@ pub(crate) struct Turn {
     pub nodes: Vec<NodeRecord>,
     /// The whole turn: the model's text with the injected observations.
     pub transcript: String,
+    /// What the model expected before each action (predicted observations only).
+    pub predictions: Vec<PredictionRecord>,
 }
 
 /// What one generation asked for.
@@ -170,6 +178,15 @@ fn observation(results: &[EvidenceRecord]) -> String {
     out.push(' ');
     out.push_str(RESULT_CLOSE);
     out
+}
+
+/// An observation the model predicted itself, given back as its own knowledge: unnumbered, so
+/// nothing can cite it.
+fn predicted_observation(predicted: &str) -> String {
+    format!(
+        "{RESULT_OPEN} predicted result (your own expectation, not a source: do not cite it): {} {RESULT_CLOSE}",
+        neutralise(predicted.trim())
+    )
 }
 
 fn message(text: &str) -> String {
@@ -293,6 +310,90 @@ async fn act(ctx: &RunCtx, id: u32, action: Action, query: &str) -> Result<(Node
     Ok((n, obs))
 }
 
+/// The model's expected observation for an action, or `None` when it wrote none or failed.
+async fn predict(ctx: &RunCtx, action: Action, query: &str) -> Result<Option<String>, EngineError> {
+    let req = prompts::predict(&ctx.question, action, query);
+    match ctx.complete(CallPurpose::Predict, &req, None).await {
+        Ok(t) => {
+            let t = text::clip(strip_results(&t).trim(), OBSERVATION_CHARS);
+            Ok((!t.is_empty()).then_some(t))
+        }
+        Err(CallError::Engine(e)) => Err(e),
+        Err(CallError::Llm(LlmError::Auth(m))) => Err(EngineError::ProviderAuth(m)),
+        Err(CallError::Llm(_)) => Ok(None),
+    }
+}
+
+/// Runs one action as the run's observation setting says: real only; predicted first and then
+/// compared with the real result (the prediction standing in where the action finds nothing);
+/// or predicted only. Returns the node and the observation to give the model.
+pub(crate) async fn act_observed(
+    ctx: &RunCtx,
+    id: u32,
+    action: Action,
+    query: &str,
+    predictions: &mut Vec<PredictionRecord>,
+) -> Result<(NodeRecord, String), EngineError> {
+    let mode = ctx.config.observations;
+    if mode == Observations::Real {
+        return act(ctx, id, action, query).await;
+    }
+    let predicted = predict(ctx, action, query).await?;
+    let (n, obs) = if mode == Observations::PredictedOnly {
+        let mut n = node(id, action, query);
+        ctx.emit(Event::NodeStarted { id });
+        n.status = NodeStatus::Skipped;
+        n.path = RetrievalPath::SkippedRetrieval;
+        n.reason = Some("predicted only: the model's own knowledge, not a source".to_string());
+        ctx.emit(Event::NodeFinished { node: n.clone() });
+        (n, String::new())
+    } else {
+        act(ctx, id, action, query).await?
+    };
+    let Some(predicted) = predicted else {
+        let obs =
+            if obs.is_empty() { message("No result: nothing was looked up and nothing was predicted.") } else { obs };
+        return Ok((n, obs));
+    };
+    let evidence: Vec<EvidenceRecord> =
+        lock(&ctx.evidence).iter().filter(|e| n.evidence.contains(&e.id)).cloned().collect();
+    let mut p = PredictionRecord {
+        node_id: id,
+        query: query.to_string(),
+        predicted: predicted.clone(),
+        evidence: n.evidence.clone(),
+        support: None,
+        disagrees: false,
+        found: None,
+        used_as_observation: false,
+    };
+    let obs = if evidence.is_empty() {
+        p.used_as_observation = true;
+        predicted_observation(&predicted)
+    } else {
+        let texts: Vec<&str> = evidence.iter().map(|e| e.text.as_str()).collect();
+        let support = mrfs::score(&predicted, &texts);
+        p.support = Some(support);
+        // Overlap alone passes a prediction that gets only the figure wrong ("founded in 1923"
+        // against "founded in 1844"): a number the evidence does not contain is a disagreement.
+        let lowered: Vec<String> = texts.iter().map(|t| t.to_lowercase()).collect();
+        let wrong_number = text::tokens(&predicted)
+            .iter()
+            .filter(|t| t.chars().any(|c| c.is_ascii_digit()))
+            .any(|t| !lowered.iter().any(|x| x.contains(t.as_str())));
+        p.disagrees = support < ctx.config.mrfs_threshold || wrong_number;
+        if p.disagrees {
+            let refs: Vec<&EvidenceRecord> = evidence.iter().collect();
+            p.found = answer::best_sentence(query, query, &refs)
+                .map(|(eid, s, _)| format!("{} [{eid}]", text::clip(s.trim(), 300)));
+        }
+        obs
+    };
+    ctx.emit(Event::ObservationPredicted { prediction: p.clone() });
+    predictions.push(p);
+    Ok((n, obs))
+}
+
 /// Passes the model's thinking on as it streams in (`Event::ThinkingDelta`), up to its `</think>`:
 /// what follows is the answer, which the run checks before showing. A `</think>` split across
 /// chunks is caught by holding back a tail that could begin one.
@@ -360,7 +461,14 @@ fn request(base: &[Message], transcript: &str, max_tokens: u32, stop: Vec<String
     // Trailing whitespace is left out: some APIs (Anthropic's) refuse a partial assistant message
     // that ends in it.
     messages.push(Message::assistant(transcript.trim_end()));
-    ChatRequest { messages, temperature: Some(0.6), max_tokens: Some(max_tokens), json_schema: None, stop }
+    ChatRequest {
+        messages,
+        temperature: Some(0.6),
+        max_tokens: Some(max_tokens),
+        json_schema: None,
+        stop,
+        ..ChatRequest::default()
+    }
 }
 
 /// Completion tokens of a generation: the provider's count, else about four chars a token.
@@ -387,6 +495,7 @@ pub(crate) async fn run(ctx: &RunCtx) -> Result<Turn, EngineError> {
     let mut spent: u64 = 0;
     let mut malformed = 0;
     let mut told_limit = false;
+    let mut predictions = Vec::new();
     // The model's text after its own `</think>`, once it wrote one.
     let mut answer_part: Option<String> = None;
     loop {
@@ -407,7 +516,7 @@ pub(crate) async fn run(ctx: &RunCtx) -> Result<Turn, EngineError> {
             Err(CallError::Llm(LlmError::Auth(m))) => return Err(EngineError::ProviderAuth(m)),
             // The model failed midway: the turn ends with what it has (partial failure is data;
             // the failed call is in the usage).
-            Err(CallError::Llm(_)) => return Ok(Turn { answer: String::new(), nodes, transcript }),
+            Err(CallError::Llm(_)) => return Ok(Turn { answer: String::new(), nodes, transcript, predictions }),
         };
         let cut = spent >= budget;
         match parse(&generated, cut) {
@@ -442,7 +551,7 @@ pub(crate) async fn run(ctx: &RunCtx) -> Result<Turn, EngineError> {
                     continue;
                 }
                 let id = nodes.len() as u32 + 1;
-                let (n, obs) = act(ctx, id, action, &query).await?;
+                let (n, obs) = act_observed(ctx, id, action, &query, &mut predictions).await?;
                 nodes.push(n);
                 let _ = write!(transcript, "\n\n{obs}\n\n");
             }
@@ -470,7 +579,7 @@ pub(crate) async fn run(ctx: &RunCtx) -> Result<Turn, EngineError> {
             }
         }
     };
-    Ok(Turn { answer: final_answer(&answer_part), nodes, transcript })
+    Ok(Turn { answer: final_answer(&answer_part), nodes, transcript, predictions })
 }
 
 #[cfg(test)]

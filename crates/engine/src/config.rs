@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::run::RunMode;
+use crate::run::{AgentProtocol, Observations, RunMode};
 
 /// Actions an agent-mode turn may run (the paper's `max_search_nums`).
 pub const DEFAULT_AGENT_MAX_ACTIONS: usize = 10;
@@ -46,6 +46,11 @@ pub struct EngineConfig {
     pub agent_max_actions: usize,
     /// Agent mode: completion tokens before the answer is forced. Default 12 288.
     pub agent_token_budget: u64,
+    /// Agent mode: tags in the thinking, or the provider's native tool calling. Default tags.
+    /// (Choosing by provider and model, `auto`, is the caller's: the engine does not know them.)
+    pub agent_protocol: AgentProtocol,
+    /// Agent mode: whether the model predicts each observation first. Default real only.
+    pub observations: Observations,
 }
 
 impl Default for EngineConfig {
@@ -61,6 +66,8 @@ impl Default for EngineConfig {
             run_mode: RunMode::Chain,
             agent_max_actions: DEFAULT_AGENT_MAX_ACTIONS,
             agent_token_budget: DEFAULT_AGENT_TOKEN_BUDGET,
+            agent_protocol: AgentProtocol::Tags,
+            observations: Observations::Real,
         }
     }
 }

@@ -10,7 +10,8 @@ use crate::config::EngineConfig;
 use crate::plan::{self, Plan};
 use crate::ports::{ChatRequest, Clock, Corpus, Llm, LlmError, TableAnalyst, WebSearch};
 use crate::run::{
-    Action, CallPurpose, CallRecord, Event, EvidenceRecord, Mode, RunMode, RunRecord, SettingsRecord, UsageRecord,
+    Action, AgentProtocol, CallPurpose, CallRecord, Event, EvidenceRecord, Mode, Observations, RunMode, RunRecord,
+    SettingsRecord, UsageRecord,
 };
 use crate::{agent, answer, execute, heuristic, prompts};
 
@@ -153,6 +154,16 @@ impl RunCtx {
         request: &ChatRequest,
         on_delta: Option<&(dyn for<'a> Fn(&'a str) + Send + Sync)>,
     ) -> Result<(String, u64), CallError> {
+        self.complete_response(purpose, request, on_delta).await.map(|r| (r.content, r.usage.completion_tokens))
+    }
+
+    /// [`RunCtx::complete`], returning the whole response (tool calls included).
+    pub(crate) async fn complete_response(
+        &self,
+        purpose: CallPurpose,
+        request: &ChatRequest,
+        on_delta: Option<&(dyn for<'a> Fn(&'a str) + Send + Sync)>,
+    ) -> Result<crate::ports::ChatResponse, CallError> {
         let Some(llm) = &self.llm else {
             return Err(CallError::Llm(LlmError::Protocol { message: "no model configured".into(), calls: 0 }));
         };
@@ -172,7 +183,7 @@ impl RunCtx {
                     latency_ms: latency.as_millis() as u64,
                     ok: true,
                 });
-                Ok((resp.content, resp.usage.completion_tokens))
+                Ok(resp)
             }
             Err(LlmError::Cancelled) => Err(CallError::Engine(EngineError::Cancelled)),
             Err(e) => {
@@ -337,7 +348,14 @@ impl Engine {
 
     /// Agent mode: the model's turn (see `agent`), then the same checks as a chain's answer.
     async fn ask_agent(&self, ctx: Arc<RunCtx>, started_at: String, t0: Instant) -> Result<RunRecord, EngineError> {
-        let turn = agent::run(&ctx).await?;
+        let (turn, protocol) = match self.config.agent_protocol {
+            AgentProtocol::Tags => (agent::run(&ctx).await?, AgentProtocol::Tags),
+            AgentProtocol::Tools => match agent::tools::run(&ctx).await? {
+                Some(turn) => (turn, AgentProtocol::Tools),
+                // The server refused tools before anything ran: the tag protocol needs none.
+                None => (agent::run(&ctx).await?, AgentProtocol::Tags),
+            },
+        };
         let evidence = lock(&ctx.evidence).clone();
         // Markers the model left out or got wrong are given to the observation that supports the
         // sentence, where one does; the check then lists whatever nothing supports.
@@ -375,6 +393,13 @@ impl Engine {
                 plan_raw: Some(turn.transcript),
             },
         );
+        let observations = self.config.observations;
+        let record = RunRecord {
+            agent_protocol: Some(protocol),
+            observations: (observations != Observations::Real).then_some(observations),
+            predictions: turn.predictions,
+            ..record
+        };
         ctx.emit(Event::Finished { run_id: record.run_id.clone() });
         Ok(record)
     }
@@ -387,6 +412,9 @@ impl Engine {
             question: ctx.question.clone(),
             mode: o.mode,
             run_mode: o.run_mode,
+            agent_protocol: None,
+            observations: None,
+            predictions: Vec::new(),
             answer: o.checked.answer,
             short_answer: o.short_answer,
             not_found: o.not_found,

@@ -41,8 +41,8 @@ pub use engine::{Engine, EngineError, Ports};
 pub use location::{Location, Span};
 pub use prompts::purpose as prompt_purpose;
 pub use run::{
-    Action, CallPurpose, CallRecord, CitationRecord, ConflictRecord, Decision, Event, EvidenceKind, EvidenceRecord,
-    Mode, NodeRecord, NodeStatus, RetrievalPath, RunMode, RunRecord, ScoreRecord, SettingsRecord, ShortAnswer,
-    UsageRecord, Verdict,
+    Action, AgentProtocol, CallPurpose, CallRecord, CitationRecord, ConflictRecord, Decision, Event, EvidenceKind,
+    EvidenceRecord, Mode, NodeRecord, NodeStatus, Observations, PredictionRecord, RetrievalPath, RunMode, RunRecord,
+    ScoreRecord, SettingsRecord, ShortAnswer, UsageRecord, Verdict,
 };
 pub use tokio_util::sync::CancellationToken;

@@ -46,6 +46,8 @@ pub enum Role {
     User,
     /// The model's side.
     Assistant,
+    /// The result of one of the model's tool calls (native tool calling).
+    Tool,
 }
 
 /// One chat message.
@@ -55,21 +57,70 @@ pub struct Message {
     pub role: Role,
     /// Text.
     pub content: String,
+    /// Tool calls the model made in this (assistant) message.
+    pub tool_calls: Vec<ToolCall>,
+    /// For a [`Role::Tool`] message: the call it answers (its id and tool name).
+    pub tool_result_for: Option<(String, String)>,
 }
 
 impl Message {
+    fn plain(role: Role, content: String) -> Message {
+        Message { role, content, tool_calls: Vec::new(), tool_result_for: None }
+    }
     /// A system message.
     pub fn system(s: impl Into<String>) -> Message {
-        Message { role: Role::System, content: s.into() }
+        Message::plain(Role::System, s.into())
     }
     /// A user message.
     pub fn user(s: impl Into<String>) -> Message {
-        Message { role: Role::User, content: s.into() }
+        Message::plain(Role::User, s.into())
     }
     /// An assistant message.
     pub fn assistant(s: impl Into<String>) -> Message {
-        Message { role: Role::Assistant, content: s.into() }
+        Message::plain(Role::Assistant, s.into())
     }
+    /// An assistant message that made these tool calls (with whatever text came with them).
+    pub fn assistant_calls(s: impl Into<String>, calls: Vec<ToolCall>) -> Message {
+        Message { tool_calls: calls, ..Message::plain(Role::Assistant, s.into()) }
+    }
+    /// The result of tool call `call`.
+    pub fn tool_result(call: &ToolCall, s: impl Into<String>) -> Message {
+        Message { tool_result_for: Some((call.id.clone(), call.name.clone())), ..Message::plain(Role::Tool, s.into()) }
+    }
+}
+
+/// A tool the model may call (native tool calling), provider-neutral.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolSpec {
+    /// The function name (`[a-zA-Z0-9_-]`).
+    pub name: String,
+    /// What it does, for the model.
+    pub description: String,
+    /// JSON Schema of its arguments (an object).
+    pub parameters: serde_json::Value,
+}
+
+/// One tool call the model made.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ToolCall {
+    /// The provider's id for the call (made up by the adapter when the provider has none).
+    pub id: String,
+    /// The tool's name.
+    pub name: String,
+    /// The arguments as the model wrote them: JSON text, not checked (a model can write broken
+    /// JSON; the caller decides what to do with it).
+    pub arguments: String,
+}
+
+/// Whether the model may call the request's tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ToolChoice {
+    /// The model decides.
+    #[default]
+    Auto,
+    /// The tools are described (the conversation refers to earlier calls) but none may be
+    /// called now: the model must answer in text.
+    None,
 }
 
 /// A completion request, provider-neutral.
@@ -86,6 +137,10 @@ pub struct ChatRequest {
     pub json_schema: Option<(String, String)>,
     /// Stop sequences.
     pub stop: Vec<String>,
+    /// Tools the model may call (native tool calling); empty for plain completions.
+    pub tools: Vec<ToolSpec>,
+    /// Whether it may call them now.
+    pub tool_choice: ToolChoice,
 }
 
 /// Token accounting of one or more requests.
@@ -116,6 +171,8 @@ pub struct ChatResponse {
     pub usage: Usage,
     /// Wall time of the whole completion, retries included.
     pub latency: Duration,
+    /// The tool calls the model made, in order (empty when it made none).
+    pub tool_calls: Vec<ToolCall>,
 }
 
 /// Why a completion failed. The variants are the ones a caller acts on.

@@ -33,6 +33,79 @@ pub enum RunMode {
     Agent,
 }
 
+/// How an agent-mode model asks for actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentProtocol {
+    /// AutoCoA's tags inside the thinking, continued by assistant prefill (models trained on the
+    /// tag format, and reasoning models that think in `<think>`).
+    #[default]
+    Tags,
+    /// The provider's native tool calling (models trained on function calls).
+    Tools,
+}
+
+impl AgentProtocol {
+    /// `tags` or `tools`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentProtocol::Tags => "tags",
+            AgentProtocol::Tools => "tools",
+        }
+    }
+}
+
+/// Simulated observations (the model's internal world model): whether the model writes the
+/// observation it expects before each action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Observations {
+    /// Real actions only.
+    #[default]
+    Real,
+    /// The model predicts each observation, then the real action runs and the two are compared;
+    /// where the action finds nothing, the run goes on with the prediction, labelled as the
+    /// model's own knowledge.
+    Predict,
+    /// No action runs: the run goes on with the model's predictions only, labelled as its own
+    /// knowledge and never cited.
+    PredictedOnly,
+}
+
+impl Observations {
+    /// `real`, `predict` or `predicted-only`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Observations::Real => "real",
+            Observations::Predict => "predict",
+            Observations::PredictedOnly => "predicted-only",
+        }
+    }
+}
+
+/// What the model expected an action to return, and what it did return.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionRecord {
+    /// The action's node.
+    pub node_id: u32,
+    /// The action's query.
+    pub query: String,
+    /// The observation the model expected, in its words.
+    pub predicted: String,
+    /// The evidence the real action found (empty when it found none or did not run).
+    pub evidence: Vec<u32>,
+    /// MRFS of the prediction over that evidence; `None` without evidence.
+    pub support: Option<f64>,
+    /// The evidence does not support the prediction.
+    pub disagrees: bool,
+    /// Where it disagrees: the evidence sentence closest to the query ("the library says …").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found: Option<String>,
+    /// The run gave the model its own prediction as the observation (no real result): the
+    /// model's knowledge, never a source.
+    pub used_as_observation: bool,
+}
+
 /// What a chain node does (Chain-of-Action's actions, closed so every consumer can match them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -278,6 +351,8 @@ pub enum CallPurpose {
     Sql,
     /// One generation of an agent-mode turn (thinking up to an action, or the answer).
     Agent,
+    /// The observation an agent-mode model expects before an action runs.
+    Predict,
 }
 
 /// One LLM completion (retries inside the adapter are counted in [`UsageRecord::llm_calls`]).
@@ -341,6 +416,17 @@ pub struct RunRecord {
     /// How the run went about the question (`chain` or `agent`).
     #[serde(default)]
     pub run_mode: RunMode,
+    /// Agent mode: how the model asked for actions. Left out of the JSON otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_protocol: Option<AgentProtocol>,
+    /// Agent mode: whether observations were predicted (`predict`, `predicted_only`). Left out of
+    /// the JSON for real observations only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observations: Option<Observations>,
+    /// Agent mode with predicted observations: one per action, what the model expected and
+    /// whether the result agreed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub predictions: Vec<PredictionRecord>,
     /// The answer, with `[n]` markers pointing at evidence ids.
     pub answer: String,
     /// The short answer, when the question asks for one and the evidence holds it (extractive
@@ -412,6 +498,12 @@ pub enum Event {
     ThinkingDelta {
         /// Text to append.
         text: String,
+    },
+    /// The model's expected observation for an action, checked against the real one (agent mode
+    /// with predicted observations).
+    ObservationPredicted {
+        /// The prediction and its verdict.
+        prediction: PredictionRecord,
     },
     /// A piece of the final answer as it streams in.
     AnswerDelta {
@@ -488,6 +580,9 @@ mod tests {
             question: "When was X founded?".into(),
             mode: Mode::Llm,
             run_mode: RunMode::Chain,
+            agent_protocol: None,
+            observations: None,
+            predictions: Vec::new(),
             answer: "X was founded in 1844 [1].".into(),
             short_answer: Some(ShortAnswer { text: "1844".into(), evidence_id: 1, span: Span::new(17, 21) }),
             not_found: false,

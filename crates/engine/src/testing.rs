@@ -124,7 +124,7 @@ impl Llm for FakeLlm {
             prompt_tokens: (prompt_chars / 4) as u64,
             completion_tokens: (content.len() / 4) as u64 + 1,
         });
-        Ok(ChatResponse { content, usage, latency: reply.delay })
+        Ok(ChatResponse { content, usage, latency: reply.delay, tool_calls: Vec::new() })
     }
 }
 

@@ -89,6 +89,11 @@ pub fn trajectory(run: &RunRecord) -> Result<Trajectory, ExportError> {
     if run.run_mode != RunMode::Agent {
         return Err(ExportError::NotAgent(run.run_id.clone()));
     }
+    // A turn over native tool calls is a conversation of messages, not AutoCoA's tagged turn:
+    // training on it as one would teach the wrong format.
+    if run.agent_protocol == Some(engine::run::AgentProtocol::Tools) {
+        return Err(ExportError::ToolCalls(run.run_id.clone()));
+    }
     let text = run.plan_raw.as_deref().unwrap_or_default();
     if text.trim().is_empty() {
         return Err(ExportError::NoTrajectory(run.run_id.clone()));
@@ -182,6 +187,11 @@ mod tests {
         empty.plan_raw = None;
         assert!(matches!(trajectory(&empty), Err(ExportError::NoTrajectory(_))));
         assert!(jsonl([&agent_run(), &chain]).is_err());
+        let mut tools = agent_run();
+        tools.agent_protocol = Some(engine::run::AgentProtocol::Tools);
+        assert!(matches!(trajectory(&tools), Err(ExportError::ToolCalls(_))));
+        tools.agent_protocol = Some(engine::run::AgentProtocol::Tags);
+        assert!(trajectory(&tools).is_ok());
     }
 
     #[test]

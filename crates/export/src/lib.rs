@@ -249,6 +249,11 @@ pub enum ExportError {
         "run {0} was answered by the chain, not by an agent: it has no trajectory to train on (only runs of `catena ask --mode agent` do)"
     )]
     NotAgent(String),
+    /// An agent run over native tool calls: its turn is not in AutoCoA's tag format.
+    #[error(
+        "agent run {0} used the provider's tool calls, not AutoCoA's tags: its turn is not a tagged trajectory to train on"
+    )]
+    ToolCalls(String),
     /// An agent run whose turn was not recorded (it ran without a model).
     #[error("agent run {0} has no recorded turn (it ran without a model)")]
     NoTrajectory(String),

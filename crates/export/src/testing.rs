@@ -124,6 +124,9 @@ pub(crate) fn sample() -> RunRecord {
         question: "When was Montréal founded, where is it, and how many people live there?".into(),
         mode: Mode::Llm,
         run_mode: Default::default(),
+        agent_protocol: None,
+        observations: None,
+        predictions: Vec::new(),
         answer: "Montréal (蒙特利尔) was founded in 1642 by Paul de Chomedey [3]. It lies on an island in the \
                  Saint Lawrence River [4, 1].\n\nIts population was about 1.8 million in 2021 [5]. The city is \
                  also home to 12 million penguins."

@@ -7,7 +7,7 @@
 //! streamed deltas are passed on as they come). The model is not *constrained*, so callers must
 //! validate the JSON as they would any model output.
 
-use engine::ports::{ChatRequest, ChatResponse, Llm, LlmError, Role, Sensitive};
+use engine::ports::{ChatRequest, ChatResponse, Llm, LlmError, Message, Role, Sensitive, ToolCall, ToolChoice};
 use reqwest::header::HeaderValue;
 use reqwest::{RequestBuilder, Url};
 use serde_json::{Map, Value, json};
@@ -17,7 +17,7 @@ use crate::ConfigError;
 use crate::base::Base;
 use crate::openai::model_ids;
 use crate::transport::{
-    Completion, Dialect, Framing, HttpSettings, Schema, StreamFault, StreamStep, Transport, json_f32,
+    Completion, Dialect, Framing, HttpSettings, Schema, StreamFault, StreamStep, ToolDelta, Transport, json_f32,
 };
 
 /// The base used when the setting is empty.
@@ -180,15 +180,7 @@ impl Dialect for AnthropicDialect {
         if let Some(schema) = schema {
             system.push(schema_instruction(schema));
         }
-        let messages: Vec<Value> = request
-            .messages
-            .iter()
-            .filter(|m| m.role != Role::System)
-            .map(|m| {
-                let role = if m.role == Role::Assistant { "assistant" } else { "user" };
-                json!({ "role": role, "content": m.content })
-            })
-            .collect();
+        let messages = messages_json(&request.messages);
         let mut body = Map::new();
         body.insert("model".into(), json!(self.model));
         body.insert("max_tokens".into(), json!(request.max_tokens.unwrap_or(self.default_max_tokens)));
@@ -205,6 +197,17 @@ impl Dialect for AnthropicDialect {
         if !request.stop.is_empty() {
             body.insert("stop_sequences".into(), json!(request.stop));
         }
+        if !request.tools.is_empty() {
+            let tools: Vec<Value> = request
+                .tools
+                .iter()
+                .map(|t| json!({ "name": t.name, "description": t.description, "input_schema": t.parameters }))
+                .collect();
+            body.insert("tools".into(), Value::Array(tools));
+            if request.tool_choice == ToolChoice::None {
+                body.insert("tool_choice".into(), json!({ "type": "none" }));
+            }
+        }
         Value::Object(body)
     }
 
@@ -219,8 +222,25 @@ impl Dialect for AnthropicDialect {
             .filter(|b| b.get("type").and_then(Value::as_str) == Some("text"))
             .filter_map(|b| b.get("text").and_then(Value::as_str))
             .collect();
+        let tool_calls = blocks
+            .iter()
+            .filter(|b| b.get("type").and_then(Value::as_str) == Some("tool_use"))
+            .map(|b| ToolCall {
+                id: b.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                name: b.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                arguments: b.get("input").map_or_else(String::new, Value::to_string),
+            })
+            .collect();
+        let reasoning: String = blocks
+            .iter()
+            .filter(|b| b.get("type").and_then(Value::as_str) == Some("thinking"))
+            .filter_map(|b| b.get("thinking").and_then(Value::as_str))
+            .collect();
         let usage = json.get("usage");
         Ok(Completion {
+            tool_calls,
+            reasoning,
+            think_open: false,
             content,
             prompt_tokens: usage.and_then(input_tokens).unwrap_or(0),
             completion_tokens: usage.and_then(|u| u.get("output_tokens")).and_then(Value::as_u64).unwrap_or(0),
@@ -245,10 +265,43 @@ impl Dialect for AnthropicDialect {
                     ..StreamStep::default()
                 }
             }
+            "content_block_start" => {
+                let block = json.get("content_block");
+                let is_tool = block.and_then(|b| b.get("type")).and_then(Value::as_str) == Some("tool_use");
+                let text = |name: &str| block.and_then(|b| b.get(name)).and_then(Value::as_str).map(str::to_owned);
+                StreamStep {
+                    tools: if is_tool {
+                        vec![ToolDelta {
+                            index: Some(json.get("index").and_then(Value::as_u64).unwrap_or(0)),
+                            id: text("id"),
+                            name: text("name"),
+                            arguments: String::new(),
+                        }]
+                    } else {
+                        Vec::new()
+                    },
+                    ..StreamStep::default()
+                }
+            }
             "content_block_delta" => {
                 let delta = json.get("delta");
-                let is_text = delta.and_then(|d| d.get("type")).and_then(Value::as_str) == Some("text_delta");
+                let kind = delta.and_then(|d| d.get("type")).and_then(Value::as_str);
+                let is_text = kind == Some("text_delta");
+                let tools = match (kind, delta.and_then(|d| d.get("partial_json")).and_then(Value::as_str)) {
+                    (Some("input_json_delta"), Some(piece)) => vec![ToolDelta {
+                        index: Some(json.get("index").and_then(Value::as_u64).unwrap_or(0)),
+                        arguments: piece.to_owned(),
+                        ..ToolDelta::default()
+                    }],
+                    _ => Vec::new(),
+                };
                 StreamStep {
+                    reasoning: delta
+                        .filter(|_| kind == Some("thinking_delta"))
+                        .and_then(|d| d.get("thinking"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    tools,
                     // Thinking and tool-input deltas are not answer text.
                     delta: delta
                         .filter(|_| is_text)
@@ -277,11 +330,55 @@ impl Dialect for AnthropicDialect {
                     transient: matches!(kind, "overloaded_error" | "api_error"),
                 });
             }
-            // ping, content_block_start/stop and event types added later.
+            // ping, content_block_stop and event types added later.
             _ => StreamStep::default(),
         };
         Ok(step)
     }
+}
+
+/// The conversation as Messages API turns: consecutive messages of one side are one turn (the
+/// API wants the sides to alternate, and every tool result of a turn in one user message), and a
+/// turn is a plain string unless it carries tool calls or results.
+fn messages_json(messages: &[Message]) -> Vec<Value> {
+    let mut turns: Vec<(&str, Vec<Value>, bool)> = Vec::new();
+    for m in messages.iter().filter(|m| m.role != Role::System) {
+        let side = if m.role == Role::Assistant { "assistant" } else { "user" };
+        let mut blocks = Vec::new();
+        if m.role == Role::Tool {
+            let id = m.tool_result_for.as_ref().map_or("", |(id, _)| id.as_str());
+            blocks.push(json!({ "type": "tool_result", "tool_use_id": id, "content": m.content }));
+        } else if !m.content.is_empty() || m.tool_calls.is_empty() {
+            blocks.push(json!({ "type": "text", "text": m.content }));
+        }
+        for c in &m.tool_calls {
+            blocks.push(json!({
+                "type": "tool_use",
+                "id": c.id,
+                "name": c.name,
+                "input": crate::openai::arguments_object(&c.arguments),
+            }));
+        }
+        let structured = m.role == Role::Tool || !m.tool_calls.is_empty();
+        match turns.last_mut() {
+            Some((last, b, s)) if *last == side => {
+                b.extend(blocks);
+                *s |= structured;
+            }
+            _ => turns.push((side, blocks, structured)),
+        }
+    }
+    turns
+        .into_iter()
+        .map(|(side, blocks, structured)| {
+            let single_text = !structured && blocks.len() == 1;
+            let content = match blocks.first().and_then(|b| b.get("text")) {
+                Some(text) if single_text => text.clone(),
+                _ => Value::Array(blocks),
+            };
+            json!({ "role": side, "content": content })
+        })
+        .collect()
 }
 
 fn error_text(json: &Value) -> String {

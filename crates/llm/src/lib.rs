@@ -243,6 +243,28 @@ impl Llm for Provider {
     }
 }
 
+/// Model families trained on AutoCoA's tags, or reasoning models that think in `<think>` inside
+/// their text and were not trained on function calls (matched in the lowercased model name).
+const TAG_FAMILIES: [&str; 7] =
+    ["autocoa", "deepseek-r1", "r1-distill", "deepseek-reasoner", "qwq", "openthinker", "marco-o1"];
+
+/// The agent protocol `auto` stands for with this provider and model: the tag protocol for the
+/// model families above (served by OpenAI-compatible servers or Ollama) (their training is the tag format, or reasoning in the text with no
+/// function calling), native tool calls for every other model. The tag protocol continues a
+/// partial assistant message, which OpenAI's hosted API does not do and which models trained on
+/// function calls follow poorly; the provider's own tool calling is what they were trained on.
+/// A server that turns out to refuse tools (an Ollama model without tool support) gets the tags
+/// for that run anyway (the engine falls back on the first refusal).
+pub fn auto_agent_protocol(kind: ProviderKind, model: &str) -> engine::run::AgentProtocol {
+    let name = model.to_ascii_lowercase();
+    // Anthropic serves only its own models, all trained on tool use.
+    if kind != ProviderKind::Anthropic && TAG_FAMILIES.iter().any(|f| name.contains(f)) {
+        engine::run::AgentProtocol::Tags
+    } else {
+        engine::run::AgentProtocol::Tools
+    }
+}
+
 /// The composition root's entry point: the client `config` describes, as the engine holds it.
 pub fn from_settings(config: &ProviderConfig) -> Result<Arc<dyn Llm>, ConfigError> {
     Ok(Arc::new(Provider::from_config(config)?))
@@ -261,4 +283,33 @@ fn header_value(secret: &str) -> Result<HeaderValue, ConfigError> {
     let mut value = HeaderValue::from_str(secret).map_err(|_| ConfigError::InvalidKey)?;
     value.set_sensitive(true);
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use engine::run::AgentProtocol;
+
+    use super::{ProviderKind, auto_agent_protocol};
+
+    #[test]
+    fn auto_picks_tags_for_tag_trained_and_reasoning_models_and_tools_for_the_rest() {
+        let tags = [
+            (ProviderKind::OpenAiCompatible, "AutoCoA-7B"),
+            (ProviderKind::Ollama, "deepseek-r1:14b"),
+            (ProviderKind::OpenAiCompatible, "DeepSeek-R1-Distill-Qwen-7B"),
+            (ProviderKind::Ollama, "qwq:32b"),
+        ];
+        for (kind, model) in tags {
+            assert_eq!(auto_agent_protocol(kind, model), AgentProtocol::Tags, "{model}");
+        }
+        let tools = [
+            (ProviderKind::OpenAiCompatible, "gpt-4o-mini"),
+            (ProviderKind::Anthropic, "claude-sonnet-4-5"),
+            (ProviderKind::Ollama, "qwen2.5:7b"),
+            (ProviderKind::Ollama, "llama3.1"),
+        ];
+        for (kind, model) in tools {
+            assert_eq!(auto_agent_protocol(kind, model), AgentProtocol::Tools, "{model}");
+        }
+    }
 }

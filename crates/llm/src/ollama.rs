@@ -10,9 +10,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::ConfigError;
 use crate::base::Base;
-use crate::openai::role;
+use crate::openai::{message_json, message_tool_calls, reasoning_of, tools_json};
 use crate::transport::{
-    Completion, Dialect, Framing, HttpSettings, Schema, StreamFault, StreamStep, Transport, json_f32,
+    Completion, Dialect, Framing, HttpSettings, Schema, StreamFault, StreamStep, ToolDelta, Transport, json_f32,
 };
 
 /// The context window sent as `options.num_ctx` unless set otherwise.
@@ -118,9 +118,19 @@ impl OllamaDialect {
             .get("done")
             .and_then(Value::as_bool)
             .ok_or_else(|| StreamFault::Malformed("an answer object has no `done` field".to_owned()))?;
-        let delta = json.get("message").and_then(|m| m.get("content")).and_then(Value::as_str).map(str::to_owned);
+        let message = json.get("message");
+        let delta = message.and_then(|m| m.get("content")).and_then(Value::as_str).map(str::to_owned);
+        // Ollama sends each tool call whole, arguments as an object, and without ids.
+        let tools = message
+            .map(message_tool_calls)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| ToolDelta { index: None, id: None, name: Some(c.name), arguments: c.arguments })
+            .collect();
         Ok(StreamStep {
             delta,
+            reasoning: message.and_then(reasoning_of),
+            tools,
             prompt_tokens: json.get("prompt_eval_count").and_then(Value::as_u64),
             completion_tokens: json.get("eval_count").and_then(Value::as_u64),
             complete: done,
@@ -146,8 +156,7 @@ impl Dialect for OllamaDialect {
     }
 
     fn body(&self, request: &ChatRequest, schema: Option<&Schema>, stream: bool) -> Value {
-        let messages: Vec<Value> =
-            request.messages.iter().map(|m| json!({ "role": role(m.role), "content": m.content })).collect();
+        let messages: Vec<Value> = request.messages.iter().map(|m| message_json(m, true)).collect();
         let mut options = Map::new();
         options.insert("num_ctx".into(), json!(self.num_ctx));
         if let Some(t) = request.temperature {
@@ -164,6 +173,10 @@ impl Dialect for OllamaDialect {
         body.insert("messages".into(), Value::Array(messages));
         body.insert("stream".into(), json!(stream));
         body.insert("options".into(), Value::Object(options));
+        // Ollama has no `tool_choice`: a request that may not call tools offers none.
+        if !request.tools.is_empty() && request.tool_choice == engine::ports::ToolChoice::Auto {
+            body.insert("tools".into(), tools_json(request));
+        }
         if let Some(schema) = schema {
             // Ollama (0.5+) constrains decoding to a JSON schema given as `format`.
             body.insert("format".into(), schema.value.clone());
@@ -182,7 +195,14 @@ impl Dialect for OllamaDialect {
         if !step.done {
             return Err("the answer is not marked done".to_owned());
         }
+        let mut calls = crate::transport::ToolCalls::default();
+        for d in step.tools {
+            calls.push(d);
+        }
         Ok(Completion {
+            tool_calls: calls.finish(),
+            reasoning: step.reasoning.unwrap_or_default(),
+            think_open: false,
             content: step.delta.unwrap_or_default(),
             prompt_tokens: step.prompt_tokens.unwrap_or(0),
             completion_tokens: step.completion_tokens.unwrap_or(0),

@@ -2,7 +2,7 @@
 //! (Ollama's `/v1`, LM Studio, llama.cpp's `llama-server`, vLLM), and by gateways (OpenRouter,
 //! Groq, …).
 
-use engine::ports::{ChatRequest, ChatResponse, Llm, LlmError, Role, Sensitive};
+use engine::ports::{ChatRequest, ChatResponse, Llm, LlmError, Message, Role, Sensitive, ToolCall, ToolChoice};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{RequestBuilder, StatusCode, Url};
 use serde_json::{Map, Value, json};
@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::ConfigError;
 use crate::base::Base;
 use crate::transport::{
-    Completion, Dialect, Framing, HttpSettings, Schema, StreamFault, StreamStep, Transport, json_f32,
+    Completion, Dialect, Framing, HttpSettings, Schema, StreamFault, StreamStep, ToolDelta, Transport, json_f32,
 };
 
 /// A client for `POST {base}/chat/completions`.
@@ -102,7 +102,95 @@ pub(crate) fn role(role: Role) -> &'static str {
         Role::System => "system",
         Role::User => "user",
         Role::Assistant => "assistant",
+        Role::Tool => "tool",
     }
+}
+
+/// A message in the OpenAI shape, tool calls and tool results included (shared with Ollama,
+/// whose native API differs only in how it writes a call's arguments and a result's reference).
+pub(crate) fn message_json(m: &Message, ollama: bool) -> Value {
+    let mut out = Map::new();
+    out.insert("role".into(), json!(role(m.role)));
+    out.insert("content".into(), json!(m.content));
+    if !m.tool_calls.is_empty() {
+        let calls: Vec<Value> = m
+            .tool_calls
+            .iter()
+            .map(|c| {
+                if ollama {
+                    // Ollama takes the arguments as an object; broken JSON is sent as none.
+                    json!({ "function": { "name": c.name, "arguments": arguments_object(&c.arguments) } })
+                } else {
+                    json!({ "id": c.id, "type": "function", "function": { "name": c.name, "arguments": c.arguments } })
+                }
+            })
+            .collect();
+        out.insert("tool_calls".into(), Value::Array(calls));
+    }
+    if let Some((id, name)) = &m.tool_result_for {
+        if ollama {
+            out.insert("tool_name".into(), json!(name));
+        } else {
+            out.insert("tool_call_id".into(), json!(id));
+        }
+    }
+    Value::Object(out)
+}
+
+/// A call's arguments as a JSON object, `{}` when the model's text is not one.
+pub(crate) fn arguments_object(arguments: &str) -> Value {
+    match serde_json::from_str::<Value>(arguments) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => json!({}),
+    }
+}
+
+/// `tools` in the OpenAI function shape (also Ollama's).
+pub(crate) fn tools_json(request: &ChatRequest) -> Value {
+    Value::Array(
+        request
+            .tools
+            .iter()
+            .map(|t| {
+                json!({ "type": "function", "function": { "name": t.name, "description": t.description, "parameters": t.parameters } })
+            })
+            .collect(),
+    )
+}
+
+/// Reasoning sent apart from a message's text: `reasoning_content` (DeepSeek, vLLM's and
+/// llama.cpp's reasoning parsers), `reasoning` (OpenRouter, Ollama's `/v1`), `thinking` (Ollama's
+/// native API).
+pub(crate) fn reasoning_of(message: &Value) -> Option<String> {
+    ["reasoning_content", "reasoning", "thinking"]
+        .iter()
+        .find_map(|k| message.get(*k).and_then(Value::as_str))
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// Tool calls of a whole (non-streamed) OpenAI or Ollama message.
+pub(crate) fn message_tool_calls(message: &Value) -> Vec<ToolCall> {
+    let Some(calls) = message.get("tool_calls").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    calls
+        .iter()
+        .enumerate()
+        .map(|(n, c)| {
+            let f = c.get("function");
+            let arguments = match f.and_then(|f| f.get("arguments")) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
+            };
+            ToolCall {
+                id: c.get("id").and_then(Value::as_str).map_or_else(|| format!("call_{}", n + 1), str::to_owned),
+                name: f.and_then(|f| f.get("name")).and_then(Value::as_str).unwrap_or_default().to_owned(),
+                arguments,
+            }
+        })
+        .collect()
 }
 
 /// OpenAI restricts schema names to `[a-zA-Z0-9_-]{1,64}`; a name is only a label, so anything
@@ -133,12 +221,17 @@ impl Dialect for OpenAiDialect {
     }
 
     fn body(&self, request: &ChatRequest, schema: Option<&Schema>, stream: bool) -> Value {
-        let messages: Vec<Value> =
-            request.messages.iter().map(|m| json!({ "role": role(m.role), "content": m.content })).collect();
+        let messages: Vec<Value> = request.messages.iter().map(|m| message_json(m, false)).collect();
         let mut body = Map::new();
         body.insert("model".into(), json!(self.model));
         body.insert("messages".into(), Value::Array(messages));
         body.insert("stream".into(), json!(stream));
+        if !request.tools.is_empty() {
+            body.insert("tools".into(), tools_json(request));
+            if request.tool_choice == ToolChoice::None {
+                body.insert("tool_choice".into(), json!("none"));
+            }
+        }
         if stream {
             // Without this, streamed answers carry no token counts.
             body.insert("stream_options".into(), json!({ "include_usage": true }));
@@ -193,7 +286,14 @@ impl Dialect for OpenAiDialect {
             Some(other) => return Err(format!("the message content is not text: {other}")),
         };
         let (prompt, completion) = usage(&json);
-        Ok(Completion { content, prompt_tokens: prompt.unwrap_or(0), completion_tokens: completion.unwrap_or(0) })
+        Ok(Completion {
+            content,
+            prompt_tokens: prompt.unwrap_or(0),
+            completion_tokens: completion.unwrap_or(0),
+            tool_calls: message_tool_calls(message),
+            reasoning: reasoning_of(message).unwrap_or_default(),
+            think_open: false,
+        })
     }
 
     fn framing(&self) -> Framing {
@@ -212,14 +312,29 @@ impl Dialect for OpenAiDialect {
         }
         let (prompt_tokens, completion_tokens) = usage(&json);
         let choice = json.get("choices").and_then(Value::as_array).and_then(|c| c.first());
-        let delta = choice
-            .and_then(|c| c.get("delta"))
-            .and_then(|d| d.get("content"))
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let delta_json = choice.and_then(|c| c.get("delta"));
+        let delta = delta_json.and_then(|d| d.get("content")).and_then(Value::as_str).map(str::to_owned);
+        let reasoning = delta_json.and_then(reasoning_of);
+        let tools =
+            delta_json.and_then(|d| d.get("tool_calls")).and_then(Value::as_array).map_or_else(Vec::new, |calls| {
+                calls
+                    .iter()
+                    .map(|c| {
+                        let f = c.get("function");
+                        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+                        ToolDelta {
+                            // Servers that stream whole calls sometimes leave the index out.
+                            index: c.get("index").and_then(Value::as_u64),
+                            id: text(c.get("id")),
+                            name: text(f.and_then(|f| f.get("name"))),
+                            arguments: text(f.and_then(|f| f.get("arguments"))).unwrap_or_default(),
+                        }
+                    })
+                    .collect()
+            });
         // A finish reason means the text is whole; some servers then close without `[DONE]`.
         let complete = choice.and_then(|c| c.get("finish_reason")).is_some_and(|r| !r.is_null());
-        Ok(StreamStep { delta, prompt_tokens, completion_tokens, complete, done: false })
+        Ok(StreamStep { delta, reasoning, tools, prompt_tokens, completion_tokens, complete, done: false })
     }
 }
 

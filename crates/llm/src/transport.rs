@@ -6,7 +6,7 @@
 use std::pin::pin;
 use std::time::{Duration, Instant, SystemTime};
 
-use engine::ports::{ChatRequest, ChatResponse, LlmError, Sensitive, Usage};
+use engine::ports::{ChatRequest, ChatResponse, LlmError, Sensitive, ToolCall, Usage};
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures_util::{Stream, StreamExt, stream};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
@@ -87,6 +87,63 @@ pub(crate) struct Completion {
     pub content: String,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    pub tool_calls: Vec<ToolCall>,
+    /// Reasoning the provider returned apart from the text (a whole answer's).
+    pub reasoning: String,
+    /// While streaming: a `<think>` was opened for streamed reasoning and not yet closed.
+    pub think_open: bool,
+}
+
+/// A piece of a streamed tool call. Providers stream a call's id and name once and its arguments
+/// in pieces, all keyed by the call's position (`index`); one that sends whole calls (Ollama)
+/// leaves `index` out and each piece is a new call.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct ToolDelta {
+    pub index: Option<u64>,
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub arguments: String,
+}
+
+/// Tool calls assembled from their streamed pieces, in the order they were started.
+#[derive(Debug, Default)]
+pub(crate) struct ToolCalls {
+    calls: Vec<(Option<u64>, ToolCall)>,
+}
+
+impl ToolCalls {
+    pub(crate) fn push(&mut self, d: ToolDelta) {
+        let existing = d.index.and_then(|i| self.calls.iter().position(|(k, _)| *k == Some(i)));
+        let at = match existing {
+            Some(at) => at,
+            None => {
+                self.calls.push((d.index, ToolCall::default()));
+                self.calls.len() - 1
+            }
+        };
+        let call = &mut self.calls[at].1;
+        if let Some(id) = d.id.filter(|s| !s.is_empty()) {
+            call.id = id;
+        }
+        if let Some(name) = d.name.filter(|s| !s.is_empty()) {
+            call.name.push_str(&name);
+        }
+        call.arguments.push_str(&d.arguments);
+    }
+
+    /// The calls; one without an id gets `call_{n}` (Ollama sends none).
+    pub(crate) fn finish(self) -> Vec<ToolCall> {
+        self.calls
+            .into_iter()
+            .enumerate()
+            .map(|(n, (_, mut c))| {
+                if c.id.is_empty() {
+                    c.id = format!("call_{}", n + 1);
+                }
+                c
+            })
+            .collect()
+    }
 }
 
 /// What one stream event means. Token counts overwrite earlier ones (providers report running
@@ -94,6 +151,10 @@ pub(crate) struct Completion {
 #[derive(Debug, Default)]
 pub(crate) struct StreamStep {
     pub delta: Option<String>,
+    /// Reasoning the provider streams apart from the text (`reasoning_content`, `thinking`).
+    pub reasoning: Option<String>,
+    /// Pieces of tool calls (never passed to `on_delta`).
+    pub tools: Vec<ToolDelta>,
     pub prompt_tokens: Option<u64>,
     pub completion_tokens: Option<u64>,
     /// The provider said the answer is complete; a clean end of the body after this is fine.
@@ -143,6 +204,25 @@ pub(crate) trait Dialect: Send + Sync {
     fn framing(&self) -> Framing;
     /// Reads one stream event (`event` is the SSE event name, empty for NDJSON).
     fn stream_event(&self, event: &str, data: &str) -> Result<StreamStep, StreamFault>;
+}
+
+fn with_calls(mut acc: Completion, calls: ToolCalls) -> Completion {
+    acc.tool_calls = calls.finish();
+    if acc.think_open {
+        acc.content.push_str(THINK_CLOSE);
+        acc.think_open = false;
+    }
+    acc
+}
+
+const THINK_OPEN: &str = "<think>";
+const THINK_CLOSE: &str = "</think>";
+
+/// Whether reasoning the provider returns apart from the text is kept, inside `<think>…</think>`
+/// ahead of the text: for tool-calling requests only, whose caller reads a leading `<think>` as
+/// the model's reasoning. Every other caller gets the text alone (a plan must stay JSON).
+fn keeps_reasoning(request: &ChatRequest) -> bool {
+    !request.tools.is_empty()
 }
 
 /// A structured-output request, the schema text parsed once.
@@ -231,6 +311,7 @@ impl Transport {
                             completion_tokens: done.completion_tokens,
                         },
                         latency: started.elapsed(),
+                        tool_calls: done.tool_calls,
                     });
                 }
                 Err(fail) => fail,
@@ -302,14 +383,17 @@ impl Transport {
             // Some OpenAI-compatible servers ignore `stream: true` and answer in one JSON body;
             // that is still a good answer, delivered as a single delta.
             Some(on_delta) if !(is_json && dialect.framing() == Framing::Sse) => {
-                self.read_stream(dialect, response, on_delta, delivered).await
+                self.read_stream(dialect, response, on_delta, delivered, keeps_reasoning(request)).await
             }
             _ => {
                 let bytes = match timeout_at(deadline, read_capped(response, MAX_BODY_BYTES)).await {
                     Err(_) => return Err(Fail::timeout()),
                     Ok(result) => result?,
                 };
-                let done = dialect.parse_body(&bytes).map_err(Fail::protocol)?;
+                let mut done = dialect.parse_body(&bytes).map_err(Fail::protocol)?;
+                if keeps_reasoning(request) && !done.reasoning.trim().is_empty() {
+                    done.content = format!("{THINK_OPEN}{}{THINK_CLOSE}{}", done.reasoning, done.content);
+                }
                 if let Some(on_delta) = on_delta
                     && !done.content.is_empty()
                 {
@@ -327,15 +411,37 @@ impl Transport {
         response: reqwest::Response,
         on_delta: &(dyn Fn(&str) + Send + Sync),
         delivered: &mut bool,
+        reasoning: bool,
     ) -> Result<Completion, Fail> {
         let raw = guard(response.bytes_stream(), self.settings.idle_timeout);
         let mut acc = Completion::default();
+        let mut calls = ToolCalls::default();
         let mut complete = false;
         let mut apply = |step: StreamStep| -> bool {
-            if let Some(text) = step.delta.filter(|t| !t.is_empty()) {
-                on_delta(&text);
+            let mut emit = |text: &str, acc: &mut Completion| {
+                on_delta(text);
                 *delivered = true;
-                acc.content.push_str(&text);
+                acc.content.push_str(text);
+            };
+            if let Some(r) = step.reasoning.filter(|t| reasoning && !t.is_empty()) {
+                if !acc.think_open && !acc.content.contains(THINK_OPEN) {
+                    emit(THINK_OPEN, &mut acc);
+                    acc.think_open = true;
+                }
+                if acc.think_open {
+                    emit(&r, &mut acc);
+                }
+            }
+            let text = step.delta.filter(|t| !t.is_empty());
+            if acc.think_open && (text.is_some() || !step.tools.is_empty()) {
+                emit(THINK_CLOSE, &mut acc);
+                acc.think_open = false;
+            }
+            for d in step.tools {
+                calls.push(d);
+            }
+            if let Some(text) = text {
+                emit(&text, &mut acc);
             }
             if let Some(n) = step.prompt_tokens {
                 acc.prompt_tokens = n;
@@ -365,7 +471,7 @@ impl Transport {
                     }
                     let step = dialect.stream_event(&event.event, &event.data).map_err(Fail::from)?;
                     if apply(step) {
-                        return Ok(acc);
+                        return Ok(with_calls(acc, calls));
                     }
                 }
             }
@@ -393,14 +499,14 @@ impl Transport {
                         }
                         let step = dialect.stream_event("", line).map_err(Fail::from)?;
                         if apply(step) {
-                            return Ok(acc);
+                            return Ok(with_calls(acc, calls));
                         }
                     }
                 }
             }
         }
         if complete {
-            return Ok(acc);
+            return Ok(with_calls(acc, calls));
         }
         Err(Fail::network("the stream ended before the provider finished the answer", true))
     }

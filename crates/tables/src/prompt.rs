@@ -51,6 +51,7 @@ pub fn request(question: &str, table: &Table) -> ChatRequest {
         max_tokens: Some(400),
         json_schema: None,
         stop: Vec::new(),
+        ..ChatRequest::default()
     }
 }
 

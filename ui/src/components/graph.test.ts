@@ -249,4 +249,33 @@ describe("agent actions", () => {
     expect(view.element.querySelectorAll(".graph-node").length).toBe(3);
     expect(view.element.querySelectorAll(".graph-edge").length).toBe(2);
   });
+
+  it("mark where the model expected otherwise, and draw its own knowledge apart", () => {
+    const view = graphView(() => undefined);
+    let state = emptyRun("q", "agent");
+    const own = node(2, { sub_question: "Clara Wendt biography", missing: true, status: "skipped", reason: "predicted only" });
+    for (const n of [...actions.slice(0, 1), own]) state = applyEvent(state, { type: "node_finished", node: n });
+    state = applyEvent(state, {
+      type: "observation_predicted",
+      prediction: { node_id: 1, query: "Orbis Institute founded", predicted: "It was founded in 1950.", evidence: [1, 2], support: 0.4, disagrees: true, found: "The Orbis Institute was founded in 1911 [1]", used_as_observation: false },
+    });
+    state = applyEvent(state, {
+      type: "observation_predicted",
+      prediction: { node_id: 2, query: "Clara Wendt biography", predicted: "A chemist.", evidence: [], support: null, disagrees: false, used_as_observation: true },
+    });
+    expect(state.predictions.length).toBe(2);
+    view.update(state.nodes, null, "q", state.runMode, state.predictions);
+    const card = (id: number) => view.element.querySelector(`[data-node='${id}']`);
+    expect(card(1)?.classList.contains("expectation-wrong")).toBe(true);
+    expect(card(1)?.querySelector(".graph-answer")?.textContent).toBe("2 results · unexpected");
+    expect(card(1)?.getAttribute("aria-label")).toContain(
+      "The model expected: It was founded in 1950.; the library says: The Orbis Institute was founded in 1911 [1]",
+    );
+    expect(card(2)?.classList.contains("predicted")).toBe(true);
+    expect(card(2)?.querySelector(".graph-answer")?.textContent).toBe("model's own knowledge");
+    expect(card(2)?.getAttribute("aria-label")).toContain("not a source");
+    // Without predictions the cards are plain.
+    view.update(state.nodes, null, "q", state.runMode);
+    expect(card(1)?.classList.contains("expectation-wrong")).toBe(false);
+  });
 });

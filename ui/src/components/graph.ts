@@ -6,7 +6,7 @@
 import dagre from "@dagrejs/dagre";
 import { h, svg } from "../dom";
 import { ACTION_LABEL, DECISION_LABEL, STATUS_LABEL } from "../run-state";
-import type { NodeRecord, RunMode } from "../types";
+import type { NodeRecord, PredictionRecord, RunMode } from "../types";
 
 const NODE_W = 200;
 const NODE_H = 102;
@@ -24,7 +24,24 @@ export interface GraphView {
    * `agent` mode the nodes are the model's actions in the order it took them: a sequence, each
    * card showing its query, how many results it found and whether it worked.
    */
-  update(nodes: NodeRecord[], selected?: number | null, question?: string, mode?: RunMode): void;
+  update(nodes: NodeRecord[], selected?: number | null, question?: string, mode?: RunMode, predictions?: PredictionRecord[]): void;
+}
+
+/**
+ * How an action's predicted observation went, for its card: the model's own knowledge (nothing
+ * real came back, so it went on from its expectation), or the library disagreeing with it.
+ */
+export function predictionLine(p: PredictionRecord | undefined): string {
+  if (p === undefined) return "";
+  if (p.used_as_observation) return "model's own knowledge";
+  return p.disagrees ? "unexpected" : "as expected";
+}
+
+/** The prediction in words: "The model expected X; the library says Y." */
+export function predictionText(p: PredictionRecord): string {
+  if (p.used_as_observation) return `The model went on from its own expectation (not a source): ${p.predicted}`;
+  if (p.disagrees) return `The model expected: ${p.predicted}; the library says: ${p.found ?? "something else"}`;
+  return `The model expected: ${p.predicted}; the library bears it out.`;
 }
 
 interface Layout {
@@ -218,7 +235,7 @@ export function graphView(onSelect: (id: number) => void): GraphView {
   let layout: Layout | null = null;
   const nodeEls = new Map<number, SVGGElement>();
   // What each node was last drawn from: a node is redrawn only when its record, label or selection changed.
-  const drawn = new Map<number, { node: NodeRecord; selected: boolean; label: string }>();
+  const drawn = new Map<number, { node: NodeRecord; selected: boolean; label: string; prediction: PredictionRecord | undefined }>();
   const records = new Map<number, NodeRecord>();
   // The caption under the graph: the full text of the step pointed at or focused, for readers the
   // shortened card leaves wondering (hover titles do not show on keyboard focus).
@@ -290,14 +307,20 @@ export function graphView(onSelect: (id: number) => void): GraphView {
     );
   };
 
-  const paint = (n: NodeRecord, g: SVGGElement, selected: boolean, label: string[], mode: RunMode) => {
+  const paint = (n: NodeRecord, g: SVGGElement, selected: boolean, label: string[], mode: RunMode, p: PredictionRecord | undefined) => {
     const agent = mode === "agent";
-    g.setAttribute("class", `graph-node action-${n.action} status-${n.status}${selected ? " selected" : ""}`);
-    const count = resultCount(n);
+    // A predicted observation is drawn apart: dashed when the model went on from its own knowledge,
+    // marked when the library said otherwise.
+    const predicted = p === undefined ? "" : p.used_as_observation ? " predicted" : p.disagrees ? " expectation-wrong" : "";
+    g.setAttribute("class", `graph-node action-${n.action} status-${n.status}${selected ? " selected" : ""}${predicted}`);
+    const found = resultCount(n);
+    const count = p === undefined ? found : [found, predictionLine(p)].filter((x) => x !== "").join(" · ");
     g.setAttribute(
       "aria-label",
       agent
-        ? `Action ${n.id}, ${ACTION_LABEL[n.action]}, ${actionOutcome(n)}: ${n.sub_question}.${count ? ` ${count}.` : ""}`
+        ? `Action ${n.id}, ${ACTION_LABEL[n.action]}, ${actionOutcome(n)}: ${n.sub_question}.${count ? ` ${count}.` : ""}${
+            p ? ` ${predictionText(p)}` : ""
+          }`
         : `Step ${n.id}, ${ACTION_LABEL[n.action]}, ${STATUS_LABEL[n.status]}: ${n.sub_question}. ${
             answerLine(n) ? `${answerLine(n)}. ` : ""
           }${nodeOutcome(n)}${n.status === "failed" && n.reason ? `. Failed: ${n.reason}` : ""}`,
@@ -305,7 +328,7 @@ export function graphView(onSelect: (id: number) => void): GraphView {
     if (selected) g.setAttribute("aria-pressed", "true");
     else g.setAttribute("aria-pressed", "false");
     const title = svg("title");
-    title.textContent = nodeHover(n);
+    title.textContent = p ? `${nodeHover(n)}\n${predictionText(p)}` : nodeHover(n);
     const text = (x: number, y: number, cls: string, content: string) => {
       const t = svg("text", { x: String(x), y: String(y), class: cls });
       t.textContent = content;
@@ -327,7 +350,8 @@ export function graphView(onSelect: (id: number) => void): GraphView {
   return {
     element: root,
     caption,
-    update(nodes, selected = null, question = "", mode = "chain") {
+    update(nodes, selected = null, question = "", mode = "chain", predictions = []) {
+      const expected = new Map(predictions.map((p) => [p.node_id, p]));
       if (layout === null || layout.key !== structureKey(nodes, mode)) build(nodes, mode);
       // An action's card reads its query as the model wrote it.
       const labels = mode === "agent" ? new Map(nodes.map((n) => [n.id, wrapLines(n.sub_question)])) : stepLabels(nodes, question);
@@ -338,10 +362,15 @@ export function graphView(onSelect: (id: number) => void): GraphView {
         const isSelected = n.id === selected;
         const label = labels.get(n.id) ?? [];
         const joined = label.join("\n");
+        const p = expected.get(n.id);
         const last = drawn.get(n.id);
-        if (g === undefined || (last !== undefined && last.node === n && last.selected === isSelected && last.label === joined)) continue;
-        paint(n, g, isSelected, label, mode);
-        drawn.set(n.id, { node: n, selected: isSelected, label: joined });
+        if (
+          g === undefined ||
+          (last !== undefined && last.node === n && last.selected === isSelected && last.label === joined && last.prediction === p)
+        )
+          continue;
+        paint(n, g, isSelected, label, mode, p);
+        drawn.set(n.id, { node: n, selected: isSelected, label: joined, prediction: p });
       }
       showCaption();
     },

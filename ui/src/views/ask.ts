@@ -304,7 +304,7 @@ export function askView(client: Client): AskView {
     results.hidden = false;
     // A reopened run keeps the line that says when it was asked; a live one reports progress.
     if (running && !stopping) status.textContent = describeStatus(s);
-    graph.update(s.nodes, selected, s.question, s.runMode);
+    graph.update(s.nodes, selected, s.question, s.runMode, s.predictions);
     thinking.update(s);
     renderDetail(s);
     renderActions(s);

@@ -37,6 +37,12 @@ describe("Settings view", () => {
     expect(mode?.value).toBe("chain");
     expect(view.element.querySelector("label[for=run-mode-default]")?.textContent).toBe("Answer questions as");
     if (mode) mode.value = "agent";
+    const protocol = view.element.querySelector<HTMLSelectElement>("#agent-protocol");
+    expect(protocol?.value).toBe("auto");
+    if (protocol) protocol.value = "tools";
+    const observations = view.element.querySelector<HTMLSelectElement>("#agent-observations");
+    expect(observations?.value).toBe("real");
+    if (observations) observations.value = "predict";
     view.element.querySelector("form")?.dispatchEvent(new Event("submit", { cancelable: true }));
     await settle();
 
@@ -50,6 +56,8 @@ describe("Settings view", () => {
     });
     expect(saved.engine.mrfs_threshold).toBe(0.55);
     expect(saved.engine.run_mode).toBe("agent");
+    expect(saved.engine.agent_protocol).toBe("tools");
+    expect(saved.engine.observations).toBe("predict");
     expect(JSON.stringify(saved)).not.toContain("sk-or-123");
     expect(client.setApiKey).toHaveBeenCalledWith("llm", "openai-compatible", "sk-or-123");
     expect(input(view.element, "llm-key").value).toBe("");

@@ -60,6 +60,13 @@ export function downloadText(e: DownloadEvent): string {
 
 type Field = HTMLInputElement | HTMLSelectElement;
 
+/** A select of `[value, label]` options with `value` chosen, described by its row's hint. */
+function choice(id: string, options: [string, string][], value: string): HTMLSelectElement {
+  const select = h("select", { id, "aria-describedby": `${id}-hint` }, ...options.map(([v, l]) => h("option", { value: v }, l)));
+  select.value = value;
+  return select;
+}
+
 function row(id: string, label: string, control: Field | HTMLElement, hint?: string): HTMLElement {
   return h(
     "div",
@@ -208,13 +215,21 @@ export function settingsView(client: Client): SettingsViewHandle {
     policy.value = s.engine.missing_policy;
     const topK = h("input", { type: "number", id: "top-k", min: "1", max: "50", value: String(s.engine.top_k) });
     const maxNodes = h("input", { type: "number", id: "max-nodes", min: "1", max: "30", value: String(s.engine.max_nodes) });
-    const runMode = h(
-      "select",
-      { id: "run-mode-default", "aria-describedby": "run-mode-default-hint" },
-      h("option", { value: "chain" }, "Chain of steps"),
-      h("option", { value: "agent" }, "Agent"),
+    const runMode = choice("run-mode-default", [["chain", "Chain of steps"], ["agent", "Agent"]], s.engine.run_mode ?? "chain");
+    const protocol = choice(
+      "agent-protocol",
+      [["auto", "Automatic (by model)"], ["tags", "Search tags in its reasoning"], ["tools", "The provider's tool calls"]],
+      s.engine.agent_protocol ?? "auto",
     );
-    runMode.value = s.engine.run_mode ?? "chain";
+    const observations = choice(
+      "agent-observations",
+      [
+        ["real", "Look everything up"],
+        ["predict", "Predict each result first, then look it up"],
+        ["predicted_only", "Predict only (the model's own knowledge, never cited)"],
+      ],
+      s.engine.observations ?? "real",
+    );
     const chunk = h("input", { type: "number", id: "chunk", min: "200", max: "4000", step: "50", value: String(s.library.chunk_chars) });
 
     // Scanned pages
@@ -341,6 +356,18 @@ export function settingsView(client: Client): SettingsViewHandle {
           runMode,
           "Chain of steps: plan the steps, search for each, then answer. Agent: a reasoning model decides what to look up while it thinks; it needs a language model. The ask box can change it for one question.",
         ),
+        row(
+          "agent-protocol",
+          "Agent asks for searches with",
+          protocol,
+          "Automatic: search tags for models trained on them (AutoCoA, DeepSeek-R1 and its distills, QwQ), the provider's tool calls for the others.",
+        ),
+        row(
+          "agent-observations",
+          "Agent's expected results",
+          observations,
+          "Predicting first shows where the model expected something other than what your library says. Predict only looks nothing up: the answer rests on the model's own knowledge and cites nothing.",
+        ),
       ),
       h(
         "fieldset",
@@ -407,6 +434,8 @@ export function settingsView(client: Client): SettingsViewHandle {
           top_k: Number(topK.value),
           max_nodes: Number(maxNodes.value),
           run_mode: runMode.value === "agent" ? "agent" : "chain",
+          agent_protocol: protocol.value === "tags" || protocol.value === "tools" ? protocol.value : "auto",
+          observations: observations.value === "predict" || observations.value === "predicted_only" ? observations.value : "real",
         },
         library: { chunk_chars: Number(chunk.value), ocr: ocr.checked, ocr_languages: ocrLangs.value.trim() || "eng" },
         embedding: {

@@ -324,3 +324,188 @@ fn eval_multihop_runs_and_scores_agent_mode() {
     assert_ne!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stderr).contains("agent mode needs a language model"));
 }
+
+// ---- native tool calls and predicted observations ----
+
+/// A streamed assistant message that calls `search_library`, its arguments in two pieces.
+fn tool_call(id: &str, query: &str) -> Reply {
+    let args = json!({ "query": query }).to_string();
+    let (a, b) = args.split_at(args.len() / 2);
+    let call = |piece: Value| chunk(json!({"tool_calls": [piece]}), None);
+    Reply::sse(
+        vec![
+            chunk(json!({"role": "assistant", "content": "I should check the schedule."}), None),
+            call(
+                json!({"index": 0, "id": id, "type": "function", "function": {"name": "search_library", "arguments": a}}),
+            ),
+            call(json!({"index": 0, "function": {"arguments": b}})),
+            chunk(json!({}), Some("tool_calls")),
+            "data: [DONE]\n\n".to_owned(),
+        ],
+        End::Finish,
+    )
+}
+
+/// A whole (not streamed) completion, as the prediction call asks for.
+fn completion(text: &str) -> Reply {
+    let body = json!({
+        "id": "chatcmpl-8", "object": "chat.completion", "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 90, "completion_tokens": 12, "total_tokens": 102}
+    });
+    Reply::json(200, body.to_string())
+}
+
+/// Whether a request is the short prediction call (its own system prompt).
+fn is_prediction(r: &Recorded) -> bool {
+    r.json()["messages"][0]["content"].as_str().unwrap_or_default().starts_with("You predict what a search will find.")
+}
+
+#[test]
+fn auto_uses_tool_calls_for_a_function_calling_model_and_the_answer_is_cited() {
+    let (_files, c) = library();
+    let model = Model::start(|n, _| match n {
+        0 => tool_call("call_1", "xylophone orchestras rehearse"),
+        _ => streamed(&["\\boxed{Xylophone orchestras ", "rehearse on Tuesdays.}"]),
+    });
+    let url = model.url();
+    let q = "When do the xylophone orchestras rehearse?";
+    let out = catena(&c)
+        .args(["--json", "ask", "--mode", "agent", "--llm-url", &url, "--model", "gpt-4o-mini", q])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let r = stdout_json(&out);
+    assert_eq!(r["agent_protocol"], "tools", "{r:#}");
+    assert_eq!(r["nodes"].as_array().unwrap().len(), 1);
+    assert_eq!(r["nodes"][0]["sub_question"], "xylophone orchestras rehearse");
+    let cited = r["citations"].as_array().unwrap();
+    assert_eq!(cited.len(), 1, "{r:#}");
+    assert_eq!(cited[0]["verdict"], "supported");
+    let seen = model.server.requests();
+    assert_eq!(seen[0].json()["tools"][0]["function"]["name"], "search_library");
+    let second = seen[1].json();
+    let tool = second["messages"].as_array().unwrap().iter().find(|m| m["role"] == "tool").cloned().unwrap();
+    assert_eq!(tool["tool_call_id"], "call_1");
+    assert!(tool["content"].as_str().unwrap().contains("Tuesdays"), "{tool:#}");
+
+    // The same model with --agent-protocol tags gets the tags: no tools in the request.
+    let tags = Model::start(|_, _| streamed(&["\n</think>\n\\boxed{On Tuesdays.}"]));
+    let url = tags.url();
+    let out = catena(&c)
+        .args(["--json", "ask", "--mode", "agent", "--agent-protocol", "tags", "--llm-url", &url])
+        .args(["--model", "gpt-4o-mini", q])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout_json(&out)["agent_protocol"], "tags");
+    assert!(tags.server.requests()[0].json().get("tools").is_none());
+}
+
+#[test]
+fn a_prediction_the_library_contradicts_is_shown_and_recorded() {
+    let (_files, c) = library();
+    let model = Model::start(|n, r| {
+        if is_prediction(r) {
+            return completion("Xylophone orchestras rehearse on Saturday mornings in the park.");
+        }
+        // Generations after the prediction call are numbered one higher.
+        match n {
+            0 => tool_call("call_1", "xylophone orchestras rehearse"),
+            _ => streamed(&["\\boxed{Xylophone orchestras rehearse on Tuesdays.}"]),
+        }
+    });
+    let url = model.url();
+    let out = catena(&c)
+        .args(["ask", "--mode", "agent", "--agent-protocol", "tools", "--observations", "predict"])
+        .args(["--llm-url", &url, "--model", "gpt-4o-mini", "When do the xylophone orchestras rehearse?"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("Predicted observations:"), "{stdout}");
+    assert!(stdout.contains("the model expected \"Xylophone orchestras rehearse on Saturday mornings"), "{stdout}");
+    assert!(stdout.contains("the library says \""), "{stdout}");
+    assert!(stderr.contains("the model expected"), "{stderr}");
+    assert!(stdout.contains("agent (tool calls)"), "{stdout}");
+
+    let run_id = stdout.lines().last().and_then(|l| l.split_whitespace().nth(1)).unwrap().to_owned();
+    let (code, r) = c.json(&["show", &run_id]);
+    assert_eq!(code, 0);
+    assert_eq!(r["observations"], "predict");
+    assert_eq!(r["predictions"][0]["disagrees"], true, "{r:#}");
+    assert!(r["usage"]["calls"].as_array().unwrap().iter().any(|c| c["purpose"] == "predict"));
+}
+
+#[test]
+fn a_predicted_only_run_looks_nothing_up_and_cites_nothing() {
+    let (_files, c) = library();
+    let model = Model::start(|_, r| {
+        if is_prediction(r) {
+            return completion("Xylophone orchestras rehearse on Tuesdays.");
+        }
+        let body = r.json();
+        let answered = body["messages"].as_array().unwrap().iter().any(|m| m["role"] == "tool");
+        if answered {
+            streamed(&["\\boxed{Xylophone orchestras rehearse on Tuesdays [1].}"])
+        } else {
+            tool_call("call_1", "xylophone orchestras rehearse")
+        }
+    });
+    let url = model.url();
+    let out = catena(&c)
+        .args(["--json", "ask", "--mode", "agent", "--agent-protocol", "tools", "--observations", "predicted-only"])
+        .args(["--llm-url", &url, "--model", "gpt-4o-mini", "When do the xylophone orchestras rehearse?"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let r = stdout_json(&out);
+    assert_eq!(r["observations"], "predicted_only");
+    assert_eq!(r["evidence"], json!([]), "{r:#}");
+    assert_eq!(r["citations"], json!([]));
+    assert_eq!(r["nodes"][0]["status"], "skipped");
+    assert_eq!(r["predictions"][0]["used_as_observation"], true);
+    assert_eq!(r["answer"], "Xylophone orchestras rehearse on Tuesdays.");
+    assert_eq!(r["unsupported_sentences"], json!(["Xylophone orchestras rehearse on Tuesdays."]));
+}
+
+#[test]
+fn eval_multihop_runs_agent_mode_end_to_end_against_a_model_server() {
+    // Every question: one search for the question itself, then an answer.
+    let model = Model::start(|_, r| {
+        let turn = prefix(r);
+        if turn.contains("<search_result>") {
+            streamed(&["I have read the results.\n</think>\n", "\\boxed{Exeter}"])
+        } else {
+            streamed(&["Let me look. <begin_search> founder of the Harrow Gazette born"])
+        }
+    });
+    let url = model.url();
+    let dir = tempfile::tempdir().unwrap();
+    let file = crate::eval::fixture(dir.path());
+    let c = Catena::new();
+    let (code, v) = c.json(&[
+        "eval",
+        "multihop",
+        file.to_str().unwrap(),
+        "--mode",
+        "agent",
+        "--llm-url",
+        &url,
+        "--model",
+        "r1-distill",
+        "--limit",
+        "3",
+    ]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["run_mode"], "agent", "{v:#}");
+    assert_eq!(v["questions"], 3);
+    assert_eq!(v["errors"], 0, "{v:#}");
+    assert_eq!(v["llm_answers"], 3, "{v:#}");
+    assert_eq!(v["cost"]["llm_calls_mean"], 2.0, "{v:#}");
+    assert_eq!(v["cost"]["actions_mean"], 1.0, "{v:#}");
+    // The scripted answer is right for the Harrow Gazette question only.
+    assert!(v["overall"]["em"].as_f64().unwrap() > 0.0, "{v:#}");
+    assert_eq!(model.server.requests().len(), 6);
+}

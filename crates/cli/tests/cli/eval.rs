@@ -157,3 +157,34 @@ fn bench_llm_meets_the_latency_bound_with_fewer_calls_than_react() {
     }
     assert_eq!(v["fewer_calls_than_react"], true, "{v:#}");
 }
+
+#[test]
+fn bench_llm_in_agent_mode_reports_the_agent_next_to_the_chain_and_react() {
+    let c = Catena::new();
+    let (code, v) = c.json(&["bench-llm", "--latency-ms", "50", "--questions", "2", "--mode", "agent"]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["questions"], 2);
+    let agent = &v["agent"];
+    for key in ["calls_mean", "tokens_mean", "actions_mean", "wall_ms_mean", "wall_ms_p50", "wall_ms_p95"] {
+        assert!(agent[key].as_f64().is_some(), "{key}: {v:#}");
+        assert!(v["engine"][key].as_f64().is_some() && v["react"][key].as_f64().is_some(), "{key}: {v:#}");
+    }
+    let rows = v["per_question"].as_array().unwrap();
+    // The comparison: the agent searches what ReAct searches, one generation each, then answers
+    // in one more; all in one turn.
+    let a = &rows[0]["agent"];
+    assert_eq!(a["mode"], "llm", "{v:#}");
+    assert_eq!(a["answered"], true);
+    assert_eq!(a["actions"], 3, "{v:#}");
+    assert_eq!(a["calls"], 4, "{v:#}");
+    assert_eq!(rows[0]["react_actions"], 3);
+    for r in rows {
+        let a = &r["agent"];
+        assert!(a["wall_ms"].as_f64().unwrap() >= 50.0 * a["calls"].as_f64().unwrap(), "{r:#}");
+        assert!(a["tokens"].as_u64().unwrap() > 0);
+    }
+    // Without --mode agent, no agent figures.
+    let (code, v) = c.json(&["bench-llm", "--latency-ms", "10", "--questions", "1"]);
+    assert_eq!(code, 0, "{v:#}");
+    assert!(v.get("agent").is_none() && v["per_question"][0].get("agent").is_none(), "{v:#}");
+}

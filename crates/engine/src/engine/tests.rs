@@ -115,6 +115,7 @@ fn event_kinds(events: &[Event]) -> String {
             Event::EvidenceFound { node_id, evidence } => format!("evidence({node_id}:{})", evidence.id),
             Event::NodeFinished { node } => format!("finished({}:{:?})", node.id, node.status),
             Event::ThinkingDelta { .. } => "thinking".to_string(),
+            Event::ObservationPredicted { prediction } => format!("predicted({})", prediction.node_id),
             Event::AnswerDelta { .. } => "delta".to_string(),
             Event::Verified { .. } => "verified".to_string(),
             Event::Finished { run_id } => format!("done({run_id})"),

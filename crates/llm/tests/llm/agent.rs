@@ -36,7 +36,7 @@ fn client(server: &Server) -> OpenAiCompatible {
     OpenAiCompatible::new(&format!("{}/v1", server.url()), "r1-distill", None, fast()).expect("client")
 }
 
-fn library() -> FakeCorpus {
+pub(crate) fn library() -> FakeCorpus {
     FakeCorpus::new()
         .doc(
             "Arthur's Magazine",

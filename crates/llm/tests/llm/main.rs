@@ -11,6 +11,7 @@ mod openai;
 mod probe;
 mod server;
 mod settings;
+mod tools;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -44,6 +45,7 @@ pub fn question() -> ChatRequest {
         max_tokens: Some(100),
         json_schema: None,
         stop: vec!["END".to_owned()],
+        ..ChatRequest::default()
     }
 }
 
