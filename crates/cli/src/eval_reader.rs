@@ -445,7 +445,7 @@ pub(crate) async fn run(
     // The engine as `catena ask --no-llm` builds it: the library and its tables, no model, no web.
     let config = EngineConfig { use_llm: false, top_k: args.top_k.max(1), ..EngineConfig::default() };
     let ports = Ports::new(library.clone() as Arc<dyn Corpus>, Arc::new(SystemClock))
-        .with_tables(Arc::new(tables::LibraryTables::new(library.clone())));
+        .with_tables(Arc::new(session::library_tables(library.clone())));
     let engine = Engine::new(config, ports);
     let cancel = CancellationToken::new();
     cancel_on_ctrl_c(cancel.clone());
