@@ -1,19 +1,19 @@
-//! Asking: composes an engine run exactly as `catena ask` does (the library as the corpus, the
-//! model from the stored settings and the keyring, the system clock, a fresh run id), streams
-//! the engine's events to the UI over a channel, and stores the finished run in the history.
+//! Asking: the run is composed by `session` exactly as for `catena ask` (the stored settings with
+//! the ask box's choices on top, the library as the corpus, the model and web clients with their
+//! keys, the tables, the system clock, a fresh run id); this module streams the engine's events
+//! to the UI over a channel and stores the finished run in the history.
 
 use std::sync::Arc;
 
-use engine::ports::{Clock, Corpus, WebSearch};
 use engine::run::{Event, RunMode, RunRecord};
-use engine::{CancellationToken, Engine, EngineError, Ports};
-use library::compose::{SystemClock, new_run_id};
+use engine::{CancellationToken, EngineError};
 use serde::Serialize;
+use session::{ComposeError, NoModel, Overrides};
 use tauri::State;
 use tauri::ipc::Channel;
 
 use crate::error::{ErrorCode, IpcError};
-use crate::settings::{self, WebSettings};
+use crate::settings;
 use crate::state::AppState;
 
 /// A finished run, as the Ask view shows it.
@@ -24,33 +24,6 @@ pub struct AskResult {
     pub stored: bool,
     /// Why the answer is extractive, when it is.
     pub extractive_reason: Option<String>,
-}
-
-/// The single place the web-search and data-analysis adapters plug into a run: data-analysis
-/// steps query the tables the library keeps from CSV/TSV/XLSX files; web steps go through the
-/// provider the settings name (offline still attaches it, so web steps are recorded as not run,
-/// with the reason). A provider's key comes from the keyring, never from the settings.
-fn plug_adapters(
-    ports: Ports,
-    state: &AppState,
-    lib: &Arc<library::Library>,
-    web: &WebSettings,
-) -> Result<Ports, IpcError> {
-    let ports = ports.with_tables(Arc::new(tables::LibraryTables::new(lib.clone())));
-    let provider = settings::web_provider(web)?;
-    let mut config = web::WebConfig::new(provider);
-    config.offline = web.offline;
-    config.allow_private_network = web.allow_private_network;
-    config.k = usize::try_from(web.k).unwrap_or(5).max(1);
-    config.fetch_pages = web.fetch_pages;
-    if config.provider.needs_key() && !web.offline {
-        let name = settings::web_key_name(config.provider.name())?;
-        // No key (or no keyring) leaves web steps to fail with the provider's own message.
-        config.api_key = state.secrets().get(&name).ok().flatten();
-    }
-    let client = web::WebClient::new(config, Some(lib.catalog().web_cache()))
-        .map_err(|e| IpcError::invalid(format!("the web search settings cannot be used: {e}")))?;
-    Ok(ports.with_web(Arc::new(client) as Arc<dyn WebSearch>))
 }
 
 /// Asks a question over the library. Events stream to `on_event` while the run unfolds; the
@@ -72,7 +45,6 @@ pub async fn ask(
     let settings = settings::load(lib.catalog()).await?;
     let cancel = CancellationToken::new();
     state.start_run(cancel.clone())?;
-    let mode = mode.unwrap_or(settings.engine.run_mode);
     let asked = Asked { question: &question, mode, no_llm: no_llm.unwrap_or(false) };
     let result = run(&state, lib.clone(), &settings, asked, &cancel, on_event).await;
     state.finish_run();
@@ -84,7 +56,8 @@ pub async fn ask(
 /// What the page asked for.
 struct Asked<'a> {
     question: &'a str,
-    mode: RunMode,
+    /// The ask box's choice; the settings' `engine.run_mode` when left out.
+    mode: Option<RunMode>,
     no_llm: bool,
 }
 
@@ -97,24 +70,23 @@ async fn run(
     on_event: Channel<Event>,
 ) -> Result<(RunRecord, Option<String>), IpcError> {
     let Asked { question, mode, no_llm } = asked;
-    let model = if no_llm { None } else { settings::model_for_run(state, settings, cancel)? };
-    if mode == RunMode::Agent && model.is_none() {
-        return Err(IpcError::new(
-            ErrorCode::LlmConfig,
-            "agent mode needs a language model: set one up in Settings › Language model, or ask in chain mode",
-        ));
-    }
-    let clock = Arc::new(SystemClock);
-    let run_id = new_run_id(clock.now_unix_ms());
-    let config = settings::engine_config(settings, mode, model.is_some(), run_id);
-    let mut ports = Ports::new(lib.clone() as Arc<dyn Corpus>, clock);
-    let mut reason = None;
-    match model {
-        Some(m) => ports = ports.with_llm(m),
-        None if no_llm => reason = Some("answered without a language model, as asked".to_owned()),
-        None => reason = Some("no language model is configured (Settings › Language model)".to_owned()),
-    }
-    let ports = plug_adapters(ports, state, &lib, &settings.web)?;
+    let overrides = Overrides { no_llm, mode: mode.map(Into::into), ..Overrides::default() };
+    let settings = settings.with_overrides(&overrides)?;
+    let run = match session::prepare(lib, settings, false, state.secrets(), cancel) {
+        Ok(run) => run,
+        Err(ComposeError::AgentNeedsModel) => {
+            return Err(IpcError::new(
+                ErrorCode::LlmConfig,
+                "agent mode needs a language model: set one up in Settings › Language model, or ask in chain mode",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut reason = match run.model {
+        Ok(_) => None,
+        Err(NoModel::Disabled) if no_llm => Some("answered without a language model, as asked".to_owned()),
+        Err(_) => Some("no language model is configured (Settings › Language model)".to_owned()),
+    };
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let forward = tokio::spawn(async move {
@@ -123,7 +95,7 @@ async fn run(
             let _ = on_event.send(event);
         }
     });
-    let result = Engine::new(config, ports).ask(question, &tx, cancel).await;
+    let result = run.ask(question, &tx, cancel).await;
     drop(tx);
     let _ = forward.await;
     match result {

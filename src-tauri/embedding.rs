@@ -271,7 +271,7 @@ async fn embedder(
     data_dir: &Path,
     keyring: Arc<dyn SecretStore>,
 ) -> Result<Arc<dyn Embedder>, String> {
-    let provider = choice.provider.trim();
+    let provider = choice.provider.as_str();
     let local = |dir: PathBuf| async move {
         tokio::task::spawn_blocking(move || LocalEmbedder::load(&dir))
             .await

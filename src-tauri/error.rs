@@ -108,6 +108,35 @@ impl From<llm::ConfigError> for IpcError {
     }
 }
 
+impl From<session::SettingsError> for IpcError {
+    fn from(e: session::SettingsError) -> IpcError {
+        let code = if e.key.starts_with("llm.") { ErrorCode::LlmConfig } else { ErrorCode::InvalidInput };
+        IpcError::new(code, e.to_string())
+    }
+}
+
+impl From<session::store::StoreError> for IpcError {
+    fn from(e: session::store::StoreError) -> IpcError {
+        match e {
+            session::store::StoreError::Catalog(e) => e.into(),
+            session::store::StoreError::Invalid(e) => e.into(),
+        }
+    }
+}
+
+impl From<session::ComposeError> for IpcError {
+    fn from(e: session::ComposeError) -> IpcError {
+        use session::ComposeError as C;
+        match e {
+            C::Settings(e) => e.into(),
+            C::Web(e) => IpcError::invalid(format!("the web search settings cannot be used: {e}")),
+            e @ (C::NoModelName { .. } | C::Model(_) | C::AgentNeedsModel) => {
+                IpcError::new(ErrorCode::LlmConfig, format!("{e}: see Settings › Language model"))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

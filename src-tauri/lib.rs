@@ -704,6 +704,45 @@ The lighthouse keeper logs every ship.
         assert_eq!(app.call("get_settings", json!({})).expect("settings")["engine"]["mrfs_threshold"], 0.55);
     }
 
+    #[test]
+    fn the_app_reads_what_catena_config_set_wrote_and_older_spellings_are_migrated() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).expect("mkdir");
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+        runtime.block_on(async {
+            let catalog = store::Catalog::open(&data.join("catalog.db")).await.expect("catalog");
+            // What `catena config set` does, key by key.
+            let mut s = session::load(&catalog).await.expect("settings");
+            for (key, value) in [
+                ("llm.enabled", "true"),
+                ("llm.provider", "anthropic"),
+                ("llm.model", "claude-sonnet-4-5"),
+                ("engine.run_mode", "agent"),
+            ] {
+                s = session::config::set(&s, key, value).expect("a valid setting");
+            }
+            session::save(&catalog, &s).await.expect("stored");
+            // An embedding group an older version wrote.
+            catalog
+                .set_setting("embedding", &json!({"provider": "", "model_dir": "", "base_url": "", "model": ""}))
+                .await
+                .expect("stored");
+            catalog.close().await;
+        });
+        let app = app_at("main", &data);
+        let settings = app.call("get_settings", json!({})).expect("settings");
+        assert_eq!(settings["llm"]["provider"], "anthropic");
+        assert_eq!(settings["llm"]["model"], "claude-sonnet-4-5");
+        assert_eq!(settings["engine"]["run_mode"], "agent");
+        assert_eq!(settings["embedding"]["provider"], "local");
+        // An unknown provider from the page is refused before anything is stored.
+        let mut bad = settings.clone();
+        bad["llm"]["provider"] = json!("gopher");
+        assert!(app.call("save_settings", json!({"settings": bad})).is_err());
+        assert_eq!(app.call("get_settings", json!({})).expect("settings")["llm"]["provider"], "anthropic");
+    }
+
     /// The "Test" button's answer for settings pointing at `base_url`.
     fn test_connection(app: &TestApp, base_url: &str) -> Value {
         let llm = json!({"enabled": true, "preset": "custom", "provider": "openai-compatible",
@@ -719,7 +758,8 @@ The lighthouse keeper logs every ship.
         let refused = test_connection(&app, &format!("http://127.0.0.1:{port}/v1"));
         assert_eq!(refused["ok"], false);
         let message = refused["message"].as_str().expect("a message");
-        assert!(message.starts_with(&format!("Nothing is answering at 127.0.0.1:{port}.")), "{message}");
+        assert!(message.starts_with(&format!("Could not connect to 127.0.0.1:{port}.")), "{message}");
+        assert_eq!((&refused["kind"], &refused["status"]), (&json!("unreachable"), &Value::Null), "{refused}");
         assert!(refused["detail"].as_str().is_some_and(|d| d.to_lowercase().contains("refused")), "{refused}");
 
         // Servers that answer, but not as a model API should.
@@ -734,10 +774,13 @@ The lighthouse keeper logs every ship.
 
         let not_api = test_connection(&app, &missing.url());
         assert!(not_api["message"].as_str().is_some_and(|m| m.contains("has no model API at this path")), "{not_api}");
+        assert_eq!((&not_api["kind"], &not_api["status"]), (&json!("not_found"), &json!(404)), "{not_api}");
         let key = test_connection(&app, &format!("{}/v1", denied.url()));
         assert!(key["message"].as_str().is_some_and(|m| m.contains("refused the API key")), "{key}");
+        assert_eq!(key["kind"], "auth", "{key}");
         let other = test_connection(&app, &format!("{}/v1", garbled.url()));
         assert!(other["message"].as_str().is_some_and(|m| m.contains("not this provider's API")), "{other}");
+        assert_eq!(other["kind"], "bad_response", "{other}");
         let ok = test_connection(&app, &format!("{}/v1", working.url()));
         assert_eq!(ok["ok"], true, "{ok}");
         assert_eq!(ok["message"], "Connected: qwen3 is available.");
@@ -934,7 +977,7 @@ The lighthouse keeper logs every ship.
     fn embedding_settings_are_checked_and_their_key_stays_in_the_keyring() {
         let (app, _dir) = app("main");
         let mut settings = app.call("get_settings", json!({})).expect("settings");
-        assert_eq!(settings["embedding"]["provider"], "");
+        assert_eq!(settings["embedding"]["provider"], "local");
         assert_eq!(settings["embedding_key_stored"], false);
         for field in ["llm_key_stored", "web_key_stored", "embedding_key_stored", "keyring_error"] {
             settings.as_object_mut().expect("an object").remove(field);

@@ -252,6 +252,9 @@ async fn library_options(dir: &Path) -> LibraryOptions {
     if path.exists()
         && let Ok(catalog) = store::Catalog::open(&path).await
     {
+        // Settings an older version stored are rewritten in today's spelling once, here; a
+        // failure leaves them as they are, and they are still read the same way.
+        let _ = session::migrate(&catalog).await;
         if let Ok(s) = settings::load(&catalog).await {
             let target = s.library.chunk_chars.clamp(settings::MIN_CHUNK_CHARS, settings::MAX_CHUNK_CHARS);
             options.chunk.target_chars = target;

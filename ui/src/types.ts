@@ -271,6 +271,10 @@ export interface RunRecord {
   short_answer?: ShortAnswer | null;
   /** The library does not answer the question: the answer lists the closest matches, uncited. */
   not_found?: boolean;
+  /** Why the configured model did not write the answer, in the provider's words. */
+  llm_error?: string | null;
+  /** What kind of failure `llm_error` was; absent in runs stored before it was recorded. */
+  llm_error_kind?: LlmErrorKind | null;
   nodes: NodeRecord[];
   evidence: EvidenceRecord[];
   citations: CitationRecord[];
@@ -385,8 +389,24 @@ export interface LocalServer {
   models: string[];
 }
 
+/** The kinds of model failure the backend reports (`engine::ports::LlmErrorKind`). */
+export type LlmErrorKind =
+  | "unreachable"
+  | "timeout"
+  | "auth"
+  | "rate_limited"
+  | "server"
+  | "not_found"
+  | "rejected"
+  | "bad_response"
+  | "cancelled";
+
 export interface LlmTest {
   ok: boolean;
+  /** What kind of failure it was; absent when the test passed. */
+  kind?: LlmErrorKind | null;
+  /** The HTTP status the server answered with, when the failure was one. */
+  status?: number | null;
   /** One sentence in plain words: what happened and what to do. */
   message: string;
   /** The underlying error, when the test failed. */

@@ -1,8 +1,10 @@
 //! `catena ask`, `catena runs`, `catena show`: questions over the library, and their history.
 //!
-//! `ask` is a composition root in miniature: it opens the library read-only (asking never waits
-//! for an ingest), builds the model client from flags and environment, runs the engine while
-//! printing its events on stderr, stores the finished run in the catalog, then prints it.
+//! `ask` opens the library read-only (asking never waits for an ingest), reads the settings the
+//! desktop app and `catena config` store in the same catalog, applies the flags (and their
+//! environment variables) on top, lets `session` compose the run (model, web, tables, keys),
+//! runs the engine while printing its events on stderr, stores the finished run in the catalog,
+//! then prints it.
 //! `--json` prints the [`RunRecord`] and nothing else on stdout; `show --json` prints the stored
 //! record with the same serialisation, so the two are byte-for-byte equal.
 //!
@@ -17,14 +19,15 @@ use std::sync::Arc;
 
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, ValueEnum};
-use engine::ports::{Clock, Corpus, Llm, Sensitive, WebSearch};
+use engine::ports::Sensitive;
 use engine::run::{
     AgentProtocol, Decision, Event, Mode, NodeRecord, NodeStatus, Observations, PredictionRecord, RunMode, RunRecord,
 };
-use engine::{CancellationToken, Engine, EngineConfig, EngineError, MissingPolicy, Ports};
+use engine::{CancellationToken, Engine, EngineError};
 use library::Library;
-use library::compose::{SystemClock, new_run_id};
-use llm::{Provider, ProviderConfig, ProviderKind};
+use llm::ProviderKind;
+use secrets::SecretStore;
+use session::{ComposeError, LlmProvider, Missing, NoModel, Run, WebProvider};
 use store::{Catalog, RunSummary};
 
 use crate::output::say;
@@ -42,35 +45,38 @@ pub(crate) struct AskArgs {
     /// configured or fails; the failed run is still kept in the history.
     #[arg(long, conflicts_with = "no_llm")]
     require_llm: bool,
-    /// Base URL of the model server, e.g. http://localhost:11434/v1. Without one (and without
-    /// `--provider anthropic`), answers are extractive.
+    /// Base URL of the model server, e.g. http://localhost:11434/v1. Default: the model in the
+    /// settings (`catena config`, the app's Settings); without one (and without `--provider
+    /// anthropic`), answers are extractive.
     #[arg(long, env = "CATENA_LLM_URL", value_name = "URL")]
     llm_url: Option<String>,
-    /// Model name.
+    /// Model name. Default: the settings' model.
     #[arg(long, env = "CATENA_LLM_MODEL", value_name = "NAME")]
     model: Option<String>,
-    /// The API the server speaks: openai-compatible, ollama or anthropic.
-    #[arg(long, env = "CATENA_LLM_PROVIDER", value_name = "KIND", default_value = "openai-compatible",
-          value_parser = parse_provider)]
-    provider: ProviderKind,
+    /// The API the server speaks: openai-compatible, ollama or anthropic. Default: the settings'
+    /// provider, or openai-compatible when the settings configure no model.
+    #[arg(long, env = "CATENA_LLM_PROVIDER", value_name = "KIND")]
+    provider: Option<String>,
     /// MRFS threshold τ in [0, 1]: a guess scoring at least this against a reference is kept.
     #[arg(long, value_name = "F")]
     mrfs_threshold: Option<f64>,
     /// For steps the planner answered itself: retrieve and verify the guess, or skip retrieval.
-    #[arg(long, value_enum, default_value_t = Policy::Verify)]
-    missing_policy: Policy,
+    /// Default: the settings' (verify unless changed).
+    #[arg(long, value_enum)]
+    missing_policy: Option<Policy>,
     /// References retrieved per step.
     #[arg(long, value_name = "N")]
     top_k: Option<usize>,
     /// Longest chain of steps.
     #[arg(long, value_name = "N")]
     max_nodes: Option<usize>,
-    /// Also search the web: wikipedia (no key), searxng (needs --search-url), brave or tavily
-    /// (their keys come from the keyring: `catena key set brave`).
+    /// Search the web with this provider: wikipedia (no key), searxng (needs --search-url), brave
+    /// or tavily (their keys come from the keyring: `catena key set brave`). Default: the
+    /// settings' (`catena config set web.offline false` turns the web on).
     #[arg(long, value_name = "PROVIDER")]
     web: Option<String>,
     /// Address of the search provider: required for searxng, overrides the others' default.
-    #[arg(long, value_name = "URL", requires = "web")]
+    #[arg(long, value_name = "URL")]
     search_url: Option<String>,
     /// Let web page fetches reach loopback and private-network addresses (refused by default).
     #[arg(long)]
@@ -80,18 +86,21 @@ pub(crate) struct AskArgs {
     offline: bool,
     /// chain: plan the steps, run them, then answer (Chain-of-Action). agent: a reasoning model
     /// looks things up from inside its own thinking (AutoCoA tags) and answers; needs a model.
-    #[arg(long, value_enum, default_value_t = AskMode::Chain)]
-    mode: AskMode,
+    /// Default: the settings' `engine.run_mode` (chain unless changed).
+    #[arg(long, value_enum)]
+    mode: Option<AskMode>,
     /// Agent mode: how the model asks for actions. tags: AutoCoA's tags inside its thinking;
     /// tools: the provider's native tool calling; auto: tags for models trained on them
     /// (AutoCoA, R1 distills, QwQ), tools for the rest.
-    #[arg(long, value_enum, default_value_t = ProtocolArg::Auto)]
-    agent_protocol: ProtocolArg,
+    /// Default: the settings' `engine.agent_protocol` (auto unless changed).
+    #[arg(long, value_enum)]
+    agent_protocol: Option<ProtocolArg>,
     /// Agent mode: real: actions only. predict: the model first writes the observation it
     /// expects, and where the library disagrees the run says so. predicted-only: no action
     /// runs; the model goes on from its own predictions, which are never cited.
-    #[arg(long, value_enum, default_value_t = ObservationsArg::Real)]
-    observations: ObservationsArg,
+    /// Default: the settings' `engine.observations` (real unless changed).
+    #[arg(long, value_enum)]
+    observations: Option<ObservationsArg>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -123,6 +132,26 @@ pub(crate) enum ObservationsArg {
     Predict,
     /// Predictions only.
     PredictedOnly,
+}
+
+impl From<ProtocolArg> for session::AgentProtocolChoice {
+    fn from(a: ProtocolArg) -> session::AgentProtocolChoice {
+        match a {
+            ProtocolArg::Auto => session::AgentProtocolChoice::Auto,
+            ProtocolArg::Tags => session::AgentProtocolChoice::Tags,
+            ProtocolArg::Tools => session::AgentProtocolChoice::Tools,
+        }
+    }
+}
+
+impl From<ObservationsArg> for session::ObservationsChoice {
+    fn from(a: ObservationsArg) -> session::ObservationsChoice {
+        match a {
+            ObservationsArg::Real => session::ObservationsChoice::Real,
+            ObservationsArg::Predict => session::ObservationsChoice::Predict,
+            ObservationsArg::PredictedOnly => session::ObservationsChoice::PredictedOnly,
+        }
+    }
 }
 
 impl From<ObservationsArg> for Observations {
@@ -168,110 +197,75 @@ pub(crate) fn resolve_api_key(provider: ProviderKind) -> Option<Sensitive> {
     crate::key::resolve_api_key(provider.as_str())
 }
 
-/// The model as configured, and how to talk about it without leaking a key.
-struct Model {
-    client: Arc<dyn Llm>,
-    /// `openai-compatible test at http://…`, credentials cut out.
-    describe: String,
-    /// Normalised base URL, credentials cut out.
-    url: String,
-    provider: ProviderKind,
-    key: Option<Sensitive>,
-}
-
-/// Why the answer is extractive, when it is.
-enum NoModel {
-    Disabled,
-    NotConfigured,
-}
-
-fn model(args: &AskArgs, cancel: &CancellationToken) -> anyhow::Result<Result<Model, NoModel>> {
-    if args.no_llm {
-        return Ok(Err(NoModel::Disabled));
-    }
-    let url = args.llm_url.as_deref().map(str::trim).unwrap_or_default();
-    let model = args.model.as_deref().map(str::trim).unwrap_or_default();
-    // Anthropic has a public endpoint, so a model name alone configures it; the other APIs are
-    // usually local servers and need their address.
-    let anthropic_default = args.provider == ProviderKind::Anthropic && !model.is_empty();
-    if url.is_empty() && !anthropic_default {
-        return Ok(Err(NoModel::NotConfigured));
-    }
-    if model.is_empty() {
-        bail!("no model name: pass --model NAME or set CATENA_LLM_MODEL (or pass --no-llm)");
-    }
-    let key = resolve_api_key(args.provider);
-    let mut config = ProviderConfig::new(args.provider, url, model);
-    config.api_key = key.clone();
-    config.cancel = Some(cancel.clone());
-    let provider = Provider::from_config(&config).context("cannot use the language model settings")?;
-    Ok(Ok(Model {
-        describe: provider.describe(),
-        url: provider.base_url(),
-        client: Arc::new(provider),
-        provider: args.provider,
-        key,
-    }))
-}
-
-fn engine_config(args: &AskArgs, use_llm: bool, run_id: String) -> anyhow::Result<EngineConfig> {
-    let mut config = EngineConfig::default();
-    if let Some(t) = args.mrfs_threshold {
-        if !(0.0..=1.0).contains(&t) {
+impl AskArgs {
+    /// The flags as overrides of the stored settings.
+    fn overrides(&self) -> anyhow::Result<session::Overrides> {
+        let provider = match self.provider.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            Some(p) => Some(p.parse::<LlmProvider>().map_err(|e| anyhow!("--provider: {e}"))?),
+            None => None,
+        };
+        let web = match self.web.as_deref() {
+            Some(w) => Some(w.parse::<WebProvider>().map_err(|e| anyhow!("--web: {e}"))?),
+            None => None,
+        };
+        for (flag, value) in [("--top-k", self.top_k), ("--max-nodes", self.max_nodes)] {
+            if value == Some(0) {
+                bail!("{flag} must be at least 1");
+            }
+        }
+        if let Some(t) = self.mrfs_threshold.filter(|t| !(0.0..=1.0).contains(t)) {
             bail!("--mrfs-threshold must be between 0 and 1 (got {t})");
         }
-        config.mrfs_threshold = t;
+        Ok(session::Overrides {
+            no_llm: self.no_llm,
+            llm_provider: provider,
+            llm_url: self.llm_url.clone(),
+            model: self.model.clone(),
+            web,
+            search_url: self.search_url.clone(),
+            offline: self.offline,
+            allow_private_network: self.allow_private_network,
+            mode: self.mode.map(|m| match m {
+                AskMode::Chain => session::AskMode::Chain,
+                AskMode::Agent => session::AskMode::Agent,
+            }),
+            agent_protocol: self.agent_protocol.map(Into::into),
+            observations: self.observations.map(Into::into),
+            mrfs_threshold: self.mrfs_threshold,
+            missing_policy: self.missing_policy.map(|p| match p {
+                Policy::Verify => Missing::RetrieveAndVerify,
+                Policy::Skip => Missing::SkipRetrieval,
+            }),
+            top_k: self.top_k,
+            max_nodes: self.max_nodes,
+        })
     }
-    config.missing_policy = match args.missing_policy {
-        Policy::Verify => MissingPolicy::RetrieveAndVerify,
-        Policy::Skip => MissingPolicy::SkipRetrieval,
-    };
-    for (flag, value, target) in
-        [("--top-k", args.top_k, &mut config.top_k), ("--max-nodes", args.max_nodes, &mut config.max_nodes)]
-    {
-        match value {
-            Some(0) => bail!("{flag} must be at least 1"),
-            Some(n) => *target = n,
-            None => {}
-        }
-    }
-    config.use_llm = use_llm;
-    config.run_id = run_id;
-    config.run_mode = match args.mode {
-        AskMode::Chain => RunMode::Chain,
-        AskMode::Agent => RunMode::Agent,
-    };
-    config.agent_protocol =
-        args.agent_protocol.resolve(args.provider, args.model.as_deref().unwrap_or_default().trim());
-    config.observations = args.observations.into();
-    Ok(config)
 }
 
-/// The web action when `--web` names a provider; answers and pages are cached in the catalog.
-fn web_search(args: &AskArgs, catalog: &Catalog) -> anyhow::Result<Option<Arc<dyn WebSearch>>> {
-    let Some(name) = args.web.as_deref() else {
-        return Ok(None);
-    };
-    let provider = web::Provider::from_name(name, args.search_url.as_deref())?;
-    let mut config = web::WebConfig::new(provider);
-    config.offline = args.offline;
-    config.allow_private_network = args.allow_private_network;
-    let provider = &config.provider;
-    if provider.needs_key() && !args.offline {
-        config.api_key = crate::key::resolve_web_key(provider.name());
-        if config.api_key.is_none() {
-            note(&format!(
-                "warning: no API key for {0}: store one with `catena key set {0}`; web steps will fail",
-                provider.name()
-            ));
+/// The keyring; where there is none, runs go on without stored keys (a note says why).
+fn key_store() -> Arc<dyn SecretStore> {
+    match session::keys::key_store() {
+        Ok(store) => Arc::new(store),
+        Err(e) => {
+            note(&format!("warning: no API key from the keyring: {e}"));
+            Arc::new(NoKeys)
         }
     }
-    if args.offline {
-        note("offline: no web requests are made");
-    } else {
-        note(&format!("searching the web with {} at {}", config.provider.name(), config.provider.url()));
+}
+
+/// A keyring that holds nothing (an invalid CATENA_KEYRING_NAMESPACE was reported already).
+struct NoKeys;
+
+impl SecretStore for NoKeys {
+    fn set(&self, _: &str, _: &Sensitive) -> Result<(), secrets::SecretError> {
+        Err(secrets::SecretError::InvalidKey("no keyring"))
     }
-    Ok(Some(Arc::new(web::WebClient::new(config, Some(catalog.web_cache()))?)))
+    fn get(&self, _: &str) -> Result<Option<Sensitive>, secrets::SecretError> {
+        Ok(None)
+    }
+    fn delete(&self, _: &str) -> Result<bool, secrets::SecretError> {
+        Ok(false)
+    }
 }
 
 /// `catena ask`.
@@ -285,45 +279,64 @@ pub(crate) async fn ask(
     if question.trim().is_empty() {
         bail!("the question is empty");
     }
+    let overrides = args.overrides()?;
     let cancel = CancellationToken::new();
-    let model = model(&args, &cancel)?;
-    if args.mode == AskMode::Agent && model.is_err() {
+    let lib = Library::open_read(dir).await?;
+    let stored = session::load(lib.catalog()).await.context("cannot read the settings")?;
+    let settings = stored.with_overrides(&overrides).map_err(|e| anyhow!("the settings with these flags: {e}"))?;
+    if args.require_llm && !settings.llm.enabled {
         bail!(
-            "agent mode needs a language model: pass --llm-url and --model (or set CATENA_LLM_URL and CATENA_LLM_MODEL)"
+            "--require-llm: no language model configured (`catena config set llm.enabled true`, or --llm-url and --model)"
         );
     }
-    if args.require_llm && model.is_err() {
-        bail!("--require-llm: no language model configured (set --llm-url and --model)");
-    }
-    let clock = Arc::new(SystemClock);
-    let run_id = new_run_id(clock.now_unix_ms());
-    let config = engine_config(&args, model.is_ok(), run_id)?;
-
-    let lib = Library::open_read(dir).await?;
     // The knowledge-base action searches hybrid when semantic search is on.
     crate::embedding::configure(&lib, embedder, dir).await;
     let lib = Arc::new(lib);
-    let mut ports = Ports::new(lib.clone() as Arc<dyn Corpus>, clock)
-        // Data-analysis nodes run over the tables the library keeps from CSV/TSV/XLSX files.
-        .with_tables(Arc::new(tables::LibraryTables::new(lib.clone())));
-    match &model {
-        Ok(m) => {
-            note(&format!("asking {}", m.describe));
-            ports = ports.with_llm(m.client.clone());
+    let keys = key_store();
+    let run = match session::prepare(lib.clone(), settings, args.offline, keys.as_ref(), &cancel) {
+        Ok(run) => run,
+        Err(ComposeError::AgentNeedsModel) => bail!(
+            "agent mode needs a language model: pass --llm-url and --model (or set CATENA_LLM_URL and CATENA_LLM_MODEL, or configure one with `catena config set`)"
+        ),
+        Err(ComposeError::NoModelName { .. }) => {
+            bail!("no model name: pass --model NAME or set CATENA_LLM_MODEL (or pass --no-llm)")
         }
-        Err(NoModel::Disabled) => note("answering extractively (--no-llm)"),
-        Err(NoModel::NotConfigured) => {
-            note("answering extractively: no language model configured (set --llm-url and --model)");
+        Err(e) => return Err(anyhow!(e)),
+    };
+    for n in &run.notes {
+        note(&format!("warning: {n}"));
+    }
+    if args.require_llm && run.model.is_err() {
+        bail!("--require-llm: no language model configured (set --llm-url and --model)");
+    }
+    match &run.model {
+        Ok(m) => note(&format!("asking {}", m.describe)),
+        Err(NoModel::Disabled) if args.no_llm => note("answering extractively (--no-llm)"),
+        Err(NoModel::Disabled | NoModel::NotConfigured) => {
+            note(
+                "answering extractively: no language model configured (set --llm-url and --model, or `catena config set`)",
+            );
             // A model server already running here is worth a hint; the probe costs at most ~0.3 s.
             if let Some(hint) = crate::models::local_server_hint().await {
                 note(&hint);
             }
         }
     }
-
-    if let Some(web) = web_search(&args, lib.catalog())? {
-        ports = ports.with_web(web);
+    let web = &run.web;
+    if web.offline {
+        if args.offline {
+            note("offline: no web requests are made");
+        }
+    } else {
+        if web.key_missing {
+            note(&format!(
+                "warning: no API key for {0}: store one with `catena key set {0}`; web steps will fail",
+                web.provider
+            ));
+        }
+        note(&format!("searching the web with {} at {}", web.provider, web.url));
     }
+    let Run { config, ports, model, .. } = run;
 
     spawn_ctrl_c(cancel.clone());
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -344,7 +357,7 @@ pub(crate) async fn ask(
         }
         Err(EngineError::ProviderAuth(message)) => {
             let (url, provider, key) = match &model {
-                Ok(m) => (m.url.as_str(), m.provider.as_str(), m.key.as_ref()),
+                Ok(m) => (m.url.as_str(), llm::ProviderKind::from(m.provider).as_str(), m.key.as_ref()),
                 Err(_) => ("", "", None),
             };
             let hint = if key.is_some() {
@@ -380,8 +393,8 @@ pub(crate) async fn ask(
     } else {
         let why = match (&model, record.mode) {
             (_, Mode::Llm) => None,
-            (Err(NoModel::Disabled), _) => Some("--no-llm".to_string()),
-            (Err(NoModel::NotConfigured), _) => Some("no language model configured".to_string()),
+            (Err(NoModel::Disabled), _) if args.no_llm => Some("--no-llm".to_string()),
+            (Err(_), _) => Some("no language model configured".to_string()),
             (Ok(_), _) => {
                 Some(format!("the language model failed; its calls are in `catena show {} --json`", record.run_id))
             }

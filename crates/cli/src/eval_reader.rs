@@ -505,7 +505,7 @@ pub(crate) async fn run(
     let config = EngineConfig { use_llm: false, top_k: args.top_k.max(1), ..EngineConfig::default() };
     let corpus = Arc::new(CachedCorpus::load(library.clone(), args.similarity_cache.as_deref()));
     let ports = Ports::new(corpus.clone() as Arc<dyn Corpus>, Arc::new(SystemClock))
-        .with_tables(Arc::new(tables::LibraryTables::new(library.clone())));
+        .with_tables(Arc::new(session::library_tables(library.clone())));
     let engine = Engine::new(config, ports);
     let cancel = CancellationToken::new();
     cancel_on_ctrl_c(cancel.clone());

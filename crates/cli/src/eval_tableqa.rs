@@ -286,7 +286,7 @@ impl TableLibrary {
         if let Some(f) = summary.failed.first() {
             anyhow::bail!("ingestion failed: {f:?}");
         }
-        Ok(TableLibrary { tables: LibraryTables::new(Arc::new(library)), _docs: docs, _data: data })
+        Ok(TableLibrary { tables: session::library_tables(Arc::new(library)), _docs: docs, _data: data })
     }
 
     /// The first data cell of the column whose name best fits the question.

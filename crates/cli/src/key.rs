@@ -21,10 +21,8 @@ use clap::Subcommand;
 use engine::ports::Sensitive;
 use secrets::{ENV_API_KEY, KeyStore, SecretError};
 
-/// The keyring namespace of the app and the CLI; the desktop shell uses the same one.
-const NAMESPACE: &str = "catena";
-/// Overrides [`NAMESPACE`] (tests).
-const NAMESPACE_ENV: &str = "CATENA_KEYRING_NAMESPACE";
+/// Selects another keyring namespace than the app's (tests).
+const NAMESPACE_ENV: &str = session::keys::NAMESPACE_ENV;
 /// The most read from stdin: far above any real API key, small enough that piping a wrong file
 /// in fails fast instead of storing megabytes in the keyring.
 const MAX_KEY_BYTES: u64 = 16 * 1024;
@@ -123,34 +121,9 @@ pub(crate) fn resolve_api_key(provider: &str) -> Option<Sensitive> {
     }
 }
 
-/// The key of a web search provider (`brave`, `tavily`): the keyring item of that name
-/// (`catena key set brave`). `CATENA_LLM_API_KEY` is a model key and is never sent to a search
-/// provider. A keyring failure is a one-line warning on stderr and `None`.
-pub(crate) fn resolve_web_key(provider: &str) -> Option<Sensitive> {
-    let found = store().and_then(|store| {
-        let provider = secrets::normalize_provider(provider)?;
-        store.get(&provider).map_err(anyhow::Error::from)
-    });
-    match found {
-        Ok(key) => key,
-        Err(e) => {
-            eprintln!("warning: no API key from the keyring: {e:#}");
-            None
-        }
-    }
-}
-
 fn store() -> anyhow::Result<KeyStore> {
-    match std::env::var_os(NAMESPACE_ENV) {
-        None => Ok(KeyStore::new(NAMESPACE)),
-        Some(ns) => {
-            // Same alphabet as provider names: it ends up in a D-Bus attribute and a label.
-            let ns = ns.to_str().and_then(|ns| secrets::normalize_provider(ns).ok());
-            let ns =
-                ns.with_context(|| format!("{NAMESPACE_ENV} must be 1 to 64 characters from a-z, 0-9, '.', '_', '-'"))?;
-            Ok(KeyStore::new(&ns))
-        }
-    }
+    session::keys::key_store()
+        .with_context(|| format!("{NAMESPACE_ENV} must be 1 to 64 characters from a-z, 0-9, '.', '_', '-'"))
 }
 
 /// The name a key is stored under (see the module docs).

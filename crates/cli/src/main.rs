@@ -12,6 +12,7 @@ mod ask;
 mod bench;
 mod bench_llm;
 mod bench_ocr;
+mod config;
 mod embedding;
 mod eval;
 mod eval_reader;
@@ -146,6 +147,10 @@ enum Command {
     Export(export::ExportArgs),
     /// List the model servers running on this machine (or the models of the one at --llm-url).
     Models(models::ModelsArgs),
+    /// Read and change the settings the desktop app uses (`list`, `get KEY`, `set KEY VALUE`);
+    /// `catena ask` uses them unless its flags say otherwise.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
     /// Store, remove or check a model provider's API key in the system keyring.
     #[command(subcommand)]
     Key(key::KeyCommand),
@@ -303,6 +308,9 @@ fn error_code(e: &anyhow::Error) -> &'static str {
         }
         if cause.downcast_ref::<store::StoreError>().is_some() {
             return "catalog";
+        }
+        if cause.downcast_ref::<session::SettingsError>().is_some() {
+            return "invalid_setting";
         }
     }
     "error"
@@ -473,6 +481,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Show { run_id } => ask::show(&dir, &run_id, json).await,
         Command::Export(args) => export::export(&dir, args, json).await,
         Command::Key(cmd) => key::run(cmd, json),
+        Command::Config(cmd) => config::run(&dir, cmd, json).await,
         Command::Models(args) => {
             models::run(args, json).await?;
             Ok(ExitCode::SUCCESS)

@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::EngineConfig;
 use crate::plan::{self, Plan};
-use crate::ports::{ChatRequest, Clock, Corpus, Llm, LlmError, TableAnalyst, WebSearch};
+use crate::ports::{ChatRequest, Clock, Corpus, Llm, LlmError, LlmErrorKind, TableAnalyst, WebSearch};
 use crate::run::{
     Action, AgentProtocol, CallPurpose, CallRecord, Event, EvidenceRecord, Mode, Observations, RunMode, RunRecord,
     SettingsRecord, UsageRecord,
@@ -106,6 +106,8 @@ pub(crate) struct RunCtx {
     pub usage: Mutex<UsageRecord>,
     /// The first model error of the run, in the provider adapter's words (keys scrubbed).
     pub llm_error: Mutex<Option<String>>,
+    /// That error's kind.
+    pub llm_error_kind: Mutex<Option<LlmErrorKind>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -187,7 +189,10 @@ impl RunCtx {
             }
             Err(LlmError::Cancelled) => Err(CallError::Engine(EngineError::Cancelled)),
             Err(e) => {
-                lock(&self.llm_error).get_or_insert_with(|| e.to_string());
+                if lock(&self.llm_error).is_none() {
+                    *lock(&self.llm_error) = Some(e.to_string());
+                    *lock(&self.llm_error_kind) = Some(e.kind());
+                }
                 usage.llm_calls += e.calls();
                 usage.calls.push(CallRecord {
                     purpose,
@@ -248,6 +253,7 @@ impl Engine {
             evidence: Mutex::new(Vec::new()),
             usage: Mutex::new(UsageRecord::default()),
             llm_error: Mutex::new(None),
+            llm_error_kind: Mutex::new(None),
         };
 
         if self.config.run_mode == RunMode::Agent && ctx.llm.is_some() {
@@ -418,6 +424,11 @@ impl Engine {
             answer: o.checked.answer,
             short_answer: o.short_answer,
             not_found: o.not_found,
+            // An answer the model left empty is not its API's answer either.
+            llm_error_kind: o
+                .llm_error
+                .as_ref()
+                .map(|_| lock(&ctx.llm_error_kind).unwrap_or(crate::ports::LlmErrorKind::BadResponse)),
             llm_error: o.llm_error,
             nodes: o.nodes,
             evidence: o.evidence,

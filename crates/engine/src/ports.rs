@@ -7,6 +7,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 use crate::{Location, Span};
 
 /// A secret that never prints: `Debug` and `Display` show `<redacted>`.
@@ -203,6 +205,17 @@ pub enum LlmError {
         /// Requests sent, retries included.
         calls: u32,
     },
+    /// The server answered with an HTTP error status other than the ones above (a 5xx after
+    /// the retries, a 404 for a wrong path or model, another refusal of the request).
+    #[error("the provider answered HTTP {status}: {message}")]
+    Http {
+        /// The HTTP status.
+        status: u16,
+        /// The provider's own message, when it gave one (never contains a key).
+        message: String,
+        /// Requests sent, retries included.
+        calls: u32,
+    },
     /// The provider answered with something that is not a valid response.
     #[error("invalid response from the provider: {message}")]
     Protocol {
@@ -216,13 +229,81 @@ pub enum LlmError {
     Cancelled,
 }
 
+/// What kind of failure a model error is, so every front end can explain it from data: the
+/// JSON names (`rate_limited`) are part of the run record and the app's IPC contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LlmErrorKind {
+    /// Nothing answered at the address, or the connection broke (refused, DNS, TLS, reset).
+    Unreachable,
+    /// The server did not answer in time.
+    Timeout,
+    /// No key, or the provider refused it (HTTP 401/403).
+    Auth,
+    /// Still rate limited after the retries (HTTP 429).
+    RateLimited,
+    /// The server failed (HTTP 5xx).
+    Server,
+    /// No such path or model (HTTP 404).
+    NotFound,
+    /// The server refused the request itself (another 4xx).
+    Rejected,
+    /// The answer is not this provider's API (not JSON, missing fields, a cut stream).
+    BadResponse,
+    /// Cancelled by the caller.
+    Cancelled,
+}
+
+impl LlmErrorKind {
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LlmErrorKind::Unreachable => "unreachable",
+            LlmErrorKind::Timeout => "timeout",
+            LlmErrorKind::Auth => "auth",
+            LlmErrorKind::RateLimited => "rate_limited",
+            LlmErrorKind::Server => "server",
+            LlmErrorKind::NotFound => "not_found",
+            LlmErrorKind::Rejected => "rejected",
+            LlmErrorKind::BadResponse => "bad_response",
+            LlmErrorKind::Cancelled => "cancelled",
+        }
+    }
+}
+
 impl LlmError {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> LlmErrorKind {
+        match self {
+            LlmError::Auth(_) => LlmErrorKind::Auth,
+            LlmError::RateLimited { .. } => LlmErrorKind::RateLimited,
+            LlmError::Timeout { .. } => LlmErrorKind::Timeout,
+            LlmError::Network { .. } => LlmErrorKind::Unreachable,
+            LlmError::Http { status: 500..=599, .. } => LlmErrorKind::Server,
+            LlmError::Http { status: 404, .. } => LlmErrorKind::NotFound,
+            LlmError::Http { .. } => LlmErrorKind::Rejected,
+            LlmError::Protocol { .. } => LlmErrorKind::BadResponse,
+            LlmError::Cancelled => LlmErrorKind::Cancelled,
+        }
+    }
+
+    /// The HTTP status the server answered with, when the failure was one (429 for rate
+    /// limiting; an auth failure's 401 or 403 is in its message, and a missing key has none).
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            LlmError::Http { status, .. } => Some(*status),
+            LlmError::RateLimited { .. } => Some(429),
+            _ => None,
+        }
+    }
+
     /// Requests that were sent before the failure (for usage accounting).
     pub fn calls(&self) -> u32 {
         match self {
             LlmError::RateLimited { calls, .. }
             | LlmError::Timeout { calls }
             | LlmError::Network { calls, .. }
+            | LlmError::Http { calls, .. }
             | LlmError::Protocol { calls, .. } => *calls,
             LlmError::Auth(_) => 1,
             LlmError::Cancelled => 0,

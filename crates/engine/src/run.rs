@@ -443,6 +443,11 @@ pub struct RunRecord {
     /// JSON otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub llm_error: Option<String>,
+    /// What kind of failure `llm_error` was (`unreachable`, `auth`, `server`, …), so a front end
+    /// can explain it without reading the message; present exactly when `llm_error` is (runs
+    /// stored before it existed have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm_error_kind: Option<crate::ports::LlmErrorKind>,
     /// The chain.
     pub nodes: Vec<NodeRecord>,
     /// All evidence gathered, ids 1..=n in the order it was found (with concurrent nodes, the
@@ -587,6 +592,7 @@ mod tests {
             short_answer: Some(ShortAnswer { text: "1844".into(), evidence_id: 1, span: Span::new(17, 21) }),
             not_found: false,
             llm_error: None,
+            llm_error_kind: None,
             nodes: vec![node],
             evidence: vec![evidence],
             citations: vec![CitationRecord {

@@ -134,6 +134,7 @@ pub(crate) fn sample() -> RunRecord {
         short_answer: None,
         not_found: false,
         llm_error: None,
+        llm_error_kind: None,
         nodes: vec![
             node(1, Action::KnowledgeBase, "When was Montréal founded?", "1642", Decision::Kept, 0.91, vec![2, 3]),
             node(

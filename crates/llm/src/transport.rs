@@ -547,6 +547,7 @@ impl Transport {
             FailKind::RateLimited => LlmError::RateLimited { retry_after: fail.retry_after, calls },
             FailKind::Timeout => LlmError::Timeout { calls },
             FailKind::Network(message) => LlmError::Network { message: self.redact(&message), calls },
+            FailKind::Status(status, message) => LlmError::Http { status, message: self.redact(&message), calls },
             FailKind::Protocol(message) | FailKind::SchemaRejected(message) => {
                 LlmError::Protocol { message: self.redact(&message), calls }
             }
@@ -569,6 +570,8 @@ enum FailKind {
     Timeout,
     Network(String),
     Protocol(String),
+    /// An HTTP error status other than auth and rate limiting, with the provider's message.
+    Status(u16, String),
     /// The server refused the structured-output field (400/422 naming it).
     SchemaRejected(String),
 }
@@ -580,6 +583,7 @@ impl FailKind {
             FailKind::RateLimited => "rate limited".to_owned(),
             FailKind::Timeout => "timeout".to_owned(),
             FailKind::Network(m) | FailKind::Protocol(m) | FailKind::SchemaRejected(m) => m.clone(),
+            FailKind::Status(status, m) => format!("HTTP {status}: {m}"),
         }
     }
 }
@@ -735,10 +739,17 @@ fn classify_status(
         401 | 403 => Fail::new(FailKind::Auth(described), false),
         429 => Fail { kind: FailKind::RateLimited, retryable: true, retry_after },
         // 529 is Anthropic's "overloaded"; every 5xx may pass.
-        500..=599 => Fail { kind: FailKind::Protocol(described), retryable: true, retry_after },
+        500..=599 => {
+            Fail { kind: FailKind::Status(status.as_u16(), reason(status, message)), retryable: true, retry_after }
+        }
         _ if schema_rejected(status, body) => Fail::new(FailKind::SchemaRejected(described), false),
-        _ => Fail::new(FailKind::Protocol(described), false),
+        _ => Fail::new(FailKind::Status(status.as_u16(), reason(status, message)), false),
     }
+}
+
+/// The provider's message, or the status's reason phrase when it gave none.
+fn reason(status: StatusCode, message: String) -> String {
+    if message.is_empty() { status.canonical_reason().unwrap_or("no message").to_owned() } else { message }
 }
 
 /// The human part of a provider's error body: `{"error":{"message":…}}` (OpenAI, Anthropic,

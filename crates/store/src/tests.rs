@@ -220,6 +220,7 @@ mod runs {
             short_answer: None,
             not_found: false,
             llm_error: None,
+            llm_error_kind: None,
             nodes: vec![node(1, vec![]), node(2, vec![1])],
             evidence: vec![evidence(1), evidence(2)],
             citations: vec![CitationRecord {

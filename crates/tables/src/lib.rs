@@ -3,8 +3,8 @@
 //!
 //! A question goes through three steps:
 //!
-//! 1. **Choose a table** ([`LibraryTables`]): among the tables of the documents the library shows
-//!    as indexed, the one whose column names, sheet name, title and cell values best fit the
+//! 1. **Choose a table** ([`LibraryTables`]): among the tables a [`TableStore`] lists (the
+//!    library's, for the documents it shows as indexed; the composition root implements the port), the one whose column names, sheet name, title and cell values best fit the
 //!    question.
 //! 2. **Write a query.** With a model, the model sees the schema and a few sample rows (delimited
 //!    as data) and writes one `SELECT` ([`prompt`]); an error goes back to it once. Without one,
@@ -31,7 +31,6 @@ use std::sync::Arc;
 
 use engine::Location;
 use engine::ports::{Llm, TableError, TableFinding};
-use library::Library;
 
 pub use sandbox::{Limits, QueryError};
 pub use table::{Column, Kind, Table, Val};
@@ -57,16 +56,46 @@ pub struct Analysis {
     pub by_model: bool,
 }
 
-/// The data-analysis action over a library.
+/// A stored table, described without its rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredTable {
+    /// The table's id in the store (what [`TableStore::rows`] takes).
+    pub id: i64,
+    /// The document it came from.
+    pub doc_id: i64,
+    /// That document's path.
+    pub path: String,
+    /// That document's title, when it has one.
+    pub title: Option<String>,
+    /// Sheet name (the file stem for CSV/TSV).
+    pub sheet: String,
+    /// Columns in order.
+    pub columns: Vec<Column>,
+    /// Number of data rows.
+    pub row_count: u64,
+}
+
+/// Where the tables come from: the port the composition root implements over the library (the
+/// catalog's `doc_tables`), so this crate reads no catalog itself. Errors are the store's own
+/// words; the action adds what it was doing.
+#[async_trait::async_trait]
+pub trait TableStore: Send + Sync {
+    /// Every table of the documents the library shows as indexed.
+    async fn tables(&self) -> Result<Vec<StoredTable>, String>;
+    /// Data rows `first..=last` (1-based) of table `id`, each a JSON array of typed cells.
+    async fn rows(&self, id: i64, first: u64, last: u64) -> Result<Vec<serde_json::Value>, String>;
+}
+
+/// The data-analysis action over the tables a [`TableStore`] holds.
 pub struct LibraryTables {
-    library: Arc<Library>,
+    store: Arc<dyn TableStore>,
     limits: Limits,
 }
 
 impl LibraryTables {
-    /// Analysis over `library`'s tables with the default limits (2 s, 1000 rows).
-    pub fn new(library: Arc<Library>) -> LibraryTables {
-        LibraryTables { library, limits: Limits::default() }
+    /// Analysis over `store`'s tables with the default limits (2 s, 1000 rows).
+    pub fn new(store: Arc<dyn TableStore>) -> LibraryTables {
+        LibraryTables { store, limits: Limits::default() }
     }
 
     /// Other query limits.
@@ -78,16 +107,10 @@ impl LibraryTables {
     /// Every table of the documents the library shows as indexed, with rows loaded, best fit for
     /// `question` first. Only the best few are loaded in full.
     pub async fn candidates(&self, question: &str) -> Result<Vec<Table>, TableError> {
-        let fail = |e: &dyn std::fmt::Display| TableError::Failed(format!("cannot read the library's tables: {e}"));
-        let docs = self.library.documents().await.map_err(|e| fail(&e))?;
         let qstems = words::stems(question);
         let mut infos = Vec::new();
-        for d in docs.into_iter().filter(|d| d.status == library::Status::Indexed) {
-            for t in self.library.catalog().tables(d.id).await.map_err(|e| fail(&e))? {
-                let header: f64 = t.columns.iter().map(|c| det::mention(&qstems, &c.name)).sum();
-                let named = det::mention(&qstems, &t.sheet) + det::mention(&qstems, d.title.as_deref().unwrap_or(""));
-                infos.push((header + named, d.clone(), t));
-            }
+        for t in self.stored_tables().await? {
+            infos.push((name_score(&qstems, &t), t));
         }
         if infos.is_empty() {
             return Err(TableError::NoTable("the library holds no tables (add CSV, TSV or XLSX files)".into()));
@@ -95,20 +118,16 @@ impl LibraryTables {
         infos.sort_by(|a, b| b.0.total_cmp(&a.0));
         infos.truncate(CANDIDATES);
         let mut scored = Vec::new();
-        for (score, doc, info) in infos {
+        for (score, info) in infos {
             let last = info.row_count.min(MAX_ROWS);
-            let rows = self.library.catalog().table_rows(info.id, 1, last).await.map_err(|e| fail(&e))?;
-            let title = doc.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| file_name(&doc.path));
+            let rows = self.store.rows(info.id, 1, last).await.map_err(read_failed)?;
+            let title = info.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| file_name(&info.path));
             let table = Table {
-                doc_id: Some(doc.id),
-                path: Some(doc.path.clone()),
+                doc_id: Some(info.doc_id),
+                path: Some(info.path.clone()),
                 title,
-                sheet: info.sheet.clone(),
-                columns: info
-                    .columns
-                    .iter()
-                    .map(|c| Column { name: c.name.clone(), kind: Kind::parse(&c.kind) })
-                    .collect(),
+                sheet: info.sheet,
+                columns: info.columns,
                 rows: rows
                     .iter()
                     .map(|r| r.as_array().map(|a| a.iter().map(Val::from_json).collect()).unwrap_or_default())
@@ -127,26 +146,24 @@ impl LibraryTables {
     /// words every table might have (`year`, `total`, `name`, …).
     pub async fn fits(&self, question: &str) -> Result<(), TableError> {
         const GENERIC: &[&str] = &["year", "total", "number", "count", "name", "date", "amount", "id", "no", "type"];
-        let fail = |e: &dyn std::fmt::Display| TableError::Failed(format!("cannot read the library's tables: {e}"));
-        let docs = self.library.documents().await.map_err(|e| fail(&e))?;
         let qstems: Vec<String> =
             words::stems(question).into_iter().filter(|s| !GENERIC.contains(&s.as_str())).collect();
-        let mut tables = 0;
-        for d in docs.into_iter().filter(|d| d.status == library::Status::Indexed) {
-            for t in self.library.catalog().tables(d.id).await.map_err(|e| fail(&e))? {
-                tables += 1;
-                let header: f64 = t.columns.iter().map(|c| det::mention(&qstems, &c.name)).sum();
-                let named = det::mention(&qstems, &t.sheet) + det::mention(&qstems, d.title.as_deref().unwrap_or(""));
-                if header + named >= 1.0 {
-                    return Ok(());
-                }
+        let stored = self.stored_tables().await?;
+        for t in &stored {
+            if name_score(&qstems, t) >= 1.0 {
+                return Ok(());
             }
         }
+        let tables = stored.len();
         Err(TableError::NoTable(match tables {
             0 => "the library holds no tables (add CSV, TSV or XLSX files)".into(),
             1 => "the library's one table has no column or name the question mentions".into(),
             n => format!("none of the library's {n} tables has a column or name the question mentions"),
         }))
+    }
+
+    async fn stored_tables(&self) -> Result<Vec<StoredTable>, TableError> {
+        self.store.tables().await.map_err(read_failed)
     }
 
     /// The analysis with its bare values.
@@ -178,6 +195,16 @@ impl engine::ports::TableAnalyst for LibraryTables {
     async fn fits(&self, question: &str) -> Result<(), TableError> {
         LibraryTables::fits(self, question).await
     }
+}
+
+/// How well a table's column names, sheet and document title match the question's stems.
+fn name_score(qstems: &[String], t: &StoredTable) -> f64 {
+    let header: f64 = t.columns.iter().map(|c| det::mention(qstems, &c.name)).sum();
+    header + det::mention(qstems, &t.sheet) + det::mention(qstems, t.title.as_deref().unwrap_or(""))
+}
+
+fn read_failed(e: String) -> TableError {
+    TableError::Failed(format!("cannot read the library's tables: {e}"))
 }
 
 fn file_name(path: &str) -> String {

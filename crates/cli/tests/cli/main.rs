@@ -3,6 +3,7 @@
 
 mod agent;
 mod ask;
+mod config;
 mod crash;
 mod embedding;
 mod eval;

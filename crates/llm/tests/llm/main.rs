@@ -6,6 +6,7 @@
 mod agent;
 mod anthropic;
 mod contract;
+mod kinds;
 mod ollama;
 mod openai;
 mod probe;

@@ -107,7 +107,7 @@ async fn a_missing_model_is_reported_with_ollamas_message() {
         Server::always(Reply::json(404, r#"{"error":"model \"nope\" not found, try pulling it first"}"#)).await;
     let ollama = Ollama::new(&server.url(), "nope", None, HttpSettings::default()).unwrap();
     let error = ollama.complete(&question(), None).await.unwrap_err();
-    let LlmError::Protocol { message, calls: 1 } = &error else { panic!("{error:?}") };
+    let LlmError::Http { status: 404, message, calls: 1 } = &error else { panic!("{error:?}") };
     assert!(message.contains("try pulling it first"), "{message}");
 }
 

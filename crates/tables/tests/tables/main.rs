@@ -42,7 +42,7 @@ async fn library(files: &[(&str, Vec<u8>)]) -> Lib {
         .unwrap();
     assert!(summary.failed.is_empty(), "{:?}", summary.failed);
     let library = Arc::new(lib);
-    Lib { tables: LibraryTables::new(library.clone()), library, _dirs: (docs, data) }
+    Lib { tables: session::library_tables(library.clone()), library, _dirs: (docs, data) }
 }
 
 async fn sales() -> Lib {
@@ -400,4 +400,69 @@ async fn a_value_is_found_without_its_bracketed_note() {
     assert!(f.text.contains("40"), "{}", f.text);
     assert_eq!(f.rows, [1]);
     assert!(f.sql.as_deref().unwrap().contains("'Alejandro Valverde (ESP)'"), "{:?}", f.sql);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The port: any store of tables, not only the library
+
+/// Tables held in memory, or a store that cannot be read.
+struct Held {
+    tables: Vec<(tables::StoredTable, Vec<serde_json::Value>)>,
+    broken: bool,
+}
+
+#[async_trait::async_trait]
+impl tables::TableStore for Held {
+    async fn tables(&self) -> Result<Vec<tables::StoredTable>, String> {
+        if self.broken {
+            return Err("database disk image is malformed".into());
+        }
+        Ok(self.tables.iter().map(|t| t.0.clone()).collect())
+    }
+
+    async fn rows(&self, id: i64, first: u64, last: u64) -> Result<Vec<serde_json::Value>, String> {
+        let (_, rows) = self.tables.iter().find(|t| t.0.id == id).ok_or("no such table")?;
+        Ok(rows.iter().skip(first as usize - 1).take((last - first + 1) as usize).cloned().collect())
+    }
+}
+
+fn held_crops() -> Held {
+    let table = tables::StoredTable {
+        id: 7,
+        doc_id: 3,
+        path: "/data/harvest.csv".into(),
+        title: None,
+        sheet: "harvest".into(),
+        columns: vec![
+            tables::Column { name: "Crop".into(), kind: tables::Kind::Text },
+            tables::Column { name: "Tonnes".into(), kind: tables::Kind::Integer },
+        ],
+        row_count: 3,
+    };
+    let rows =
+        vec![serde_json::json!(["wheat", 120]), serde_json::json!(["barley", 80]), serde_json::json!(["oats", 45])];
+    Held { tables: vec![(table, rows)], broken: false }
+}
+
+#[tokio::test]
+async fn the_action_reads_any_table_store_through_the_port() {
+    let tables = LibraryTables::new(Arc::new(held_crops()));
+    let finding = tables.analyze("What is the total tonnes of the harvest?", None).await.unwrap().remove(0);
+    assert!(finding.text.contains("245"), "{}", finding.text);
+    // The finding cites the store's document and path, and the file name stands in for a title.
+    assert_eq!((finding.doc_id, finding.path.as_deref()), (Some(3), Some("/data/harvest.csv")));
+    assert_eq!(finding.title, "harvest.csv");
+    tables.fits("How many tonnes of wheat?").await.unwrap();
+    let refused = tables.fits("Who wrote the preface?").await.unwrap_err();
+    assert!(refused.to_string().contains("one table has no column"), "{refused}");
+}
+
+#[tokio::test]
+async fn a_store_that_cannot_be_read_is_a_failure_with_its_reason() {
+    let tables = LibraryTables::new(Arc::new(Held { tables: Vec::new(), broken: true }));
+    let err = tables.analyze("total tonnes", None).await.unwrap_err();
+    assert!(matches!(err, engine::ports::TableError::Failed(_)), "{err:?}");
+    assert!(err.to_string().contains("cannot read the library's tables: database disk image is malformed"), "{err}");
+    let empty = LibraryTables::new(Arc::new(Held { tables: Vec::new(), broken: false }));
+    assert!(matches!(empty.fits("total tonnes").await.unwrap_err(), engine::ports::TableError::NoTable(_)));
 }
