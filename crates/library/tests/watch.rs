@@ -144,8 +144,12 @@ async fn created_changed_saved_by_rename_and_deleted_files_follow_the_folder() {
     assert_eq!(f.names().await, vec!["a.md", "old.md"], "was {id_before:?}");
 
     std::fs::remove_file(f.root.join("a.md")).unwrap();
-    f.until("the deletion", |f| async move { f.names().await == vec!["old.md"] }).await;
-    assert!(f.finds("narwhals").await.is_empty());
+    // The catalog and the searcher see a deletion a moment apart: wait for both.
+    f.until(
+        "the deletion",
+        |f| async move { f.names().await == vec!["old.md"] && f.finds("narwhals").await.is_empty() },
+    )
+    .await;
     assert!(f.lib.check().await.unwrap().is_consistent());
 }
 

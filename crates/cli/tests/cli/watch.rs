@@ -12,7 +12,9 @@ use serde_json::Value;
 
 use crate::Catena;
 
-const LIMIT: Duration = Duration::from_secs(30);
+/// Generous: polled, so it costs nothing when the machine is quick, and a loaded 2-core
+/// machine can take many seconds to start a process and scan.
+const LIMIT: Duration = Duration::from_secs(90);
 
 /// Waits until `check` holds, for at most [`LIMIT`].
 pub(crate) fn until(what: &str, mut check: impl FnMut() -> bool) {
