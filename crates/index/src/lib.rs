@@ -288,6 +288,12 @@ impl ChunkIndex {
         Ok(hits)
     }
 
+    /// Moves the reader's snapshot to the last durable commit, so that searches and
+    /// [`ChunkIndex::chunk_counts`] see what another process has committed since.
+    pub fn reload(&self) -> Result<(), IndexError> {
+        self.shared.reader.reload().map_err(ctx("reloading the index"))
+    }
+
     /// Live chunk count per document in the reader's snapshot (the last commit this process
     /// made or found at open). Reads the `doc_id` fast field column, not the doc store.
     pub fn chunk_counts(&self) -> Result<BTreeMap<i64, u64>, IndexError> {

@@ -469,10 +469,32 @@ impl Library {
     }
 
     /// Compares catalog and index.
+    ///
+    /// Both sides are read at one moment even while another process ingests: the catalog in
+    /// one read transaction, between two reads of the index's committed generation with the
+    /// index snapshot reloaded in the middle. When the two generations agree, no commit
+    /// happened in between, so the catalog was read in a state that goes with exactly that
+    /// index snapshot (rows of a later generation are still uncommitted and shown as a reader
+    /// sees them); otherwise it reads again.
     pub async fn check(&self) -> Result<CheckReport> {
-        let index = self.index.clone();
-        let counts: BTreeMap<i64, u64> = blocking(move || index.chunk_counts()).await??;
-        let docs = self.documents().await?;
+        const ATTEMPTS: usize = 50;
+        let mut attempt = 0;
+        let (snapshot, counts) = loop {
+            attempt += 1;
+            let before = self.index.generation();
+            let snapshot = self.catalog.check_snapshot(before).await?;
+            let index = self.index.clone();
+            let counts: BTreeMap<i64, u64> = blocking(move || {
+                index.reload()?;
+                index.chunk_counts()
+            })
+            .await??;
+            if self.index.generation() == before || attempt == ATTEMPTS {
+                break (snapshot, counts);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        let docs = snapshot.visible;
         let mut report = CheckReport { chunks: counts.values().sum(), ..CheckReport::default() };
         let mut catalog_ids = std::collections::BTreeSet::new();
         for d in docs.iter().filter(|d| d.status == Status::Indexed) {
@@ -486,38 +508,8 @@ impl Library {
             }
         }
         report.orphans_in_index = counts.keys().filter(|id| !catalog_ids.contains(id)).copied().collect();
-        self.check_vectors(&mut report).await?;
+        check_vectors(snapshot.all, snapshot.vectors, &mut report);
         Ok(report)
-    }
-
-    /// Vectors against the catalog: an embedded document has exactly one vector per chunk, and
-    /// only indexed documents have vectors. A document whose removal the index has committed
-    /// but the catalog has not finished yet (a reader right after a kill) still holds its
-    /// vectors until recovery deletes the row; that is not an inconsistency.
-    async fn check_vectors(&self, report: &mut CheckReport) -> Result<()> {
-        let rows: BTreeMap<i64, DocRow> = self.catalog.all().await?.into_iter().map(|d| (d.id, d)).collect();
-        for c in self.catalog.vector_counts().await? {
-            report.vectors += c.stored;
-            let Some(doc) = rows.get(&c.doc_id) else {
-                report.vectors_without_document.push(c.doc_id);
-                continue;
-            };
-            match doc.status {
-                Status::Indexed | Status::Replacing | Status::Removing => {}
-                _ => {
-                    report.vectors_without_document.push(c.doc_id);
-                    continue;
-                }
-            }
-            if c.recorded.is_some() {
-                report.embedded += 1;
-            }
-            if c.recorded != Some(c.stored) || c.stored != doc.chunks {
-                report.vector_mismatches.push((c.doc_id, c.model, doc.chunks, c.stored));
-            }
-        }
-        report.vectors_without_document.dedup();
-        Ok(())
     }
 
     /// Makes catalog and index agree when the protocol alone could not (for example an index
@@ -737,4 +729,33 @@ impl engine::ports::Corpus for Library {
             })
             .collect())
     }
+}
+
+/// Vectors against the catalog: an embedded document has exactly one vector per chunk, and
+/// only indexed documents have vectors. A document whose removal the index has committed
+/// but the catalog has not finished yet (a reader right after a kill) still holds its
+/// vectors until recovery deletes the row; that is not an inconsistency.
+fn check_vectors(all: Vec<DocRow>, vectors: Vec<store::VectorCount>, report: &mut CheckReport) {
+    let rows: BTreeMap<i64, DocRow> = all.into_iter().map(|d| (d.id, d)).collect();
+    for c in vectors {
+        report.vectors += c.stored;
+        let Some(doc) = rows.get(&c.doc_id) else {
+            report.vectors_without_document.push(c.doc_id);
+            continue;
+        };
+        match doc.status {
+            Status::Indexed | Status::Replacing | Status::Removing => {}
+            _ => {
+                report.vectors_without_document.push(c.doc_id);
+                continue;
+            }
+        }
+        if c.recorded.is_some() {
+            report.embedded += 1;
+        }
+        if c.recorded != Some(c.stored) || c.stored != doc.chunks {
+            report.vector_mismatches.push((c.doc_id, c.model, doc.chunks, c.stored));
+        }
+    }
+    report.vectors_without_document.dedup();
 }

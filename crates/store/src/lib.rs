@@ -589,33 +589,28 @@ impl Catalog {
 
     /// Every row, as stored (in-flight statuses included).
     pub async fn all(&self) -> Result<Vec<DocRow>> {
-        let sql = select_docs!("ORDER BY path, id");
-        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
-        rows.iter().map(doc_from_row).collect()
+        all_docs(&mut *self.pool.acquire().await?).await
     }
 
     /// The catalog as a reader of the index snapshot at `index_generation` sees it, without
     /// writing anything: work committed to the index counts as done, work not committed as not
     /// begun. Safe while another process is ingesting.
     pub async fn visible(&self, index_generation: u64) -> Result<Vec<DocRow>> {
-        let mut out = Vec::new();
-        let moves: std::collections::HashMap<i64, String> =
-            self.uncommitted_moves(index_generation).await?.into_iter().collect();
-        for mut row in self.all().await? {
-            if let Some(old) = moves.get(&row.id) {
-                row.path = old.clone();
-            }
-            let committed = row.generation <= index_generation;
-            match row.status {
-                Status::Pending if committed => row.status = Status::Indexed,
-                Status::Pending => continue,
-                Status::Replacing | Status::Removing if committed => continue,
-                Status::Replacing | Status::Removing => row.status = Status::Indexed,
-                _ => {}
-            }
-            out.push(row);
-        }
-        Ok(out)
+        let mut conn = self.pool.acquire().await?;
+        let moves = sources::uncommitted_moves(&mut conn, index_generation).await?;
+        Ok(visible_rows(all_docs(&mut conn).await?, moves, index_generation))
+    }
+
+    /// What `catena check` compares with the index, read in one SQLite read transaction so that
+    /// every part shows the same moment: the documents as a reader of the index at
+    /// `index_generation` sees them, every row as stored, and the vector counts.
+    pub async fn check_snapshot(&self, index_generation: u64) -> Result<CheckSnapshot> {
+        let mut tx = self.pool.begin().await?;
+        let moves = sources::uncommitted_moves(&mut tx, index_generation).await?;
+        let all = all_docs(&mut tx).await?;
+        let vectors = vectors::vector_counts(&mut tx).await?;
+        tx.rollback().await?;
+        Ok(CheckSnapshot { visible: visible_rows(all.clone(), moves, index_generation), all, vectors })
     }
 
     /// The document card stored with a document at ingest (JSON), if it has one.
@@ -760,3 +755,41 @@ fn card_from_json(stored: Option<String>) -> Result<Option<serde_json::Value>> {
 
 #[cfg(test)]
 mod tests;
+
+/// One consistent read of the catalog for `catena check` ([`Catalog::check_snapshot`]).
+#[derive(Debug, Clone)]
+pub struct CheckSnapshot {
+    /// The documents a reader of the index snapshot sees.
+    pub visible: Vec<DocRow>,
+    /// Every row as stored.
+    pub all: Vec<DocRow>,
+    /// Stored and recorded vectors per document and model.
+    pub vectors: Vec<VectorCount>,
+}
+
+async fn all_docs(conn: &mut sqlx::SqliteConnection) -> Result<Vec<DocRow>> {
+    let sql = select_docs!("ORDER BY path, id");
+    let rows = sqlx::query(sql).fetch_all(&mut *conn).await?;
+    rows.iter().map(doc_from_row).collect()
+}
+
+/// The rows as a reader of the index at `index_generation` sees them (see [`Catalog::visible`]).
+fn visible_rows(rows: Vec<DocRow>, moves: Vec<(i64, String)>, index_generation: u64) -> Vec<DocRow> {
+    let moves: std::collections::HashMap<i64, String> = moves.into_iter().collect();
+    let mut out = Vec::new();
+    for mut row in rows {
+        if let Some(old) = moves.get(&row.id) {
+            row.path = old.clone();
+        }
+        let committed = row.generation <= index_generation;
+        match row.status {
+            Status::Pending if committed => row.status = Status::Indexed,
+            Status::Pending => continue,
+            Status::Replacing | Status::Removing if committed => continue,
+            Status::Replacing | Status::Removing => row.status = Status::Indexed,
+            _ => {}
+        }
+        out.push(row);
+    }
+    out
+}
