@@ -270,6 +270,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
+            let e = explain_read_only(e);
             eprintln!("error: {e:#}");
             if json {
                 output::fatal(error_code(&e), &format!("{e:#}"));
@@ -279,9 +280,30 @@ fn main() -> ExitCode {
     }
 }
 
+/// A write refused because the catalog was opened read-only (the data directory is not
+/// writable for this user, or `CATENA_READ_ONLY` is set) says so in words.
+fn explain_read_only(e: anyhow::Error) -> anyhow::Error {
+    if read_only_refusal(&e) {
+        e.context("this command writes to the library, but the data directory is read-only for this user")
+    } else {
+        e
+    }
+}
+
+fn read_only_refusal(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<store::StoreError>().is_some_and(store::StoreError::is_read_only)
+            || c.downcast_ref::<library::LibraryError>()
+                .is_some_and(|l| matches!(l, library::LibraryError::Store(s) if s.is_read_only()))
+    })
+}
+
 /// A stable name for what went wrong, for scripts reading `{"error": {"code": …}}`.
 fn error_code(e: &anyhow::Error) -> &'static str {
     use library::LibraryError;
+    if read_only_refusal(e) {
+        return "read_only";
+    }
     for cause in e.chain() {
         if let Some(l) = cause.downcast_ref::<LibraryError>() {
             return match l {
@@ -294,7 +316,7 @@ fn error_code(e: &anyhow::Error) -> &'static str {
                 LibraryError::NotFound(_) => "not_found",
                 LibraryError::NoSource(_) => "no_source",
                 LibraryError::NotAFolder(_) => "not_a_folder",
-                LibraryError::ReadOnly => "read_only",
+                LibraryError::ReadOnly | LibraryError::ReadOnlyDir(_) => "read_only",
                 LibraryError::Internal(_) => "internal",
             };
         }

@@ -11,6 +11,7 @@
 
 mod location_codec;
 mod query_text;
+mod read_only;
 mod schema;
 
 use std::collections::BTreeMap;
@@ -183,6 +184,23 @@ impl ChunkIndex {
                     other => ctx("opening the index")(other),
                 },
             )?;
+        Self::from_index(index, fields)
+    }
+
+    /// Opens an existing index without writing anything to its directory (see
+    /// [`read_only`](crate::read_only)): searches and counts work, a writer is refused.
+    pub fn open_read_only(dir: &Path) -> Result<ChunkIndex, IndexError> {
+        let directory =
+            MmapDirectory::open(dir).map_err(|e| ctx("opening the index directory")(TantivyError::from(e)))?;
+        let (schema, fields) = schema::build();
+        let index = IndexBuilder::new()
+            .schema(schema)
+            .tokenizers(schema::tokenizers())
+            .open_or_create(read_only::ReadOnlyDirectory(directory))
+            .map_err(|e| match e {
+                TantivyError::SchemaError(_) => IndexError::SchemaMismatch,
+                other => ctx("opening the index")(other),
+            })?;
         Self::from_index(index, fields)
     }
 

@@ -63,6 +63,12 @@ pub enum LibraryError {
     /// Another Catena process is writing to this library.
     #[error("the library at {0} is busy: another Catena process is ingesting; try again when it finishes")]
     Busy(String),
+    /// The data directory cannot be written by this process (a read-only mount, another user's
+    /// library, or `CATENA_READ_ONLY`): reading works, changing the library does not.
+    #[error(
+        "the data directory {0} is read-only for this user: searching, listing and checking work, but adding, removing or repairing documents needs write access"
+    )]
+    ReadOnlyDir(String),
     /// The data directory cannot be created or read.
     #[error("cannot use data directory {path}: {source}")]
     DataDir {
@@ -242,6 +248,9 @@ impl Library {
     /// Opens for writing: takes the single index writer (or fails with [`LibraryError::Busy`]),
     /// then repairs whatever an interrupted run left behind.
     pub async fn open_write(dir: &Path, options: LibraryOptions) -> Result<Library> {
+        if read_only_dir(dir) {
+            return Err(LibraryError::ReadOnlyDir(dir.display().to_string()));
+        }
         let (catalog, index) = open_parts(dir).await?;
         let index = Arc::new(index);
         let writer = {
@@ -645,7 +654,26 @@ impl Library {
     }
 }
 
+/// Whether the data directory must be opened without writing: `CATENA_READ_ONLY` asks for it,
+/// or this process cannot write there (the catalog's lock file, which every writer creates,
+/// cannot be opened for writing). A directory that does not exist yet is not read-only.
+pub fn read_only_dir(dir: &Path) -> bool {
+    if store::read_only_forced() {
+        return true;
+    }
+    if !dir.is_dir() {
+        return false;
+    }
+    match std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("catalog.db.lock")) {
+        Ok(_) => false,
+        Err(e) => matches!(e.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem),
+    }
+}
+
 async fn open_parts(dir: &Path) -> Result<(Catalog, ChunkIndex)> {
+    if read_only_dir(dir) {
+        return open_parts_read_only(dir).await;
+    }
     let io_err = |source| LibraryError::DataDir { path: dir.display().to_string(), source };
     std::fs::create_dir_all(dir).map_err(io_err)?;
     let catalog = Catalog::open(&dir.join("catalog.db")).await?;
@@ -660,6 +688,22 @@ async fn open_parts(dir: &Path) -> Result<(Catalog, ChunkIndex)> {
         }
     }
     match blocking(move || ChunkIndex::open(&index_dir)).await? {
+        Ok(index) => Ok((catalog, index)),
+        Err(e) => Err(LibraryError::IndexDamaged { path: shown, reason: e.to_string() }),
+    }
+}
+
+/// [`open_parts`] for a directory this process must not write: nothing is created, locked,
+/// migrated or recovered.
+async fn open_parts_read_only(dir: &Path) -> Result<(Catalog, ChunkIndex)> {
+    let catalog = Catalog::open_read_only(&dir.join("catalog.db")).await?;
+    let index_dir = dir.join("index");
+    let shown = index_dir.display().to_string();
+    if !ChunkIndex::exists(&index_dir) {
+        let documents = catalog.count_indexed().await?;
+        return Err(LibraryError::IndexMissing { path: shown, documents });
+    }
+    match blocking(move || ChunkIndex::open_read_only(&index_dir)).await? {
         Ok(index) => Ok((catalog, index)),
         Err(e) => Err(LibraryError::IndexDamaged { path: shown, reason: e.to_string() }),
     }
