@@ -284,9 +284,25 @@ fn main() -> ExitCode {
 /// writable for this user, or `CATENA_READ_ONLY` is set) says so in words.
 fn explain_read_only(e: anyhow::Error) -> anyhow::Error {
     if read_only_refusal(&e) {
-        e.context("this command writes to the library, but the data directory is read-only for this user")
-    } else {
-        e
+        return e.context("this command writes to the library, but the data directory is read-only for this user");
+    }
+    if disk_full(&e) {
+        return e.context(
+            "the disk holding the data directory is full: documents committed before stay searchable; free some space and run the command again",
+        );
+    }
+    e
+}
+
+/// Whether an error comes from a full disk (an OS "no space left" anywhere in the chain, or
+/// SQLite's "database or disk is full"); tantivy flattens the OS error into its message.
+fn disk_full(e: &anyhow::Error) -> bool {
+    let full_io = |c: &(dyn std::error::Error + 'static)| {
+        c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull)
+    };
+    e.chain().any(full_io) || {
+        let text = format!("{e:#}");
+        text.contains("No space left on device") || text.contains("database or disk is full")
     }
 }
 
@@ -303,6 +319,9 @@ fn error_code(e: &anyhow::Error) -> &'static str {
     use library::LibraryError;
     if read_only_refusal(e) {
         return "read_only";
+    }
+    if disk_full(e) {
+        return "disk_full";
     }
     for cause in e.chain() {
         if let Some(l) = cause.downcast_ref::<LibraryError>() {

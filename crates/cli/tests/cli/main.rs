@@ -3,6 +3,7 @@
 
 mod agent;
 mod ask;
+mod canary;
 mod crash;
 mod embedding;
 mod eval;
