@@ -11,6 +11,7 @@ mod eval_reader;
 mod eval_retrieval;
 mod export;
 mod hardening;
+mod hostile;
 mod key;
 mod ocr;
 mod tables;
