@@ -68,7 +68,7 @@ impl From<library::LibraryError> for IpcError {
     fn from(e: library::LibraryError) -> IpcError {
         use library::LibraryError as L;
         let code = match &e {
-            L::Busy(_) | L::ReadOnly => ErrorCode::LibraryBusy,
+            L::Busy(_) | L::ReadOnly | L::ReadOnlyDir(_) => ErrorCode::LibraryBusy,
             L::NotFound(_) | L::NoSource(_) => ErrorCode::NotFound,
             L::NotAFolder(_) => ErrorCode::InvalidInput,
             L::DataDir { .. } => ErrorCode::DataDirUnavailable,

@@ -89,7 +89,8 @@ impl AppState {
     }
 
     /// The library, opened on first use: for writing when no other process holds the writer,
-    /// else read-only (searching and asking still work; adding files reports `LibraryBusy`).
+    /// else (or where the data directory is not writable) read-only: searching and asking still
+    /// work; adding files reports `LibraryBusy`.
     pub async fn library(&self) -> Result<Arc<Library>, IpcError> {
         let dir = self.data_dir()?.to_path_buf();
         let lib = self
@@ -98,7 +99,9 @@ impl AppState {
                 let options = library_options(&dir).await;
                 match Library::open_write(&dir, options).await {
                     Ok(lib) => Ok(Arc::new(lib)),
-                    Err(LibraryError::Busy(_)) => Library::open_read(&dir).await.map(Arc::new),
+                    Err(LibraryError::Busy(_) | LibraryError::ReadOnlyDir(_)) => {
+                        Library::open_read(&dir).await.map(Arc::new)
+                    }
                     Err(e) => Err(e),
                 }
             })

@@ -275,6 +275,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
+            let e = explain_read_only(e);
             eprintln!("error: {e:#}");
             if json {
                 output::fatal(error_code(&e), &format!("{e:#}"));
@@ -284,9 +285,49 @@ fn main() -> ExitCode {
     }
 }
 
+/// A write refused because the catalog was opened read-only (the data directory is not
+/// writable for this user, or `CATENA_READ_ONLY` is set) says so in words.
+fn explain_read_only(e: anyhow::Error) -> anyhow::Error {
+    if read_only_refusal(&e) {
+        return e.context("this command writes to the library, but the data directory is read-only for this user");
+    }
+    if disk_full(&e) {
+        return e.context(
+            "the disk holding the data directory is full: documents committed before stay searchable; free some space and run the command again",
+        );
+    }
+    e
+}
+
+/// Whether an error comes from a full disk (an OS "no space left" anywhere in the chain, or
+/// SQLite's "database or disk is full"); tantivy flattens the OS error into its message.
+fn disk_full(e: &anyhow::Error) -> bool {
+    let full_io = |c: &(dyn std::error::Error + 'static)| {
+        c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull)
+    };
+    e.chain().any(full_io) || {
+        let text = format!("{e:#}");
+        text.contains("No space left on device") || text.contains("database or disk is full")
+    }
+}
+
+fn read_only_refusal(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<store::StoreError>().is_some_and(store::StoreError::is_read_only)
+            || c.downcast_ref::<library::LibraryError>()
+                .is_some_and(|l| matches!(l, library::LibraryError::Store(s) if s.is_read_only()))
+    })
+}
+
 /// A stable name for what went wrong, for scripts reading `{"error": {"code": …}}`.
 fn error_code(e: &anyhow::Error) -> &'static str {
     use library::LibraryError;
+    if read_only_refusal(e) {
+        return "read_only";
+    }
+    if disk_full(e) {
+        return "disk_full";
+    }
     for cause in e.chain() {
         if let Some(l) = cause.downcast_ref::<LibraryError>() {
             return match l {
@@ -299,7 +340,7 @@ fn error_code(e: &anyhow::Error) -> &'static str {
                 LibraryError::NotFound(_) => "not_found",
                 LibraryError::NoSource(_) => "no_source",
                 LibraryError::NotAFolder(_) => "not_a_folder",
-                LibraryError::ReadOnly => "read_only",
+                LibraryError::ReadOnly | LibraryError::ReadOnlyDir(_) => "read_only",
                 LibraryError::Internal(_) => "internal",
             };
         }

@@ -80,7 +80,20 @@ pub(crate) enum Step {
 }
 
 /// Removes `<search_result>` blocks the model wrote itself; an unclosed one runs to the end.
+/// Removing a block can join the text around it into a new tag (`<search_` + `result>`), so
+/// this repeats until nothing changes (each pass that changes something shortens the text).
 pub(crate) fn strip_results(s: &str) -> String {
+    let mut current = strip_results_once(s);
+    loop {
+        let next = strip_results_once(&current);
+        if next == current {
+            return current;
+        }
+        current = next;
+    }
+}
+
+fn strip_results_once(s: &str) -> String {
     let mut out = String::new();
     let mut rest = s;
     while let Some(p) = rest.find(RESULT_OPEN) {
@@ -88,7 +101,8 @@ pub(crate) fn strip_results(s: &str) -> String {
         let after = &rest[p + RESULT_OPEN.len()..];
         match after.find(RESULT_CLOSE) {
             Some(q) => rest = &after[q + RESULT_CLOSE.len()..],
-            None => return out,
+            // Stray closing tags before the unclosed block go too.
+            None => return out.replace(RESULT_CLOSE, ""),
         }
     }
     out.push_str(rest);

@@ -24,6 +24,8 @@ pub mod calendar;
 pub mod config;
 mod engine;
 mod execute;
+#[cfg(test)]
+mod fuzz_tests;
 mod heuristic;
 mod location;
 pub mod mrfs;

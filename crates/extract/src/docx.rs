@@ -7,7 +7,7 @@
 //! footnotes and endnotes are appended in their own sections with their numbers.
 
 use std::collections::HashMap;
-use std::io::{Read, Seek};
+use std::io::{BufRead, BufReader, Read, Seek};
 use std::path::Path;
 
 use quick_xml::Reader;
@@ -29,10 +29,9 @@ pub(crate) fn extract(path: &Path, opts: &ExtractOptions) -> Result<Document, Ex
 
 fn read_docx<R: Read + Seek>(zip: &mut ZipCap<R>, opts: &ExtractOptions) -> Result<Document, ExtractError> {
     let main = main_part(zip)?;
-    let body = match zip.read(&main)? {
-        Some(bytes) => zipcap::xml_to_string(bytes),
-        None => return Err(corrupt(FORMAT, format!("missing required part '{main}'"))),
-    };
+    if zip.find(&main).is_none() {
+        return Err(corrupt(FORMAT, format!("missing required part '{main}'")));
+    }
     let dir = dir_of(&main).to_owned();
     let rels_path = format!("{dir}/_rels/{}.rels", main.rsplit('/').next().unwrap_or(&main));
     let rels = match zip.read(&rels_path)? {
@@ -65,6 +64,9 @@ fn read_docx<R: Read + Seek>(zip: &mut ZipCap<R>, opts: &ExtractOptions) -> Resu
         None => Vec::new(),
     };
     let core_xml = zip.read("docProps/core.xml")?.map(zipcap::xml_to_string);
+    if footnotes.iter().chain(&endnotes).map(|(_, t)| t.len()).sum::<usize>() > opts.max_text_bytes {
+        return Err(ExtractError::ZipBomb { limit: zip.limit() });
+    }
     let core_title = core_xml.as_deref().and_then(core_title);
 
     let mut out = Builder::default();
@@ -91,7 +93,36 @@ fn read_docx<R: Read + Seek>(zip: &mut ZipCap<R>, opts: &ExtractOptions) -> Resu
         }
         Block::Row(line) => out.line(&line),
     };
-    walk(&body, &styles, opts, Some(&mut refs), &mut warnings, emit);
+    // The body is streamed out of the container, never held whole: together with the text
+    // budget this bounds memory however far the part decompresses.
+    let mut budget = TextBudget::new(opts.max_text_bytes);
+    {
+        let limit = zip.limit();
+        let Some(stream) = zip.stream(&main, opts.max_text_bytes)? else {
+            return Err(corrupt(FORMAT, format!("missing required part '{main}'")));
+        };
+        let mut stream = BufReader::with_capacity(64 * 1024, stream);
+        let read_error = |e: std::io::Error| zipcap::read_error(FORMAT, &main, limit, &e);
+        let head = stream.fill_buf().map_err(read_error)?;
+        if zipcap::needs_transcoding(head) {
+            // UTF-16 or a legacy encoding: decoded whole (rare, and still within the budget).
+            let mut bytes = Vec::new();
+            stream.read_to_end(&mut bytes).map_err(read_error)?;
+            let body = zipcap::xml_to_string(bytes);
+            walk(body.as_bytes(), &styles, opts, Some(&mut refs), &mut warnings, &mut budget, emit);
+        } else {
+            if head.starts_with(b"\xEF\xBB\xBF") {
+                stream.consume(3);
+            }
+            walk(stream, &styles, opts, Some(&mut refs), &mut warnings, &mut budget, emit);
+        }
+    }
+    if zip.exceeded() {
+        return Err(ExtractError::ZipBomb { limit: zip.limit() });
+    }
+    if budget.truncated {
+        warnings.push(crate::truncation_note(opts.max_text_bytes));
+    }
 
     append_notes(&mut out, "Footnotes", &footnotes, &refs.footnotes, false);
     append_notes(&mut out, "Endnotes", &endnotes, &refs.endnotes, true);
@@ -596,18 +627,49 @@ struct TableCtx {
     cell: Option<String>,
 }
 
+/// How much paragraph text a walk may still collect.
+struct TextBudget {
+    left: usize,
+    /// Set once text had to be cut; the walk stops at the next event.
+    truncated: bool,
+}
+
+impl TextBudget {
+    fn new(limit: usize) -> Self {
+        TextBudget { left: limit, truncated: false }
+    }
+
+    /// Appends as much of `s` as the budget allows (cut on a char boundary).
+    fn push(&mut self, out: &mut String, s: &str) {
+        if s.len() <= self.left {
+            out.push_str(s);
+            self.left -= s.len();
+            return;
+        }
+        let mut end = self.left;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.push_str(&s[..end]);
+        self.left = 0;
+        self.truncated = true;
+    }
+}
+
 /// Walks a body-like part (document body, or one note's paragraphs) and hands out blocks.
 ///
 /// `refs` numbers footnote/endnote references; note parts pass `None` and get no markers.
 fn walk(
-    xml: &str,
+    xml: impl BufRead,
     styles: &Styles,
     opts: &ExtractOptions,
     mut refs: Option<&mut NoteRefs>,
     warnings: &mut Vec<String>,
+    budget: &mut TextBudget,
     mut emit: impl FnMut(Block),
 ) {
-    let mut reader = Reader::from_str(xml);
+    let mut reader = Reader::from_reader(xml);
+    let mut buf = Vec::new();
     let mut open: Vec<Open> = Vec::new();
     let mut skip = 0usize;
     let mut paras: Vec<Para> = Vec::new();
@@ -618,7 +680,11 @@ fn walk(
     let mut flattened = false;
 
     loop {
-        let event = match reader.read_event() {
+        if budget.truncated {
+            break;
+        }
+        buf.clear();
+        let event = match reader.read_event_into(&mut buf) {
             Ok(e) => e,
             Err(e) => {
                 // A damaged body keeps what was read before the damage: most of a document is
@@ -665,17 +731,17 @@ fn walk(
             }
             Event::Text(t) if in_text && skip == 0 => {
                 if let Some(p) = paras.last_mut() {
-                    p.text.push_str(&t.xml10_content());
+                    budget.push(&mut p.text, &t.xml10_content());
                 }
             }
             Event::CData(t) if in_text && skip == 0 => {
                 if let Some(p) = paras.last_mut() {
-                    p.text.push_str(&t.xml10_content());
+                    budget.push(&mut p.text, &t.xml10_content());
                 }
             }
             Event::GeneralRef(r) if in_text && skip == 0 => {
                 if let (Some(p), Some(s)) = (paras.last_mut(), resolve_entity(&r)) {
-                    p.text.push_str(&s);
+                    budget.push(&mut p.text, &s);
                 }
             }
             Event::Eof => break,
@@ -942,7 +1008,8 @@ fn parse_notes(xml: &str, styles: &Styles, opts: &ExtractOptions, warnings: &mut
                     let end = usize::try_from(before).unwrap_or(start);
                     let inner = xml.get(start..end).unwrap_or("");
                     let mut parts = Vec::new();
-                    walk(inner, styles, opts, None, warnings, |b| match b {
+                    let mut budget = TextBudget::new(opts.max_text_bytes);
+                    walk(inner.as_bytes(), styles, opts, None, warnings, &mut budget, |b| match b {
                         Block::Para { text, .. } | Block::Row(text) => parts.push(text),
                     });
                     let text = parts.join(" ");

@@ -45,7 +45,13 @@ fn read_epub<R: Read + Seek>(zip: &mut ZipCap<R>, opts: &ExtractOptions) -> Resu
     let mut seen = HashSet::new();
     let mut chapter_no = 0usize;
     let mut missing = 0usize;
+    let mut truncated = false;
     for idref in &opf.spine {
+        if out.text.len() >= opts.max_text_bytes {
+            // The rest of the book is not even decompressed; `extract` cuts the overshoot.
+            truncated = true;
+            break;
+        }
         let Some(item) = opf.manifest.get(idref) else {
             continue;
         };
@@ -91,6 +97,9 @@ fn read_epub<R: Read + Seek>(zip: &mut ZipCap<R>, opts: &ExtractOptions) -> Resu
     }
     if missing > 0 {
         warnings.push(format!("{missing} spine document(s) missing from the archive"));
+    }
+    if truncated {
+        warnings.push(crate::truncation_note(opts.max_text_bytes));
     }
     let (text, segments) = out.finish();
     if text.trim().is_empty() {

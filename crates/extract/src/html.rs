@@ -34,8 +34,12 @@ const READABILITY_BUDGET: u64 = 6_000_000;
 
 /// Reads an HTML file.
 pub(crate) fn extract(path: &Path, opts: &ExtractOptions) -> Result<Document, ExtractError> {
-    let bytes = std::fs::read(path).map_err(|e| ExtractError::io(path, e))?;
-    from_bytes(&bytes, opts)
+    let head = crate::text::read_text_head(path, opts.max_text_bytes, "html")?;
+    let mut doc = from_bytes(&head.bytes, opts)?;
+    if head.truncated {
+        doc.warnings.push(crate::truncation_note(opts.max_text_bytes));
+    }
+    Ok(doc)
 }
 
 /// Reads HTML held in memory (a file's or a fetched page's bytes).

@@ -102,6 +102,10 @@ pub struct ExtractOptions {
     pub max_nesting_depth: usize,
     /// Rows kept per table; rows beyond are counted but not stored.
     pub max_table_rows: usize,
+    /// Extracted text kept per document. Beyond it the rest is not read (text files, DOCX
+    /// bodies) or cut off (every other format), and the document carries a warning saying
+    /// where it was truncated, so memory per file stays bounded whatever the file expands to.
+    pub max_text_bytes: usize,
     /// Reading scanned PDF pages and images by OCR.
     pub ocr: OcrOptions,
 }
@@ -113,6 +117,7 @@ impl Default for ExtractOptions {
             max_decompressed_bytes: 256 * 1024 * 1024,
             max_nesting_depth: 512,
             max_table_rows: 1_000_000,
+            max_text_bytes: 32 * 1024 * 1024,
             ocr: OcrOptions::default(),
         }
     }
@@ -233,7 +238,7 @@ pub fn extract(path: &Path, opts: &ExtractOptions) -> Result<Document, ExtractEr
     let format = Format::from_path(path).ok_or_else(|| ExtractError::UnknownFormat {
         extension: path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default(),
     })?;
-    match format {
+    let doc = match format {
         Format::Pdf => pdf::extract(path, opts),
         Format::Docx => docx::extract(path, opts),
         Format::Html => html::extract(path, opts),
@@ -243,7 +248,41 @@ pub fn extract(path: &Path, opts: &ExtractOptions) -> Result<Document, ExtractEr
         Format::Xlsx => tables::extract_xlsx(path, opts),
         Format::Epub => epub::extract(path, opts),
         Format::Image => image::extract(path, opts),
+    }?;
+    Ok(cap_text(doc, opts.max_text_bytes))
+}
+
+/// The warning a document gets when its text was cut at `limit` bytes.
+pub(crate) fn truncation_note(limit: usize) -> String {
+    format!("text truncated at {} MB; the rest of the file is not indexed", limit.div_ceil(1024 * 1024))
+}
+
+/// Cuts a document's text to at most `limit` bytes (on a char boundary), clipping the segments
+/// and OCR words that pointed past the cut, and says so in its warnings. Readers that stop early
+/// on their own (text files, DOCX) have already added the note.
+fn cap_text(mut doc: Document, limit: usize) -> Document {
+    if doc.text.len() <= limit {
+        return doc;
     }
+    let mut end = limit;
+    while !doc.text.is_char_boundary(end) {
+        end -= 1;
+    }
+    doc.text.truncate(end);
+    doc.segments.retain(|s| s.bytes.start < end);
+    for s in &mut doc.segments {
+        s.bytes.end = s.bytes.end.min(end);
+    }
+    doc.ocr.retain(|p| p.bytes.start < end);
+    for page in &mut doc.ocr {
+        page.bytes.end = page.bytes.end.min(end);
+        page.words.retain(|w| w.bytes.end <= end);
+    }
+    let note = truncation_note(limit);
+    if !doc.warnings.contains(&note) {
+        doc.warnings.push(note);
+    }
+    doc
 }
 
 /// Reads an HTML page held in memory, such as a fetched web page: the same readable main text

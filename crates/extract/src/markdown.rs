@@ -11,10 +11,15 @@ use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use crate::{Document, ExtractError, ExtractOptions, Format, Location, Segment};
 
 /// Reads a Markdown file; each heading starts a segment located at its heading path.
-pub(crate) fn extract(path: &Path, _opts: &ExtractOptions) -> Result<Document, ExtractError> {
-    let bytes = std::fs::read(path).map_err(|e| ExtractError::io(path, e))?;
-    let source = crate::text::decode_for(&bytes, "markdown")?;
-    from_str(&source)
+pub(crate) fn extract(path: &Path, opts: &ExtractOptions) -> Result<Document, ExtractError> {
+    let head = crate::text::read_text_head(path, opts.max_text_bytes, "markdown")?;
+    let source = crate::text::decode_for(&head.bytes, "markdown")?;
+    drop(head.bytes);
+    let mut doc = from_str(&source)?;
+    if head.truncated {
+        doc.warnings.push(crate::truncation_note(opts.max_text_bytes));
+    }
+    Ok(doc)
 }
 
 /// Renders Markdown source to a [`Document`].

@@ -18,10 +18,62 @@ use crate::{Document, ExtractError, ExtractOptions, Format, Location, Segment};
 const SNIFF_BYTES: usize = 8192;
 
 /// Reads a plain-text file into one [`Location::Whole`] segment.
-pub(crate) fn extract(path: &Path, _opts: &ExtractOptions) -> Result<Document, ExtractError> {
-    let bytes = std::fs::read(path).map_err(|e| ExtractError::io(path, e))?;
-    let text = decode(&bytes)?;
-    whole_document(Format::Text, text)
+pub(crate) fn extract(path: &Path, opts: &ExtractOptions) -> Result<Document, ExtractError> {
+    let head = read_text_head(path, opts.max_text_bytes, "text")?;
+    let text = decode(&head.bytes)?;
+    let mut doc = whole_document(Format::Text, text)?;
+    if head.truncated {
+        doc.warnings.push(crate::truncation_note(opts.max_text_bytes));
+    }
+    Ok(doc)
+}
+
+/// The start of a text-like file, as much of it as the text budget allows.
+pub(crate) struct TextHead {
+    /// The bytes read, cut after the last line break when the file was longer.
+    pub bytes: Vec<u8>,
+    /// Whether the file went on past `bytes`.
+    pub truncated: bool,
+}
+
+/// Reads a text-like file (plain text, Markdown, HTML) without ever holding more than `limit`
+/// bytes of it: its first [`SNIFF_BYTES`] are checked for binary content before anything else is
+/// read, so a large binary file renamed `.txt` costs one small read, and a longer text file is
+/// cut after the last line break within the limit (never inside a UTF-8 or UTF-16 sequence).
+pub(crate) fn read_text_head(path: &Path, limit: usize, expected: &'static str) -> Result<TextHead, ExtractError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| ExtractError::io(path, e))?;
+    let mut reader = file.take(limit as u64 + 1);
+    let mut bytes = Vec::with_capacity(SNIFF_BYTES);
+    (&mut reader).take(SNIFF_BYTES as u64).read_to_end(&mut bytes).map_err(|e| ExtractError::io(path, e))?;
+    let utf16 = match Encoding::for_bom(&bytes) {
+        Some((enc, _)) => enc == UTF_16LE || enc == UTF_16BE,
+        None => match sniff(&bytes) {
+            Sniffed::Binary(detail) => return Err(ExtractError::WrongContent { expected, detail }),
+            Sniffed::Utf16(_) => true,
+            Sniffed::Bytes => false,
+        },
+    };
+    reader.read_to_end(&mut bytes).map_err(|e| ExtractError::io(path, e))?;
+    let truncated = bytes.len() > limit;
+    if truncated {
+        bytes.truncate(limit);
+        let cut = if utf16 {
+            // The last UTF-16 newline (either byte order), keeping the code unit whole.
+            bytes.chunks_exact(2).rposition(|u| u == b"\n\0" || u == b"\0\n").map(|i| 2 * i + 2)
+        } else {
+            bytes.iter().rposition(|&b| b == b'\n').map(|i| i + 1)
+        };
+        let fallback = if utf16 { limit & !1 } else { limit };
+        bytes.truncate(cut.unwrap_or(fallback));
+        if !utf16 {
+            // Without a line break, back off to the start of a UTF-8 sequence at least.
+            while bytes.last().is_some_and(|b| b & 0xC0 == 0x80) {
+                bytes.pop();
+            }
+        }
+    }
+    Ok(TextHead { bytes, truncated })
 }
 
 /// Wraps already-decoded text as a one-segment document; refuses text that is only whitespace.

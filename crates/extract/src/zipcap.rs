@@ -97,6 +97,38 @@ impl<R: Read + Seek> ZipCap<R> {
         self.read(name)?.ok_or_else(|| corrupt(self.format, format!("missing required part '{name}'")))
     }
 
+    /// Opens the entry `name` for streaming, or `None` when the container has no such entry.
+    ///
+    /// The bytes read count against the container's budget as they come out of the
+    /// decompressor (past it the reader fails and [`ZipCap::exceeded`] turns true), and a run of
+    /// more than `max_run` bytes without a `<` (one text node or tag) ends the stream, so an XML
+    /// reader on top never buffers more than that for one event.
+    pub(crate) fn stream(&mut self, name: &str, max_run: usize) -> Result<Option<Streamed<'_, R>>, ExtractError> {
+        let Some(found) = self.find(name) else {
+            return Ok(None);
+        };
+        let Some(index) = self.archive.index_for_name(&found) else {
+            return Ok(None);
+        };
+        let format = self.format;
+        let remaining = self.limit.saturating_sub(self.used);
+        let entry = self.archive.by_index(index).map_err(|e| entry_error(format, e))?;
+        if entry.size() > remaining {
+            return Err(ExtractError::ZipBomb { limit: self.limit });
+        }
+        Ok(Some(Streamed { entry, used: &mut self.used, limit: self.limit, run: 0, max_run }))
+    }
+
+    /// Whether a streamed entry ran past the decompression budget.
+    pub(crate) fn exceeded(&self) -> bool {
+        self.used > self.limit
+    }
+
+    /// The configured decompression budget.
+    pub(crate) fn limit(&self) -> u64 {
+        self.limit
+    }
+
     /// Decompresses every entry without keeping it, so that a container handed to a library
     /// that reads it on its own (calamine) is known to stay within the budget first.
     pub(crate) fn check_all(&mut self) -> Result<(), ExtractError> {
@@ -144,6 +176,43 @@ impl<R: Read + Seek> ZipCap<R> {
         }
         self.used += got;
         Ok(buf)
+    }
+}
+
+/// A ZIP entry being read as a stream; see [`ZipCap::stream`].
+pub(crate) struct Streamed<'a, R: Read> {
+    entry: zip::read::ZipFile<'a, R>,
+    used: &'a mut u64,
+    limit: u64,
+    /// Bytes since the last `<`.
+    run: usize,
+    max_run: usize,
+}
+
+impl<R: Read> Read for Streamed<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.run > self.max_run {
+            return Ok(0);
+        }
+        let n = match self.entry.read(buf) {
+            Ok(n) => n,
+            Err(e) => {
+                if matches!(read_error("", "", self.limit, &e), ExtractError::ZipBomb { .. }) {
+                    // An entry inflating past its declared size is a forged archive.
+                    *self.used = self.limit.saturating_add(1);
+                }
+                return Err(e);
+            }
+        };
+        *self.used += n as u64;
+        if *self.used > self.limit {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "decompression budget exceeded"));
+        }
+        match buf[..n].iter().rposition(|&b| b == b'<') {
+            Some(i) => self.run = n - i - 1,
+            None => self.run += n,
+        }
+        Ok(n)
     }
 }
 
@@ -195,7 +264,7 @@ pub(crate) fn check_magic(head: &[u8], format: &'static str) -> Result<(), Extra
 
 /// An error while decompressing an entry. The zip crate itself stops an entry that inflates past
 /// its declared size; that is a forged archive, reported like any other zip bomb.
-fn read_error(format: &'static str, name: &str, limit: u64, e: &std::io::Error) -> ExtractError {
+pub(crate) fn read_error(format: &'static str, name: &str, limit: u64, e: &std::io::Error) -> ExtractError {
     if e.kind() == std::io::ErrorKind::InvalidData && e.to_string().contains("larger than its declared") {
         return ExtractError::ZipBomb { limit };
     }
@@ -256,6 +325,17 @@ pub(crate) fn xml_to_string(bytes: Vec<u8>) -> String {
         Ok(s) => s,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     }
+}
+
+/// Whether an XML part starting with `head` must be decoded to UTF-8 before parsing (a UTF-16
+/// byte-order mark, or a declared encoding other than UTF-8), rather than streamed as it is.
+pub(crate) fn needs_transcoding(head: &[u8]) -> bool {
+    if let Some((enc, _)) = encoding_rs::Encoding::for_bom(head) {
+        return enc != encoding_rs::UTF_8;
+    }
+    declared_encoding(head)
+        .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()))
+        .is_some_and(|enc| enc != encoding_rs::UTF_8)
 }
 
 /// The `encoding="…"` value of an XML declaration at the start of `bytes`, if any.

@@ -648,3 +648,62 @@ fn password_protected_office_files_are_reported_as_encrypted() {
     let err = extract::extract(&write(&dir, "old.docx", legacy), &ExtractOptions::default()).unwrap_err();
     assert!(matches!(err, ExtractError::WrongContent { expected: "docx", .. }), "{err:?}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Text budget: memory per file stays bounded however far a file expands
+// ---------------------------------------------------------------------------------------------
+
+fn text_budget(bytes: usize) -> ExtractOptions {
+    ExtractOptions { max_text_bytes: bytes, ..ExtractOptions::default() }
+}
+
+#[test]
+fn a_docx_expanding_past_the_text_budget_is_cut_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let paragraph = para(None, &run(&"All work and no play makes a dull report. ".repeat(40)));
+    let doc = document(&paragraph.repeat(3000));
+    assert!(doc.len() > 4 * MB as usize);
+    let path = write(&dir, "bomb.docx", &zip_bytes(&[("word/document.xml", doc.as_bytes())]));
+    let out = extract::extract(&path, &text_budget(MB as usize)).unwrap();
+    assert!(out.text.len() <= MB as usize, "text is {} bytes", out.text.len());
+    assert!(out.text.len() > MB as usize / 2, "most of the budget is used: {}", out.text.len());
+    assert!(out.warnings.iter().any(|w| w.contains("truncated at 1 MB")), "{:?}", out.warnings);
+    assert!(out.segments.iter().all(|s| s.bytes.end <= out.text.len()));
+}
+
+#[test]
+fn one_huge_text_run_is_cut_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = document(&para(None, &run(&"word ".repeat(1_000_000))));
+    let path = write(&dir, "run.docx", &zip_bytes(&[("word/document.xml", doc.as_bytes())]));
+    let out = extract::extract(&path, &text_budget(MB as usize / 4)).unwrap();
+    assert!(out.text.len() <= MB as usize / 4);
+    assert!(out.warnings.iter().any(|w| w.contains("truncated")), "{:?}", out.warnings);
+}
+
+#[test]
+fn a_text_file_past_the_budget_is_read_up_to_a_line_break() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = "Ünïcödé line of plain text that repeats.\n";
+    let path = write(&dir, "long.txt", line.repeat(60_000).as_bytes());
+    let out = extract::extract(&path, &text_budget(MB as usize)).unwrap();
+    assert!(out.text.len() <= MB as usize);
+    assert!(out.text.trim_end().ends_with("repeats."), "cut at a line break");
+    assert!(out.warnings.iter().any(|w| w.contains("truncated at 1 MB")), "{:?}", out.warnings);
+    // Under the budget nothing is said.
+    let short = write(&dir, "short.md", line.repeat(10).as_bytes());
+    assert!(extract::extract(&short, &text_budget(MB as usize)).unwrap().warnings.is_empty());
+}
+
+#[test]
+fn a_large_binary_file_named_txt_is_refused_from_its_first_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = vec![0u8; 16 * 1024];
+    bytes.extend(std::iter::repeat_n(b'a', 4 * MB as usize));
+    let path = write(&dir, "blob.txt", &bytes);
+    // Refused although the budget is smaller than the file and the tail looks like text.
+    match extract::extract(&path, &text_budget(MB as usize)) {
+        Err(ExtractError::WrongContent { .. }) => {}
+        other => panic!("expected wrong content, got {other:?}"),
+    }
+}

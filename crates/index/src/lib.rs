@@ -11,6 +11,7 @@
 
 mod location_codec;
 mod query_text;
+mod read_only;
 mod schema;
 
 use std::collections::BTreeMap;
@@ -186,6 +187,23 @@ impl ChunkIndex {
         Self::from_index(index, fields)
     }
 
+    /// Opens an existing index without writing anything to its directory (see
+    /// [`read_only`](crate::read_only)): searches and counts work, a writer is refused.
+    pub fn open_read_only(dir: &Path) -> Result<ChunkIndex, IndexError> {
+        let directory =
+            MmapDirectory::open(dir).map_err(|e| ctx("opening the index directory")(TantivyError::from(e)))?;
+        let (schema, fields) = schema::build();
+        let index = IndexBuilder::new()
+            .schema(schema)
+            .tokenizers(schema::tokenizers())
+            .open_or_create(read_only::ReadOnlyDirectory(directory))
+            .map_err(|e| match e {
+                TantivyError::SchemaError(_) => IndexError::SchemaMismatch,
+                other => ctx("opening the index")(other),
+            })?;
+        Self::from_index(index, fields)
+    }
+
     /// True when `dir` holds an index (its `meta.json`), committed or not.
     pub fn exists(dir: &Path) -> bool {
         dir.join("meta.json").is_file()
@@ -286,6 +304,12 @@ impl ChunkIndex {
             hits.push(shared.hit(&doc, score, Some(&snippets))?);
         }
         Ok(hits)
+    }
+
+    /// Moves the reader's snapshot to the last durable commit, so that searches and
+    /// [`ChunkIndex::chunk_counts`] see what another process has committed since.
+    pub fn reload(&self) -> Result<(), IndexError> {
+        self.shared.reader.reload().map_err(ctx("reloading the index"))
     }
 
     /// Live chunk count per document in the reader's snapshot (the last commit this process

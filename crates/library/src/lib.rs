@@ -63,6 +63,12 @@ pub enum LibraryError {
     /// Another Catena process is writing to this library.
     #[error("the library at {0} is busy: another Catena process is ingesting; try again when it finishes")]
     Busy(String),
+    /// The data directory cannot be written by this process (a read-only mount, another user's
+    /// library, or `CATENA_READ_ONLY`): reading works, changing the library does not.
+    #[error(
+        "the data directory {0} is read-only for this user: searching, listing and checking work, but adding, removing or repairing documents needs write access"
+    )]
+    ReadOnlyDir(String),
     /// The data directory cannot be created or read.
     #[error("cannot use data directory {path}: {source}")]
     DataDir {
@@ -242,6 +248,9 @@ impl Library {
     /// Opens for writing: takes the single index writer (or fails with [`LibraryError::Busy`]),
     /// then repairs whatever an interrupted run left behind.
     pub async fn open_write(dir: &Path, options: LibraryOptions) -> Result<Library> {
+        if read_only_dir(dir) {
+            return Err(LibraryError::ReadOnlyDir(dir.display().to_string()));
+        }
         let (catalog, index) = open_parts(dir).await?;
         let index = Arc::new(index);
         let writer = {
@@ -469,10 +478,32 @@ impl Library {
     }
 
     /// Compares catalog and index.
+    ///
+    /// Both sides are read at one moment even while another process ingests: the catalog in
+    /// one read transaction, between two reads of the index's committed generation with the
+    /// index snapshot reloaded in the middle. When the two generations agree, no commit
+    /// happened in between, so the catalog was read in a state that goes with exactly that
+    /// index snapshot (rows of a later generation are still uncommitted and shown as a reader
+    /// sees them); otherwise it reads again.
     pub async fn check(&self) -> Result<CheckReport> {
-        let index = self.index.clone();
-        let counts: BTreeMap<i64, u64> = blocking(move || index.chunk_counts()).await??;
-        let docs = self.documents().await?;
+        const ATTEMPTS: usize = 50;
+        let mut attempt = 0;
+        let (snapshot, counts) = loop {
+            attempt += 1;
+            let before = self.index.generation();
+            let snapshot = self.catalog.check_snapshot(before).await?;
+            let index = self.index.clone();
+            let counts: BTreeMap<i64, u64> = blocking(move || {
+                index.reload()?;
+                index.chunk_counts()
+            })
+            .await??;
+            if self.index.generation() == before || attempt == ATTEMPTS {
+                break (snapshot, counts);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        let docs = snapshot.visible;
         let mut report = CheckReport { chunks: counts.values().sum(), ..CheckReport::default() };
         let mut catalog_ids = std::collections::BTreeSet::new();
         for d in docs.iter().filter(|d| d.status == Status::Indexed) {
@@ -486,38 +517,8 @@ impl Library {
             }
         }
         report.orphans_in_index = counts.keys().filter(|id| !catalog_ids.contains(id)).copied().collect();
-        self.check_vectors(&mut report).await?;
+        check_vectors(snapshot.all, snapshot.vectors, &mut report);
         Ok(report)
-    }
-
-    /// Vectors against the catalog: an embedded document has exactly one vector per chunk, and
-    /// only indexed documents have vectors. A document whose removal the index has committed
-    /// but the catalog has not finished yet (a reader right after a kill) still holds its
-    /// vectors until recovery deletes the row; that is not an inconsistency.
-    async fn check_vectors(&self, report: &mut CheckReport) -> Result<()> {
-        let rows: BTreeMap<i64, DocRow> = self.catalog.all().await?.into_iter().map(|d| (d.id, d)).collect();
-        for c in self.catalog.vector_counts().await? {
-            report.vectors += c.stored;
-            let Some(doc) = rows.get(&c.doc_id) else {
-                report.vectors_without_document.push(c.doc_id);
-                continue;
-            };
-            match doc.status {
-                Status::Indexed | Status::Replacing | Status::Removing => {}
-                _ => {
-                    report.vectors_without_document.push(c.doc_id);
-                    continue;
-                }
-            }
-            if c.recorded.is_some() {
-                report.embedded += 1;
-            }
-            if c.recorded != Some(c.stored) || c.stored != doc.chunks {
-                report.vector_mismatches.push((c.doc_id, c.model, doc.chunks, c.stored));
-            }
-        }
-        report.vectors_without_document.dedup();
-        Ok(())
     }
 
     /// Makes catalog and index agree when the protocol alone could not (for example an index
@@ -653,7 +654,26 @@ impl Library {
     }
 }
 
+/// Whether the data directory must be opened without writing: `CATENA_READ_ONLY` asks for it,
+/// or this process cannot write there (the catalog's lock file, which every writer creates,
+/// cannot be opened for writing). A directory that does not exist yet is not read-only.
+pub fn read_only_dir(dir: &Path) -> bool {
+    if store::read_only_forced() {
+        return true;
+    }
+    if !dir.is_dir() {
+        return false;
+    }
+    match std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("catalog.db.lock")) {
+        Ok(_) => false,
+        Err(e) => matches!(e.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem),
+    }
+}
+
 async fn open_parts(dir: &Path) -> Result<(Catalog, ChunkIndex)> {
+    if read_only_dir(dir) {
+        return open_parts_read_only(dir).await;
+    }
     let io_err = |source| LibraryError::DataDir { path: dir.display().to_string(), source };
     std::fs::create_dir_all(dir).map_err(io_err)?;
     let catalog = Catalog::open(&dir.join("catalog.db")).await?;
@@ -668,6 +688,22 @@ async fn open_parts(dir: &Path) -> Result<(Catalog, ChunkIndex)> {
         }
     }
     match blocking(move || ChunkIndex::open(&index_dir)).await? {
+        Ok(index) => Ok((catalog, index)),
+        Err(e) => Err(LibraryError::IndexDamaged { path: shown, reason: e.to_string() }),
+    }
+}
+
+/// [`open_parts`] for a directory this process must not write: nothing is created, locked,
+/// migrated or recovered.
+async fn open_parts_read_only(dir: &Path) -> Result<(Catalog, ChunkIndex)> {
+    let catalog = Catalog::open_read_only(&dir.join("catalog.db")).await?;
+    let index_dir = dir.join("index");
+    let shown = index_dir.display().to_string();
+    if !ChunkIndex::exists(&index_dir) {
+        let documents = catalog.count_indexed().await?;
+        return Err(LibraryError::IndexMissing { path: shown, documents });
+    }
+    match blocking(move || ChunkIndex::open_read_only(&index_dir)).await? {
         Ok(index) => Ok((catalog, index)),
         Err(e) => Err(LibraryError::IndexDamaged { path: shown, reason: e.to_string() }),
     }
@@ -737,4 +773,33 @@ impl engine::ports::Corpus for Library {
             })
             .collect())
     }
+}
+
+/// Vectors against the catalog: an embedded document has exactly one vector per chunk, and
+/// only indexed documents have vectors. A document whose removal the index has committed
+/// but the catalog has not finished yet (a reader right after a kill) still holds its
+/// vectors until recovery deletes the row; that is not an inconsistency.
+fn check_vectors(all: Vec<DocRow>, vectors: Vec<store::VectorCount>, report: &mut CheckReport) {
+    let rows: BTreeMap<i64, DocRow> = all.into_iter().map(|d| (d.id, d)).collect();
+    for c in vectors {
+        report.vectors += c.stored;
+        let Some(doc) = rows.get(&c.doc_id) else {
+            report.vectors_without_document.push(c.doc_id);
+            continue;
+        };
+        match doc.status {
+            Status::Indexed | Status::Replacing | Status::Removing => {}
+            _ => {
+                report.vectors_without_document.push(c.doc_id);
+                continue;
+            }
+        }
+        if c.recorded.is_some() {
+            report.embedded += 1;
+        }
+        if c.recorded != Some(c.stored) || c.stored != doc.chunks {
+            report.vector_mismatches.push((c.doc_id, c.model, doc.chunks, c.stored));
+        }
+    }
+    report.vectors_without_document.dedup();
 }

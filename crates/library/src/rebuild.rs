@@ -41,6 +41,9 @@ pub struct RebuildReport {
 }
 
 pub(crate) async fn rebuild(dir: &Path, options: &LibraryOptions) -> Result<RebuildReport> {
+    if crate::read_only_dir(dir) {
+        return Err(LibraryError::ReadOnlyDir(dir.display().to_string()));
+    }
     let io_err = |source| LibraryError::DataDir { path: dir.display().to_string(), source };
     std::fs::create_dir_all(dir).map_err(io_err)?;
     let catalog = Catalog::open(&dir.join("catalog.db")).await?;

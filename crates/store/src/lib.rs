@@ -53,9 +53,7 @@ async fn schema_is_current(pool: &SqlitePool) -> bool {
 /// that a single-threaded runtime keeps running the lock holder. A directory where the lock file
 /// cannot be created (read-only) gets no lock: nothing can migrate there anyway.
 async fn open_lock(db: &Path) -> std::io::Result<Option<std::fs::File>> {
-    let mut name = db.as_os_str().to_owned();
-    name.push(".lock");
-    let lock_path = std::path::PathBuf::from(name);
+    let lock_path = sibling(db, ".lock");
     let take = move || -> std::io::Result<Option<std::fs::File>> {
         let file = match std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path) {
             Ok(file) => file,
@@ -99,6 +97,14 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// A catalog opened read-only whose schema is not this build's: it cannot be migrated.
+    #[error(
+        "the catalog at {path} is read-only and was written by another version of Catena, so it cannot be upgraded here"
+    )]
+    ReadOnlySchema {
+        /// Database path.
+        path: String,
+    },
     /// Migrations failed (for example a catalog written by a newer Catena).
     #[error("cannot migrate catalog: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -119,6 +125,32 @@ pub enum StoreError {
 }
 
 type Result<T> = std::result::Result<T, StoreError>;
+
+impl StoreError {
+    /// True when the catalog refused a write because it was opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        let db = match self {
+            StoreError::Query(sqlx::Error::Database(db)) => db,
+            StoreError::Migrate(sqlx::migrate::MigrateError::Execute(sqlx::Error::Database(db))) => db,
+            _ => return false,
+        };
+        // SQLITE_READONLY and its extended codes (8 + 256·n).
+        db.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 8)
+    }
+}
+
+/// Whether `CATENA_READ_ONLY` (any value but empty or `0`) asks for every data directory to be
+/// opened read-only, as it is anyway where this process cannot write.
+pub fn read_only_forced() -> bool {
+    std::env::var_os("CATENA_READ_ONLY").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// `<path><suffix>`, the names SQLite gives a database's companion files.
+fn sibling(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    std::path::PathBuf::from(name)
+}
 
 /// Catalog status of a document (see the migration for the lifecycle).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -318,7 +350,18 @@ impl Catalog {
     /// switching it to WAL and migrating happen while holding an exclusive lock on
     /// `<path>.lock` beside it, and a schema that is already up to date is never migrated, so
     /// readers write nothing.
+    ///
+    /// A catalog this process cannot write (a read-only mount, another user's library, or
+    /// [`read_only_forced`]) is opened read-only instead: see [`Catalog::open_read_only`].
     pub async fn open(path: &Path) -> Result<Catalog> {
+        if read_only_forced() {
+            return Self::open_read_only(path).await;
+        }
+        let label = path.display().to_string();
+        let guard = open_lock(path).await.map_err(|e| StoreError::Lock { path: label.clone(), source: e })?;
+        if guard.is_none() && path.exists() {
+            return Self::open_read_only(path).await;
+        }
         let opts = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -327,9 +370,45 @@ impl Catalog {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        let catalog = Self::connect(opts, 4, &label).await;
+        drop(guard);
+        catalog
+    }
+
+    /// Opens an existing catalog without writing anything: no lock file, no journal mode change,
+    /// no migration (a catalog of another schema version is refused with
+    /// [`StoreError::ReadOnlySchema`]), and every connection read-only, so a write fails with
+    /// SQLite's "readonly database" error ([`StoreError::is_read_only`]).
+    ///
+    /// SQLite reads a WAL catalog read-only through its existing `-shm` file; where that file
+    /// is missing and cannot be made and no `-wal` file holds unmerged commits, the file is
+    /// opened as immutable instead (nothing changes it while it cannot be written).
+    pub async fn open_read_only(path: &Path) -> Result<Catalog> {
         let label = path.display().to_string();
-        let _guard = open_lock(path).await.map_err(|e| StoreError::Lock { path: label.clone(), source: e })?;
-        Self::connect(opts, 4, &label).await
+        if !path.exists() {
+            return Err(StoreError::Open {
+                path: label,
+                source: sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::NotFound, "no catalog here")),
+            });
+        }
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let shm = sibling(path, "-shm");
+        let wal = sibling(path, "-wal");
+        let wal_empty = std::fs::metadata(&wal).map(|m| m.len() == 0).unwrap_or(true);
+        let opts = if !shm.exists() && wal_empty { opts.immutable(true) } else { opts };
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await
+            .map_err(|source| StoreError::Open { path: label.clone(), source })?;
+        if !schema_is_current(&pool).await {
+            return Err(StoreError::ReadOnlySchema { path: label });
+        }
+        Ok(Catalog { pool })
     }
 
     /// Opens a private in-memory catalog (tests).
@@ -589,33 +668,28 @@ impl Catalog {
 
     /// Every row, as stored (in-flight statuses included).
     pub async fn all(&self) -> Result<Vec<DocRow>> {
-        let sql = select_docs!("ORDER BY path, id");
-        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
-        rows.iter().map(doc_from_row).collect()
+        all_docs(&mut *self.pool.acquire().await?).await
     }
 
     /// The catalog as a reader of the index snapshot at `index_generation` sees it, without
     /// writing anything: work committed to the index counts as done, work not committed as not
     /// begun. Safe while another process is ingesting.
     pub async fn visible(&self, index_generation: u64) -> Result<Vec<DocRow>> {
-        let mut out = Vec::new();
-        let moves: std::collections::HashMap<i64, String> =
-            self.uncommitted_moves(index_generation).await?.into_iter().collect();
-        for mut row in self.all().await? {
-            if let Some(old) = moves.get(&row.id) {
-                row.path = old.clone();
-            }
-            let committed = row.generation <= index_generation;
-            match row.status {
-                Status::Pending if committed => row.status = Status::Indexed,
-                Status::Pending => continue,
-                Status::Replacing | Status::Removing if committed => continue,
-                Status::Replacing | Status::Removing => row.status = Status::Indexed,
-                _ => {}
-            }
-            out.push(row);
-        }
-        Ok(out)
+        let mut conn = self.pool.acquire().await?;
+        let moves = sources::uncommitted_moves(&mut conn, index_generation).await?;
+        Ok(visible_rows(all_docs(&mut conn).await?, moves, index_generation))
+    }
+
+    /// What `catena check` compares with the index, read in one SQLite read transaction so that
+    /// every part shows the same moment: the documents as a reader of the index at
+    /// `index_generation` sees them, every row as stored, and the vector counts.
+    pub async fn check_snapshot(&self, index_generation: u64) -> Result<CheckSnapshot> {
+        let mut tx = self.pool.begin().await?;
+        let moves = sources::uncommitted_moves(&mut tx, index_generation).await?;
+        let all = all_docs(&mut tx).await?;
+        let vectors = vectors::vector_counts(&mut tx).await?;
+        tx.rollback().await?;
+        Ok(CheckSnapshot { visible: visible_rows(all.clone(), moves, index_generation), all, vectors })
     }
 
     /// The document card stored with a document at ingest (JSON), if it has one.
@@ -760,3 +834,41 @@ fn card_from_json(stored: Option<String>) -> Result<Option<serde_json::Value>> {
 
 #[cfg(test)]
 mod tests;
+
+/// One consistent read of the catalog for `catena check` ([`Catalog::check_snapshot`]).
+#[derive(Debug, Clone)]
+pub struct CheckSnapshot {
+    /// The documents a reader of the index snapshot sees.
+    pub visible: Vec<DocRow>,
+    /// Every row as stored.
+    pub all: Vec<DocRow>,
+    /// Stored and recorded vectors per document and model.
+    pub vectors: Vec<VectorCount>,
+}
+
+async fn all_docs(conn: &mut sqlx::SqliteConnection) -> Result<Vec<DocRow>> {
+    let sql = select_docs!("ORDER BY path, id");
+    let rows = sqlx::query(sql).fetch_all(&mut *conn).await?;
+    rows.iter().map(doc_from_row).collect()
+}
+
+/// The rows as a reader of the index at `index_generation` sees them (see [`Catalog::visible`]).
+fn visible_rows(rows: Vec<DocRow>, moves: Vec<(i64, String)>, index_generation: u64) -> Vec<DocRow> {
+    let moves: std::collections::HashMap<i64, String> = moves.into_iter().collect();
+    let mut out = Vec::new();
+    for mut row in rows {
+        if let Some(old) = moves.get(&row.id) {
+            row.path = old.clone();
+        }
+        let committed = row.generation <= index_generation;
+        match row.status {
+            Status::Pending if committed => row.status = Status::Indexed,
+            Status::Pending => continue,
+            Status::Replacing | Status::Removing if committed => continue,
+            Status::Replacing | Status::Removing => row.status = Status::Indexed,
+            _ => {}
+        }
+        out.push(row);
+    }
+    out
+}

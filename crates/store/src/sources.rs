@@ -180,16 +180,6 @@ impl Catalog {
         Ok(())
     }
 
-    /// Moves whose index commit is later than `index_generation`: `(doc_id, old_path)`. A reader
-    /// of that index snapshot still sees the document at its old path.
-    pub(crate) async fn uncommitted_moves(&self, index_generation: u64) -> Result<Vec<(i64, String)>> {
-        let rows = sqlx::query("SELECT doc_id, old_path FROM document_moves WHERE generation > ?")
-            .bind(index_generation as i64)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| Ok((r.try_get("doc_id")?, r.try_get("old_path")?))).collect()
-    }
-
     /// Indexed documents whose path is `dir` or below it.
     pub async fn documents_under(&self, dir: &str) -> Result<Vec<DocRow>> {
         let all = self.all().await?;
@@ -217,4 +207,17 @@ pub(crate) async fn recover_moves(tx: &mut sqlx::SqliteConnection, index_generat
 pub(crate) async fn finish_moves(tx: &mut sqlx::SqliteConnection, g: u64) -> Result<()> {
     sqlx::query("DELETE FROM document_moves WHERE generation <= ?").bind(g as i64).execute(&mut *tx).await?;
     Ok(())
+}
+
+/// Moves whose index commit is later than `index_generation`: `(doc_id, old_path)`. A reader of
+/// that index snapshot still sees the document at its old path.
+pub(crate) async fn uncommitted_moves(
+    conn: &mut sqlx::SqliteConnection,
+    index_generation: u64,
+) -> Result<Vec<(i64, String)>> {
+    let rows = sqlx::query("SELECT doc_id, old_path FROM document_moves WHERE generation > ?")
+        .bind(index_generation as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(|r| Ok((r.try_get("doc_id")?, r.try_get("old_path")?))).collect()
 }

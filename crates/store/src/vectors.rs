@@ -213,26 +213,31 @@ impl Catalog {
     /// For every (document, model) with an embedding row or with vectors: what the row records
     /// and how many vectors are stored. One statement, so both counts come from one snapshot.
     pub async fn vector_counts(&self) -> Result<Vec<VectorCount>> {
-        let rows = sqlx::query(
-            "SELECT doc_id, model, MAX(recorded) AS recorded, SUM(stored) AS stored FROM ( \
-               SELECT doc_id, model, vectors AS recorded, 0 AS stored FROM doc_embeddings \
-               UNION ALL \
-               SELECT doc_id, model, NULL AS recorded, COUNT(*) AS stored FROM chunk_vectors GROUP BY doc_id, model \
-             ) GROUP BY doc_id, model ORDER BY doc_id, model",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(VectorCount {
-                    doc_id: r.try_get("doc_id")?,
-                    model: r.try_get("model")?,
-                    recorded: r.try_get::<Option<i64>, _>("recorded")?.map(|n| n.max(0) as u64),
-                    stored: r.try_get::<i64, _>("stored")?.max(0) as u64,
-                })
-            })
-            .collect()
+        vector_counts(&mut *self.pool.acquire().await?).await
     }
+}
+
+/// Stored and recorded vectors per document and model.
+pub(crate) async fn vector_counts(conn: &mut sqlx::SqliteConnection) -> Result<Vec<VectorCount>> {
+    let rows = sqlx::query(
+        "SELECT doc_id, model, MAX(recorded) AS recorded, SUM(stored) AS stored FROM ( \
+           SELECT doc_id, model, vectors AS recorded, 0 AS stored FROM doc_embeddings \
+           UNION ALL \
+           SELECT doc_id, model, NULL AS recorded, COUNT(*) AS stored FROM chunk_vectors GROUP BY doc_id, model \
+         ) GROUP BY doc_id, model ORDER BY doc_id, model",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(VectorCount {
+                doc_id: r.try_get("doc_id")?,
+                model: r.try_get("model")?,
+                recorded: r.try_get::<Option<i64>, _>("recorded")?.map(|n| n.max(0) as u64),
+                stored: r.try_get::<i64, _>("stored")?.max(0) as u64,
+            })
+        })
+        .collect()
 }
 
 fn stored_vector(r: &sqlx::sqlite::SqliteRow) -> Result<StoredVector> {

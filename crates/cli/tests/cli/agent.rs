@@ -11,19 +11,19 @@ use crate::Catena;
 use crate::ask::{catena, library, stdout_json};
 
 /// A scripted model server, alive as long as the value.
-struct Model {
-    server: Server,
+pub(crate) struct Model {
+    pub(crate) server: Server,
     _rt: tokio::runtime::Runtime,
 }
 
 impl Model {
-    fn start(script: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static) -> Model {
+    pub(crate) fn start(script: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static) -> Model {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let server = rt.block_on(Server::start(script));
         Model { server, _rt: rt }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("{}/v1", self.server.url())
     }
 }
@@ -39,7 +39,7 @@ fn chunk(delta: Value, finish: Option<&str>) -> String {
 /// A streamed completion as llama.cpp or vLLM send it: a role chunk, the text in pieces, the
 /// finish reason (`stop` also when a stop sequence ended it, which is left out of the text), the
 /// usage chunk and `[DONE]`.
-fn streamed(pieces: &[&str]) -> Reply {
+pub(crate) fn streamed(pieces: &[&str]) -> Reply {
     let mut chunks = vec![chunk(json!({"role": "assistant", "content": ""}), None)];
     chunks.extend(pieces.iter().map(|p| chunk(json!({"content": p}), None)));
     chunks.push(chunk(json!({}), Some("stop")));

@@ -189,3 +189,47 @@ fn killing_watch_while_it_applies_changes_keeps_catalog_and_index_consistent() {
     assert!(docs.iter().all(|d| d["status"] == "indexed"), "{docs:#?}");
     assert!(docs.iter().all(|d| Path::new(d["path"].as_str().unwrap()).exists()), "{docs:#?}");
 }
+
+/// `catena check` run again and again while another process ingests, replaces and commits in
+/// small batches: the catalog and the index are read at one moment, so every run agrees.
+#[test]
+fn check_during_an_ingest_raises_no_false_alarm() {
+    const CHECKS: usize = 100;
+    let files = tempfile::tempdir().unwrap();
+    fixture_tree(files.path(), 4);
+    let c = Catena::new();
+    let spawn_ingest = || {
+        c.cmd()
+            .env("CATENA_COMMIT_EVERY_DOCS", "1")
+            .args(["ingest", "--progress", "quiet", "--no-ocr", "--no-embeddings", "--no-watch"])
+            .arg(files.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut ingest = spawn_ingest();
+    let (mut during, mut revision, mut alarms) = (0, 0, Vec::new());
+    let started = Instant::now();
+    while during < CHECKS && started.elapsed() < Duration::from_secs(600) {
+        if ingest.try_wait().unwrap().is_some() {
+            // Every file changes, so the next ingest replaces documents as well as adding them.
+            revision += 1;
+            fixture_tree_revision(files.path(), 4, &format!(" v{revision}"));
+            ingest = spawn_ingest();
+        }
+        let (code, check) = c.json(&["check"]);
+        let running = ingest.try_wait().unwrap().is_none();
+        if running {
+            during += 1;
+        }
+        if code != 0 || check["consistent"] != true {
+            alarms.push(check);
+        }
+    }
+    let _ = ingest.wait();
+    assert!(alarms.is_empty(), "{} false alarms in {during} checks during an ingest: {alarms:#?}", alarms.len());
+    assert!(during >= CHECKS / 2, "only {during} checks ran during an ingest; the test is not testing");
+    let (code, check) = c.json(&["check"]);
+    assert_eq!((code, check["consistent"].as_bool()), (0, Some(true)), "{check}");
+}

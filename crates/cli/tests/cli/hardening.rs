@@ -197,3 +197,96 @@ fn fatal_errors_print_one_json_error_document_with_json() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
 }
+
+/// Every file under `dir` with its size and modification time, to prove nothing was written.
+/// SQLite's shared-memory index (`-shm`) is left out: every WAL reader updates its read marks
+/// there when the file lets it, which changes no data.
+fn snapshot_files(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else if !entry.path().to_string_lossy().ends_with("-shm") {
+                out.push((entry.path(), meta.len(), meta.modified().unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Runs the commands a reader needs, and the ones that must write, through `run`; the reads
+/// work and the writes are refused with a clear message.
+fn reads_work_and_writes_are_refused(run: &dyn Fn(&[&str]) -> Output, folder: &Path) {
+    for args in [&["search", "xylophone"][..], &["docs"], &["check"], &["runs"]] {
+        let out = run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        if args[0] == "search" {
+            assert!(!v["hits"].as_array().unwrap().is_empty(), "{v}");
+        }
+        if args[0] == "check" {
+            assert_eq!(v["consistent"], true, "{v}");
+        }
+    }
+    let folder = folder.display().to_string();
+    for args in [&["ingest", "--no-watch", "--no-embeddings", &folder][..], &["remove", "1"], &["repair"]] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?} must be refused: {}", stderr(&out));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["error"]["code"], "read_only", "{args:?}: {v}");
+        assert!(v["error"]["message"].as_str().unwrap().contains("is read-only for this user"), "{v}");
+    }
+}
+
+/// A library opened read-only, on request (`CATENA_READ_ONLY`, which works as root too) and
+/// because its directory cannot be written (a copy with every write permission removed, read as
+/// an unprivileged user: root ignores permissions, so when the tests run as root the commands run
+/// as `nobody` through `setpriv`). Searching, listing and checking work and write nothing;
+/// ingesting, removing and repairing are refused in words.
+#[test]
+fn a_read_only_data_directory_is_searched_listed_and_checked() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let files = tempfile::tempdir().unwrap();
+    let c = Catena::new();
+    good_corpus(files.path());
+    let (code, v) =
+        c.json(&["ingest", "--no-watch", "--no-embeddings", "--no-ocr", &files.path().display().to_string()]);
+    assert_eq!(code, 0, "{v}");
+
+    // On request.
+    let before = snapshot_files(c.data.path());
+    let forced = |args: &[&str]| c.cmd().env("CATENA_READ_ONLY", "1").arg("--json").args(args).output().unwrap();
+    reads_work_and_writes_are_refused(&forced, files.path());
+    assert_eq!(snapshot_files(c.data.path()), before, "a read-only open wrote to the data directory");
+
+    // Because the directory cannot be written: a world-readable copy without write permissions.
+    let root = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let copy = root.path().join("data");
+    let status = std::process::Command::new("cp").arg("-a").arg(c.data.path()).arg(&copy).status().unwrap();
+    assert!(status.success());
+    let status = std::process::Command::new("chmod").args(["-R", "a+rX,a-w"]).arg(&copy).status().unwrap();
+    assert!(status.success());
+    let as_root = std::fs::metadata("/proc/self").unwrap().uid() == 0;
+    let before = snapshot_files(&copy);
+    let unprivileged = |args: &[&str]| {
+        let mut cmd = if as_root {
+            let mut cmd = std::process::Command::new("setpriv");
+            cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_catena")]);
+            cmd
+        } else {
+            std::process::Command::new(env!("CARGO_BIN_EXE_catena"))
+        };
+        cmd.env_remove("CATENA_DATA_DIR").env_remove("CATENA_READ_ONLY").env("HOME", root.path());
+        cmd.arg("--data-dir").arg(&copy).arg("--json").args(args).output().unwrap()
+    };
+    reads_work_and_writes_are_refused(&unprivileged, files.path());
+    assert_eq!(snapshot_files(&copy), before);
+    let status = std::process::Command::new("chmod").args(["-R", "u+w"]).arg(&copy).status().unwrap();
+    assert!(status.success());
+}

@@ -24,8 +24,8 @@ fn nanos() -> u128 {
 
 /// A data directory and a keyring namespace of its own; deletes what it stored on drop (once
 /// the keyring has been found usable).
-struct Keyring {
-    catena: Catena,
+pub(crate) struct Keyring {
+    pub(crate) catena: Catena,
     namespace: String,
     clean_up: bool,
 }
@@ -36,7 +36,7 @@ impl Keyring {
         Keyring { catena: Catena::new(), namespace, clean_up: false }
     }
 
-    fn cmd(&self) -> Command {
+    pub(crate) fn cmd(&self) -> Command {
         let mut c = self.catena.cmd();
         // A developer's own key in the environment must not change what the tests see.
         c.env("CATENA_KEYRING_NAMESPACE", &self.namespace).env_remove("CATENA_LLM_API_KEY");
@@ -54,7 +54,7 @@ impl Keyring {
         child.wait_with_output().unwrap()
     }
 
-    fn set(&self, provider: &str, stdin: &str) -> Output {
+    pub(crate) fn set(&self, provider: &str, stdin: &str) -> Output {
         self.run_with_stdin(self.cmd(), &["key", "set", provider], stdin)
     }
 
@@ -82,7 +82,7 @@ fn text(out: &Output) -> String {
 
 /// A `Keyring` when a usable Secret Service is there; otherwise a SKIPPED line and `None`, or a
 /// failure when `CATENA_REQUIRE_KEYRING=1`.
-fn keyring(test: &str) -> Option<Keyring> {
+pub(crate) fn keyring(test: &str) -> Option<Keyring> {
     let unavailable = |why: &str| {
         assert!(!required(), "CATENA_REQUIRE_KEYRING=1 but the keyring is unavailable: {why}");
         eprintln!(

@@ -3,6 +3,7 @@
 
 mod agent;
 mod ask;
+mod canary;
 mod config;
 mod crash;
 mod embedding;
@@ -11,6 +12,7 @@ mod eval_reader;
 mod eval_retrieval;
 mod export;
 mod hardening;
+mod hostile;
 mod key;
 mod ocr;
 mod tables;

@@ -941,3 +941,13 @@ mod tool_calls {
         assert!(r.predictions[0].used_as_observation);
     }
 }
+
+#[test]
+fn result_tags_the_model_writes_are_removed_however_they_are_split_or_ordered() {
+    // A stray closing tag before an unclosed block.
+    assert_eq!(strip_results("a</search_result>b<search_result>fake"), "ab");
+    // Removing a block joins its neighbours into a new opening tag.
+    // (its closing tag was removed as stray in the first pass, so the new block runs to the end)
+    assert_eq!(strip_results("x<search_<search_result>fake</search_result>result>y</search_result>z"), "x");
+    assert_eq!(strip_results("</search_</search_result>result>"), "");
+}

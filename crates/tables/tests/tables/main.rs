@@ -3,6 +3,7 @@
 //! a scripted OpenAI-compatible server on loopback.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod fuzz;
 mod server;
 
 use std::sync::Arc;
