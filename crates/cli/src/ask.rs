@@ -17,12 +17,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, ValueEnum};
-use engine::ports::{Clock, Corpus, Llm, Sensitive, WebSearch};
+use compose::{AskError, AskSettings, ModelSettings, WebSettings};
+use engine::CancellationToken;
+use engine::ports::Sensitive;
 use engine::run::{Decision, Event, Mode, NodeRecord, NodeStatus, RunMode, RunRecord};
-use engine::{CancellationToken, Engine, EngineConfig, EngineError, MissingPolicy, Ports};
 use library::Library;
-use library::compose::{SystemClock, new_run_id};
-use llm::{Provider, ProviderConfig, ProviderKind};
+use llm::ProviderKind;
 use store::{Catalog, RunSummary};
 
 use crate::output::say;
@@ -33,24 +33,12 @@ pub(crate) struct AskArgs {
     /// The question (several words are joined with spaces, so quoting is optional).
     #[arg(required = true, value_name = "QUESTION")]
     question: Vec<String>,
-    /// Answer extractively, without a language model, even when one is configured.
-    #[arg(long)]
-    no_llm: bool,
     /// Fail (exit 2) instead of answering extractively when the language model is not
     /// configured or fails; the failed run is still kept in the history.
     #[arg(long, conflicts_with = "no_llm")]
     require_llm: bool,
-    /// Base URL of the model server, e.g. http://localhost:11434/v1. Without one (and without
-    /// `--provider anthropic`), answers are extractive.
-    #[arg(long, env = "CATENA_LLM_URL", value_name = "URL")]
-    llm_url: Option<String>,
-    /// Model name.
-    #[arg(long, env = "CATENA_LLM_MODEL", value_name = "NAME")]
-    model: Option<String>,
-    /// The API the server speaks: openai-compatible, ollama or anthropic.
-    #[arg(long, env = "CATENA_LLM_PROVIDER", value_name = "KIND", default_value = "openai-compatible",
-          value_parser = parse_provider)]
-    provider: ProviderKind,
+    #[command(flatten)]
+    model: ModelArgs,
     /// MRFS threshold τ in [0, 1]: a guess scoring at least this against a reference is kept.
     #[arg(long, value_name = "F")]
     mrfs_threshold: Option<f64>,
@@ -63,6 +51,36 @@ pub(crate) struct AskArgs {
     /// Longest chain of steps.
     #[arg(long, value_name = "N")]
     max_nodes: Option<usize>,
+    #[command(flatten)]
+    web: WebArgs,
+    /// chain: plan the steps, run them, then answer (Chain-of-Action). agent: a reasoning model
+    /// looks things up from inside its own thinking (AutoCoA tags) and answers; needs a model.
+    #[arg(long, value_enum, default_value_t = AskMode::Chain)]
+    mode: AskMode,
+}
+
+/// The language model, as `ask` and `mcp` take it.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct ModelArgs {
+    /// Answer extractively, without a language model, even when one is configured.
+    #[arg(long)]
+    no_llm: bool,
+    /// Base URL of the model server, e.g. http://localhost:11434/v1. Without one (and without
+    /// `--provider anthropic`), answers are extractive.
+    #[arg(long, env = "CATENA_LLM_URL", value_name = "URL")]
+    llm_url: Option<String>,
+    /// Model name.
+    #[arg(long, env = "CATENA_LLM_MODEL", value_name = "NAME")]
+    model: Option<String>,
+    /// The API the server speaks: openai-compatible, ollama or anthropic.
+    #[arg(long, env = "CATENA_LLM_PROVIDER", value_name = "KIND", default_value = "openai-compatible",
+          value_parser = parse_provider)]
+    provider: ProviderKind,
+}
+
+/// The web action, as `ask` and `mcp` take it.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct WebArgs {
     /// Also search the web: wikipedia (no key), searxng (needs --search-url), brave or tavily
     /// (their keys come from the keyring: `catena key set brave`).
     #[arg(long, value_name = "PROVIDER")]
@@ -76,10 +94,6 @@ pub(crate) struct AskArgs {
     /// No web traffic at all: web steps are recorded as not run, with the reason.
     #[arg(long)]
     offline: bool,
-    /// chain: plan the steps, run them, then answer (Chain-of-Action). agent: a reasoning model
-    /// looks things up from inside its own thinking (AutoCoA tags) and answers; needs a model.
-    #[arg(long, value_enum, default_value_t = AskMode::Chain)]
-    mode: AskMode,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -115,107 +129,54 @@ pub(crate) fn resolve_api_key(provider: ProviderKind) -> Option<Sensitive> {
     crate::key::resolve_api_key(provider.as_str())
 }
 
-/// The model as configured, and how to talk about it without leaking a key.
-struct Model {
-    client: Arc<dyn Llm>,
-    /// `openai-compatible test at http://…`, credentials cut out.
-    describe: String,
-    /// Normalised base URL, credentials cut out.
-    url: String,
-    provider: ProviderKind,
-    key: Option<Sensitive>,
-}
-
 /// Why the answer is extractive, when it is.
-enum NoModel {
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum NoModel {
     Disabled,
     NotConfigured,
 }
 
-fn model(args: &AskArgs, cancel: &CancellationToken) -> anyhow::Result<Result<Model, NoModel>> {
-    if args.no_llm {
-        return Ok(Err(NoModel::Disabled));
+impl ModelArgs {
+    /// The model settings (its key resolved), or why there is no model.
+    pub(crate) fn settings(&self) -> Result<ModelSettings, NoModel> {
+        if self.no_llm {
+            return Err(NoModel::Disabled);
+        }
+        let url = self.llm_url.as_deref().map(str::trim).unwrap_or_default();
+        let model = self.model.as_deref().map(str::trim).unwrap_or_default();
+        // Anthropic has a public endpoint, so a model name alone configures it; the other APIs
+        // are usually local servers and need their address.
+        let anthropic_default = self.provider == ProviderKind::Anthropic && !model.is_empty();
+        if url.is_empty() && !anthropic_default {
+            return Err(NoModel::NotConfigured);
+        }
+        Ok(ModelSettings {
+            provider: self.provider,
+            url: url.to_string(),
+            model: model.to_string(),
+            api_key: resolve_api_key(self.provider),
+        })
     }
-    let url = args.llm_url.as_deref().map(str::trim).unwrap_or_default();
-    let model = args.model.as_deref().map(str::trim).unwrap_or_default();
-    // Anthropic has a public endpoint, so a model name alone configures it; the other APIs are
-    // usually local servers and need their address.
-    let anthropic_default = args.provider == ProviderKind::Anthropic && !model.is_empty();
-    if url.is_empty() && !anthropic_default {
-        return Ok(Err(NoModel::NotConfigured));
-    }
-    if model.is_empty() {
-        bail!("no model name: pass --model NAME or set CATENA_LLM_MODEL (or pass --no-llm)");
-    }
-    let key = resolve_api_key(args.provider);
-    let mut config = ProviderConfig::new(args.provider, url, model);
-    config.api_key = key.clone();
-    config.cancel = Some(cancel.clone());
-    let provider = Provider::from_config(&config).context("cannot use the language model settings")?;
-    Ok(Ok(Model {
-        describe: provider.describe(),
-        url: provider.base_url(),
-        client: Arc::new(provider),
-        provider: args.provider,
-        key,
-    }))
 }
 
-fn engine_config(args: &AskArgs, use_llm: bool, run_id: String) -> anyhow::Result<EngineConfig> {
-    let mut config = EngineConfig::default();
-    if let Some(t) = args.mrfs_threshold {
-        if !(0.0..=1.0).contains(&t) {
-            bail!("--mrfs-threshold must be between 0 and 1 (got {t})");
-        }
-        config.mrfs_threshold = t;
+impl WebArgs {
+    /// The web settings (a provider's key resolved from the keyring when it needs one), or
+    /// `None` without `--web`.
+    pub(crate) fn settings(&self) -> anyhow::Result<Option<WebSettings>> {
+        let Some(name) = self.web.as_deref() else {
+            return Ok(None);
+        };
+        let provider = web::Provider::from_name(name, self.search_url.as_deref())?;
+        let api_key =
+            (provider.needs_key() && !self.offline).then(|| crate::key::resolve_web_key(provider.name())).flatten();
+        Ok(Some(WebSettings {
+            provider: name.to_string(),
+            search_url: self.search_url.clone(),
+            offline: self.offline,
+            allow_private_network: self.allow_private_network,
+            api_key,
+        }))
     }
-    config.missing_policy = match args.missing_policy {
-        Policy::Verify => MissingPolicy::RetrieveAndVerify,
-        Policy::Skip => MissingPolicy::SkipRetrieval,
-    };
-    for (flag, value, target) in
-        [("--top-k", args.top_k, &mut config.top_k), ("--max-nodes", args.max_nodes, &mut config.max_nodes)]
-    {
-        match value {
-            Some(0) => bail!("{flag} must be at least 1"),
-            Some(n) => *target = n,
-            None => {}
-        }
-    }
-    config.use_llm = use_llm;
-    config.run_id = run_id;
-    config.run_mode = match args.mode {
-        AskMode::Chain => RunMode::Chain,
-        AskMode::Agent => RunMode::Agent,
-    };
-    Ok(config)
-}
-
-/// The web action when `--web` names a provider; answers and pages are cached in the catalog.
-fn web_search(args: &AskArgs, catalog: &Catalog) -> anyhow::Result<Option<Arc<dyn WebSearch>>> {
-    let Some(name) = args.web.as_deref() else {
-        return Ok(None);
-    };
-    let provider = web::Provider::from_name(name, args.search_url.as_deref())?;
-    let mut config = web::WebConfig::new(provider);
-    config.offline = args.offline;
-    config.allow_private_network = args.allow_private_network;
-    let provider = &config.provider;
-    if provider.needs_key() && !args.offline {
-        config.api_key = crate::key::resolve_web_key(provider.name());
-        if config.api_key.is_none() {
-            note(&format!(
-                "warning: no API key for {0}: store one with `catena key set {0}`; web steps will fail",
-                provider.name()
-            ));
-        }
-    }
-    if args.offline {
-        note("offline: no web requests are made");
-    } else {
-        note(&format!("searching the web with {} at {}", config.provider.name(), config.provider.url()));
-    }
-    Ok(Some(Arc::new(web::WebClient::new(config, Some(catalog.web_cache()))?)))
 }
 
 /// `catena ask`.
@@ -230,7 +191,7 @@ pub(crate) async fn ask(
         bail!("the question is empty");
     }
     let cancel = CancellationToken::new();
-    let model = model(&args, &cancel)?;
+    let model = args.model.settings();
     if args.mode == AskMode::Agent && model.is_err() {
         bail!(
             "agent mode needs a language model: pass --llm-url and --model (or set CATENA_LLM_URL and CATENA_LLM_MODEL)"
@@ -239,24 +200,27 @@ pub(crate) async fn ask(
     if args.require_llm && model.is_err() {
         bail!("--require-llm: no language model configured (set --llm-url and --model)");
     }
-    let clock = Arc::new(SystemClock);
-    let run_id = new_run_id(clock.now_unix_ms());
-    let config = engine_config(&args, model.is_ok(), run_id)?;
+    let settings = AskSettings {
+        model: model.as_ref().ok().cloned(),
+        web: args.web.settings()?,
+        mode: match args.mode {
+            AskMode::Chain => RunMode::Chain,
+            AskMode::Agent => RunMode::Agent,
+        },
+        mrfs_threshold: args.mrfs_threshold,
+        skip_retrieval: args.missing_policy == Policy::Skip,
+        top_k: args.top_k,
+        max_nodes: args.max_nodes,
+    };
 
     let lib = Library::open_read(dir).await?;
     // The knowledge-base action searches hybrid when semantic search is on.
     crate::embedding::configure(&lib, embedder, dir).await;
-    let lib = Arc::new(lib);
-    let mut ports = Ports::new(lib.clone() as Arc<dyn Corpus>, clock)
-        // Data-analysis nodes run over the tables the library keeps from CSV/TSV/XLSX files.
-        .with_tables(Arc::new(tables::LibraryTables::new(lib.clone())));
-    match &model {
-        Ok(m) => {
-            note(&format!("asking {}", m.describe));
-            ports = ports.with_llm(m.client.clone());
-        }
-        Err(NoModel::Disabled) => note("answering extractively (--no-llm)"),
-        Err(NoModel::NotConfigured) => {
+    let prepared = compose::prepare(Arc::new(lib), &settings, &cancel)?;
+    match (&prepared.model, model) {
+        (Some(m), _) => note(&format!("asking {}", m.describe)),
+        (None, Err(NoModel::Disabled)) => note("answering extractively (--no-llm)"),
+        (None, _) => {
             note("answering extractively: no language model configured (set --llm-url and --model)");
             // A model server already running here is worth a hint; the probe costs at most ~0.3 s.
             if let Some(hint) = crate::models::local_server_hint().await {
@@ -264,52 +228,37 @@ pub(crate) async fn ask(
             }
         }
     }
-
-    if let Some(web) = web_search(&args, lib.catalog())? {
-        ports = ports.with_web(web);
+    for line in &prepared.notes {
+        note(line);
     }
+    let model = prepared.model.clone();
 
     spawn_ctrl_c(cancel.clone());
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     // Live answer text only helps someone watching a terminal, and only when a model writes it
     // (an extractive answer arrives in one piece and is printed in full at the end anyway).
-    let live = !json && model.is_ok() && std::io::stderr().is_terminal();
+    let live = !json && model.is_some() && std::io::stderr().is_terminal();
     let printer = tokio::spawn(print_events(rx, live));
-    let result = Engine::new(config, ports).ask(&question, &tx, &cancel).await;
+    let result = prepared.run(&question, &tx, &cancel).await;
     drop(tx);
     // The printer ends when the channel closes; a panic in it only loses progress lines.
     let _ = printer.await;
 
-    let record = match result {
-        Ok(r) if !cancel.is_cancelled() => r,
-        Ok(_) | Err(EngineError::Cancelled) => {
+    let finished = match result {
+        Ok(f) => f,
+        Err(AskError::Cancelled) => {
             note("interrupted: the run was not stored");
             return Ok(ExitCode::from(130));
         }
-        Err(EngineError::ProviderAuth(message)) => {
-            let (url, provider, key) = match &model {
-                Ok(m) => (m.url.as_str(), m.provider.as_str(), m.key.as_ref()),
-                Err(_) => ("", "", None),
-            };
-            let hint = if key.is_some() {
-                "check the API key (CATENA_LLM_API_KEY, or the one stored with `catena key set`)"
-            } else {
-                "no API key was sent: set CATENA_LLM_API_KEY or store one with `catena key set`"
-            };
-            bail!("the {provider} server at {url} refused the credentials ({}); {hint}", scrub(&message, key));
-        }
         Err(e) => return Err(anyhow!(e)),
     };
-
-    let mut stored = true;
-    if let Err(e) = lib.catalog().save_run(&record).await {
+    let record = finished.record;
+    if let Some(e) = &finished.not_stored {
         // The answer is already paid for: print it anyway, and say (and exit 1) that it is not
         // in the history.
         note(&format!("error: the run could not be stored: {e}"));
-        stored = false;
     }
-    if let (Ok(m), Some(error)) = (&model, record.llm_error.as_deref()) {
-        let error = scrub(error, m.key.as_ref());
+    if let (Some(m), Some(error)) = (&model, finished.llm_error.as_deref()) {
         if args.require_llm {
             return Err(anyhow!(LlmFailed(format!(
                 "the language model ({}) failed: {error}; run {} kept without an answer from it (--require-llm)",
@@ -324,15 +273,15 @@ pub(crate) async fn ask(
     } else {
         let why = match (&model, record.mode) {
             (_, Mode::Llm) => None,
-            (Err(NoModel::Disabled), _) => Some("--no-llm".to_string()),
-            (Err(NoModel::NotConfigured), _) => Some("no language model configured".to_string()),
-            (Ok(_), _) => {
+            (None, _) if args.model.no_llm => Some("--no-llm".to_string()),
+            (None, _) => Some("no language model configured".to_string()),
+            (Some(_), _) => {
                 Some(format!("the language model failed; its calls are in `catena show {} --json`", record.run_id))
             }
         };
         print_record(&record, why.as_deref());
     }
-    Ok(if stored { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if finished.not_stored.is_none() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// `--require-llm` and the model did not write the answer: a fatal error with its own code.
@@ -346,15 +295,6 @@ impl std::fmt::Display for LlmFailed {
 }
 
 impl std::error::Error for LlmFailed {}
-
-/// Removes any occurrence of the key from a provider's message (the llm crate already scrubs
-/// them; this is the last line of defence before the terminal).
-fn scrub(message: &str, key: Option<&Sensitive>) -> String {
-    match key {
-        Some(k) if k.expose().len() >= 4 => message.replace(k.expose(), "<redacted>"),
-        _ => message.to_string(),
-    }
-}
 
 /// First Ctrl-C: cancel the run (the engine stops at its next step or model call, nothing is
 /// stored). Second: exit at once.

@@ -140,7 +140,7 @@ pub(crate) fn resolve_web_key(provider: &str) -> Option<Sensitive> {
     }
 }
 
-fn store() -> anyhow::Result<KeyStore> {
+pub(crate) fn store() -> anyhow::Result<KeyStore> {
     match std::env::var_os(NAMESPACE_ENV) {
         None => Ok(KeyStore::new(NAMESPACE)),
         Some(ns) => {

@@ -11,6 +11,7 @@ mod eval_retrieval;
 mod export;
 mod hardening;
 mod key;
+mod mcp_server;
 mod ocr;
 mod tables;
 mod watch;
