@@ -351,6 +351,7 @@ pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> Re
     if before.embedding != settings.embedding {
         crate::embedding::configure_in_background(crate::embedding::Context::of(&state).await?);
     }
+    crate::mcp::settings_changed(&state).await?;
     Ok(())
 }
 
@@ -428,7 +429,7 @@ pub async fn probe_local_servers() -> Result<Vec<LocalServerDto>, IpcError> {
 /// The API key for a provider: `CATENA_LLM_API_KEY` first, then the keyring (as the CLI does).
 /// A keyring that cannot be used means no key: a local server needs none, and one that does
 /// reports the missing key itself.
-fn resolve_key(state: &AppState, provider: &str) -> Option<Sensitive> {
+pub fn resolve_key(state: &AppState, provider: &str) -> Option<Sensitive> {
     let name = llm_key_name(provider).ok()?;
     secrets::api_key(state.secrets(), &name).ok().flatten()
 }
