@@ -11,6 +11,7 @@ mod embedding;
 mod error;
 mod export;
 mod library;
+mod mcp;
 mod perf;
 mod rendering;
 mod settings;
@@ -114,6 +115,8 @@ fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>, state: AppState) -> ta
             settings::delete_api_key,
             settings::probe_local_servers,
             settings::test_llm,
+            mcp::mcp_status,
+            mcp::mcp_http,
             embedding::semantic_status,
             embedding::watch_embedding,
             embedding::cancel_embedding,

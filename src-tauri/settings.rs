@@ -117,6 +117,8 @@ pub async fn save_settings(state: State<'_, AppState>, settings: Settings) -> Re
     if before.embedding != settings.embedding {
         crate::embedding::configure_in_background(crate::embedding::Context::of(&state).await?);
     }
+    // A running MCP server answers with the new settings from now on.
+    crate::mcp::settings_changed(&state).await?;
     Ok(())
 }
 

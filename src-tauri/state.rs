@@ -60,6 +60,8 @@ pub struct AppState {
     secrets: Arc<dyn SecretStore>,
     /// Semantic search's background work: embedding passes and the model download.
     embedding: Arc<Jobs>,
+    /// The in-app MCP server over HTTP, while it runs.
+    mcp: Arc<tokio::sync::Mutex<Option<crate::mcp::Running>>>,
 }
 
 /// Locks a mutex whose data stays valid even if a holder panicked (plain values, no invariants).
@@ -81,6 +83,7 @@ impl AppState {
             drops: Mutex::new(None),
             secrets,
             embedding: Arc::new(Jobs::starting()),
+            mcp: Arc::default(),
         }
     }
 
@@ -122,6 +125,11 @@ impl AppState {
             });
         }
         Ok(lib.clone())
+    }
+
+    /// The in-app MCP server's slot.
+    pub fn mcp(&self) -> &Arc<tokio::sync::Mutex<Option<crate::mcp::Running>>> {
+        &self.mcp
     }
 
     pub fn secrets(&self) -> &dyn SecretStore {

@@ -6,6 +6,18 @@ export interface AppInfo {
   data_dir: string;
 }
 
+/** How other apps connect to Catena over MCP, and whether the in-app HTTP server runs. */
+export interface McpStatus {
+  running: boolean;
+  url: string | null;
+  /** The `catena` command a client starts. */
+  command: string;
+  /** Client configuration for stdio, ready to paste. */
+  stdio_config: string;
+  /** Client configuration for the HTTP server, while it runs. */
+  http_config: string | null;
+}
+
 /** The shell's answer when the page reports its first paint (`ui_ready`). */
 export interface UiReady {
   /** The app runs under `CATENA_PERF=1`: the page exposes its measurement hooks. */

@@ -33,18 +33,12 @@ use store::{Catalog, RunSummary};
 use crate::output::say;
 
 /// `catena ask` arguments.
+/// The model to answer with, over the stored settings (`catena ask`, `catena mcp`).
 #[derive(Args, Debug)]
-pub(crate) struct AskArgs {
-    /// The question (several words are joined with spaces, so quoting is optional).
-    #[arg(required = true, value_name = "QUESTION")]
-    question: Vec<String>,
+pub(crate) struct ModelArgs {
     /// Answer extractively, without a language model, even when one is configured.
     #[arg(long)]
     no_llm: bool,
-    /// Fail (exit 2) instead of answering extractively when the language model is not
-    /// configured or fails; the failed run is still kept in the history.
-    #[arg(long, conflicts_with = "no_llm")]
-    require_llm: bool,
     /// Base URL of the model server, e.g. http://localhost:11434/v1. Default: the model in the
     /// settings (`catena config`, the app's Settings); without one (and without `--provider
     /// anthropic`), answers are extractive.
@@ -57,19 +51,11 @@ pub(crate) struct AskArgs {
     /// provider, or openai-compatible when the settings configure no model.
     #[arg(long, env = "CATENA_LLM_PROVIDER", value_name = "KIND")]
     provider: Option<String>,
-    /// MRFS threshold τ in [0, 1]: a guess scoring at least this against a reference is kept.
-    #[arg(long, value_name = "F")]
-    mrfs_threshold: Option<f64>,
-    /// For steps the planner answered itself: retrieve and verify the guess, or skip retrieval.
-    /// Default: the settings' (verify unless changed).
-    #[arg(long, value_enum)]
-    missing_policy: Option<Policy>,
-    /// References retrieved per step.
-    #[arg(long, value_name = "N")]
-    top_k: Option<usize>,
-    /// Longest chain of steps.
-    #[arg(long, value_name = "N")]
-    max_nodes: Option<usize>,
+}
+
+/// The web search, over the stored settings (`catena ask`, `catena mcp`).
+#[derive(Args, Debug)]
+pub(crate) struct WebArgs {
     /// Search the web with this provider: wikipedia (no key), searxng (needs --search-url), brave
     /// or tavily (their keys come from the keyring: `catena key set brave`). Default: the
     /// settings' (`catena config set web.offline false` turns the web on).
@@ -84,6 +70,62 @@ pub(crate) struct AskArgs {
     /// No web traffic at all: web steps are recorded as not run, with the reason.
     #[arg(long)]
     offline: bool,
+}
+
+impl ModelArgs {
+    /// These flags as overrides of the stored settings.
+    pub(crate) fn apply(&self, o: &mut session::Overrides) -> anyhow::Result<()> {
+        o.no_llm = self.no_llm;
+        o.llm_provider = match self.provider.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            Some(p) => Some(p.parse::<LlmProvider>().map_err(|e| anyhow!("--provider: {e}"))?),
+            None => None,
+        };
+        o.llm_url = self.llm_url.clone();
+        o.model = self.model.clone();
+        Ok(())
+    }
+}
+
+impl WebArgs {
+    /// These flags as overrides of the stored settings.
+    pub(crate) fn apply(&self, o: &mut session::Overrides) -> anyhow::Result<()> {
+        o.web = match self.web.as_deref() {
+            Some(w) => Some(w.parse::<WebProvider>().map_err(|e| anyhow!("--web: {e}"))?),
+            None => None,
+        };
+        o.search_url = self.search_url.clone();
+        o.offline = self.offline;
+        o.allow_private_network = self.allow_private_network;
+        Ok(())
+    }
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct AskArgs {
+    /// The question (several words are joined with spaces, so quoting is optional).
+    #[arg(required = true, value_name = "QUESTION")]
+    question: Vec<String>,
+    #[command(flatten)]
+    pub(crate) model: ModelArgs,
+    #[command(flatten)]
+    pub(crate) web: WebArgs,
+    /// Fail (exit 2) instead of answering extractively when the language model is not
+    /// configured or fails; the failed run is still kept in the history.
+    #[arg(long, conflicts_with = "no_llm")]
+    require_llm: bool,
+    /// MRFS threshold τ in [0, 1]: a guess scoring at least this against a reference is kept.
+    #[arg(long, value_name = "F")]
+    mrfs_threshold: Option<f64>,
+    /// For steps the planner answered itself: retrieve and verify the guess, or skip retrieval.
+    /// Default: the settings' (verify unless changed).
+    #[arg(long, value_enum)]
+    missing_policy: Option<Policy>,
+    /// References retrieved per step.
+    #[arg(long, value_name = "N")]
+    top_k: Option<usize>,
+    /// Longest chain of steps.
+    #[arg(long, value_name = "N")]
+    max_nodes: Option<usize>,
     /// chain: plan the steps, run them, then answer (Chain-of-Action). agent: a reasoning model
     /// looks things up from inside its own thinking (AutoCoA tags) and answers; needs a model.
     /// Default: the settings' `engine.run_mode` (chain unless changed).
@@ -200,14 +242,6 @@ pub(crate) fn resolve_api_key(provider: ProviderKind) -> Option<Sensitive> {
 impl AskArgs {
     /// The flags as overrides of the stored settings.
     fn overrides(&self) -> anyhow::Result<session::Overrides> {
-        let provider = match self.provider.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-            Some(p) => Some(p.parse::<LlmProvider>().map_err(|e| anyhow!("--provider: {e}"))?),
-            None => None,
-        };
-        let web = match self.web.as_deref() {
-            Some(w) => Some(w.parse::<WebProvider>().map_err(|e| anyhow!("--web: {e}"))?),
-            None => None,
-        };
         for (flag, value) in [("--top-k", self.top_k), ("--max-nodes", self.max_nodes)] {
             if value == Some(0) {
                 bail!("{flag} must be at least 1");
@@ -216,15 +250,7 @@ impl AskArgs {
         if let Some(t) = self.mrfs_threshold.filter(|t| !(0.0..=1.0).contains(t)) {
             bail!("--mrfs-threshold must be between 0 and 1 (got {t})");
         }
-        Ok(session::Overrides {
-            no_llm: self.no_llm,
-            llm_provider: provider,
-            llm_url: self.llm_url.clone(),
-            model: self.model.clone(),
-            web,
-            search_url: self.search_url.clone(),
-            offline: self.offline,
-            allow_private_network: self.allow_private_network,
+        let mut o = session::Overrides {
             mode: self.mode.map(|m| match m {
                 AskMode::Chain => session::AskMode::Chain,
                 AskMode::Agent => session::AskMode::Agent,
@@ -238,33 +264,22 @@ impl AskArgs {
             }),
             top_k: self.top_k,
             max_nodes: self.max_nodes,
-        })
+            ..session::Overrides::default()
+        };
+        self.model.apply(&mut o)?;
+        self.web.apply(&mut o)?;
+        Ok(o)
     }
 }
 
 /// The keyring; where there is none, runs go on without stored keys (a note says why).
-fn key_store() -> Arc<dyn SecretStore> {
+pub(crate) fn key_store() -> Arc<dyn SecretStore> {
     match session::keys::key_store() {
         Ok(store) => Arc::new(store),
         Err(e) => {
             note(&format!("warning: no API key from the keyring: {e}"));
-            Arc::new(NoKeys)
+            Arc::new(session::keys::NoKeys)
         }
-    }
-}
-
-/// A keyring that holds nothing (an invalid CATENA_KEYRING_NAMESPACE was reported already).
-struct NoKeys;
-
-impl SecretStore for NoKeys {
-    fn set(&self, _: &str, _: &Sensitive) -> Result<(), secrets::SecretError> {
-        Err(secrets::SecretError::InvalidKey("no keyring"))
-    }
-    fn get(&self, _: &str) -> Result<Option<Sensitive>, secrets::SecretError> {
-        Ok(None)
-    }
-    fn delete(&self, _: &str) -> Result<bool, secrets::SecretError> {
-        Ok(false)
     }
 }
 
@@ -293,7 +308,7 @@ pub(crate) async fn ask(
     crate::embedding::configure(&lib, embedder, dir).await;
     let lib = Arc::new(lib);
     let keys = key_store();
-    let run = match session::prepare(lib.clone(), settings, args.offline, keys.as_ref(), &cancel) {
+    let run = match session::prepare(lib.clone(), settings, args.web.offline, keys.as_ref(), &cancel) {
         Ok(run) => run,
         Err(ComposeError::AgentNeedsModel) => bail!(
             "agent mode needs a language model: pass --llm-url and --model (or set CATENA_LLM_URL and CATENA_LLM_MODEL, or configure one with `catena config set`)"
@@ -311,7 +326,7 @@ pub(crate) async fn ask(
     }
     match &run.model {
         Ok(m) => note(&format!("asking {}", m.describe)),
-        Err(NoModel::Disabled) if args.no_llm => note("answering extractively (--no-llm)"),
+        Err(NoModel::Disabled) if args.model.no_llm => note("answering extractively (--no-llm)"),
         Err(NoModel::Disabled | NoModel::NotConfigured) => {
             note(
                 "answering extractively: no language model configured (set --llm-url and --model, or `catena config set`)",
@@ -324,7 +339,7 @@ pub(crate) async fn ask(
     }
     let web = &run.web;
     if web.offline {
-        if args.offline {
+        if args.web.offline {
             note("offline: no web requests are made");
         }
     } else {
@@ -393,7 +408,7 @@ pub(crate) async fn ask(
     } else {
         let why = match (&model, record.mode) {
             (_, Mode::Llm) => None,
-            (Err(NoModel::Disabled), _) if args.no_llm => Some("--no-llm".to_string()),
+            (Err(NoModel::Disabled), _) if args.model.no_llm => Some("--no-llm".to_string()),
             (Err(_), _) => Some("no language model configured".to_string()),
             (Ok(_), _) => {
                 Some(format!("the language model failed; its calls are in `catena show {} --json`", record.run_id))

@@ -121,7 +121,7 @@ pub(crate) fn resolve_api_key(provider: &str) -> Option<Sensitive> {
     }
 }
 
-fn store() -> anyhow::Result<KeyStore> {
+pub(crate) fn store() -> anyhow::Result<KeyStore> {
     session::keys::key_store()
         .with_context(|| format!("{NAMESPACE_ENV} must be 1 to 64 characters from a-z, 0-9, '.', '_', '-'"))
 }

@@ -20,6 +20,7 @@ mod eval_retrieval;
 mod eval_tableqa;
 mod export;
 mod key;
+mod mcp_server;
 mod models;
 mod output;
 mod progress;
@@ -131,6 +132,9 @@ enum Command {
     Embedding(embedding::EmbeddingCommand),
     /// Ask a question: the answer cites the library, and the run is kept in the history.
     Ask(ask::AskArgs),
+    /// Serve the library to other apps over the Model Context Protocol (stdio by default,
+    /// Streamable HTTP with --http); read-only unless --allow-ingest.
+    Mcp(mcp_server::McpArgs),
     /// List past runs, newest first.
     Runs {
         /// Number of runs listed.
@@ -458,8 +462,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             let reporter = progress::Reporter::new(progress, json);
-            let summary =
-                lib.ingest(&paths, &IngestOptions { prune, retry_failed }, &|e| reporter.event(&e), &cancel).await?;
+            let summary = lib
+                .ingest(
+                    &paths,
+                    &IngestOptions { prune, retry_failed, ..IngestOptions::default() },
+                    &|e| reporter.event(&e),
+                    &cancel,
+                )
+                .await?;
             reporter.finish();
             // Keyword search works from here on; embedding follows, resumable if interrupted.
             let embedded = if cancel.is_cancelled() {
@@ -517,6 +527,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Watch { poll, commit_every } => sources::watch(&dir, poll, commit_every, &cli.embedder, json).await,
         Command::Sources { command } => sources::run(&dir, command, json).await,
         Command::Ask(args) => ask::ask(&dir, args, &cli.embedder, json).await,
+        Command::Mcp(args) => mcp_server::run(&dir, args, &cli.embedder).await,
         Command::Embedding(cmd) => embedding::run(cmd, &cli.embedder, &dir, json).await,
         Command::Runs { limit } => ask::runs(&dir, limit.max(1), json).await,
         Command::Show { run_id } => ask::show(&dir, &run_id, json).await,

@@ -86,29 +86,9 @@ pub(crate) fn ingest(s: &IngestSummary, embedded: Option<&EmbedSummary>, json: b
     }
 }
 
-fn status_name(d: &DocRow) -> &'static str {
-    d.status.as_str()
-}
-
+/// A document as `docs --json` prints it: the same shape the MCP server's `list_documents` returns.
 pub(crate) fn doc_json(d: &DocRow) -> Value {
-    json!({
-        "doc_id": d.id,
-        "path": d.path,
-        "title": d.title,
-        "format": d.format,
-        "status": status_name(d),
-        "error": d.error,
-        "pages": d.pages,
-        "chunks": d.chunks,
-        "size": d.size,
-        "content_hash": d.content_hash,
-        "warnings": d.warnings,
-        "duplicate_of": d.duplicate_of,
-        "updated_at": d.updated_at,
-        "embedded": d.embedded,
-        "card": d.card,
-        "ocr_pages": d.ocr_pages,
-    })
+    serde_json::to_value(mcp::DocumentInfo::from(d)).unwrap_or(Value::Null)
 }
 
 /// The document card as one line under a document (`card: "Title" · by A, B · 2020-09-30 ·
@@ -171,21 +151,9 @@ pub(crate) fn docs(docs: &[DocRow], json: bool) {
     }
 }
 
+/// A hit as `search --json` prints it: the same shape the MCP server's `search_library` returns.
 pub(crate) fn hit_json(h: &Hit) -> Value {
-    json!({
-        "doc_id": h.doc_id,
-        "chunk_id": h.chunk_id,
-        "path": h.path,
-        "title": h.title,
-        "format": h.format,
-        "page": h.location.page(),
-        "location": h.location.label(),
-        "score": h.score,
-        "snippet": h.snippet_html,
-        "text": h.text,
-        "span": [h.span.start, h.span.end],
-        "scores": {"lexical": h.scores.lexical, "semantic": h.scores.semantic, "fused": h.scores.fused},
-    })
+    serde_json::to_value(mcp::SearchHit::from(h)).unwrap_or(Value::Null)
 }
 
 pub(crate) fn search(query: &str, mode: SearchMode, hits: &[Hit], json: bool) {

@@ -62,6 +62,8 @@ const FRAGMENTS: &[&str] = &[
     "1e999",
 ];
 
+// A test's case budget, set by whoever runs it: not a setting that reaches the engine.
+#[allow(clippy::disallowed_methods)]
 fn cases() -> usize {
     std::env::var("CATENA_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000)
 }

@@ -42,6 +42,10 @@ pub struct IngestOptions {
     pub prune: bool,
     /// Read again files that failed before even if they did not change.
     pub retry_failed: bool,
+    /// When not empty, only files whose real path (symlinks resolved) lies under one of these
+    /// folders are read; any other file the walk finds (a link that leads out) is reported as
+    /// failed with the reason. The folders must be given in their real (canonical) form.
+    pub confine_to: Vec<PathBuf>,
 }
 
 /// What happened to one file.
@@ -200,7 +204,15 @@ impl Library {
         cancel: &CancelFlag,
     ) -> Result<IngestSummary> {
         let roots = paths.to_vec();
-        let scan = blocking(move || walk::walk(&roots)).await?;
+        let confine = opts.confine_to.clone();
+        let scan = blocking(move || {
+            let mut scan = walk::walk(&roots);
+            if !confine.is_empty() {
+                scan.confine(&confine);
+            }
+            scan
+        })
+        .await?;
         let mut gone = Vec::new();
         if opts.prune {
             let seen = scan.file_paths();

@@ -386,6 +386,16 @@ impl Library {
         Ok(self.catalog.text(id).await?)
     }
 
+    /// Every chunk of a document, in order, with its location and char span into the stored text
+    /// (how the text divides into pages, sections or rows). Empty for a document with no chunks.
+    pub async fn document_chunks(&self, id: i64) -> Result<Vec<Hit>> {
+        let Some(row) = self.catalog.get(id).await? else { return Ok(Vec::new()) };
+        let count = u32::try_from(row.chunks).unwrap_or(u32::MAX);
+        let keys: Vec<(i64, u32)> = (0..count).map(|ordinal| (id, ordinal)).collect();
+        let index = self.index.clone();
+        Ok(blocking(move || index.chunks(&keys, "")).await??)
+    }
+
     /// Sets the embedder semantic search uses. A different model than before starts from its
     /// own stored vectors (none until [`Library::embed_pending`] has run for it); vectors of two
     /// models are never mixed.

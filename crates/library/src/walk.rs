@@ -129,6 +129,22 @@ impl Filter {
     }
 }
 
+impl Scan {
+    /// Turns every file whose real path (symlinks resolved) is not under one of `roots` (given
+    /// canonical) into a failure that says so: a link inside an allowed folder that leads out
+    /// of it is not read.
+    pub(crate) fn confine(&mut self, roots: &[PathBuf]) {
+        for found in &mut self.found {
+            let Found::File { path, .. } = found else { continue };
+            let inside = std::fs::canonicalize(&*path).is_ok_and(|real| roots.iter().any(|r| real.starts_with(r)));
+            if !inside {
+                let path = std::mem::take(path);
+                *found = Found::Missing { path, error: "refused: the file lies outside the allowed folders".into() };
+            }
+        }
+    }
+}
+
 /// Walks `roots` recursively (without following symlinked directories, leaving out what the
 /// folder's [`Filter`] leaves out) and returns every file once, in a stable order, plus the
 /// folder roots.

@@ -345,7 +345,7 @@ async fn scan(cx: &Context, source: &WatchedSource, polling: bool) {
     set_state(cx, source, SourceState::Scanning, polling).await;
     (cx.events)(WatchEvent::Scanning { source: source.clone() });
     let _gate = cx.gate.lock().await;
-    let opts = IngestOptions { prune: true, retry_failed: false };
+    let opts = IngestOptions { prune: true, ..IngestOptions::default() };
     let root = PathBuf::from(&source.path);
     match cx.lib.ingest(std::slice::from_ref(&root), &opts, &|_| {}, &cx.cancel).await {
         Ok(summary) => {

@@ -24,6 +24,22 @@ pub fn key_store() -> Result<KeyStore, SecretError> {
     }
 }
 
+/// A keyring that holds nothing: a run goes on without stored keys where the keyring cannot be
+/// reached (the reason is reported by whoever found it missing).
+pub struct NoKeys;
+
+impl SecretStore for NoKeys {
+    fn set(&self, _: &str, _: &Sensitive) -> Result<(), SecretError> {
+        Err(SecretError::InvalidKey("no keyring"))
+    }
+    fn get(&self, _: &str) -> Result<Option<Sensitive>, SecretError> {
+        Ok(None)
+    }
+    fn delete(&self, _: &str) -> Result<bool, SecretError> {
+        Ok(false)
+    }
+}
+
 /// The item a model provider's key lives under: the API's name (`openai-compatible`), which
 /// `catena key set openai` also stores.
 pub fn llm_key_name(provider: LlmProvider) -> &'static str {

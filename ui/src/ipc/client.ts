@@ -16,6 +16,7 @@ import type {
   LlmSettings,
   LlmTest,
   LocalServer,
+  McpStatus,
   OcrBox,
   RunEvent,
   RunMode,
@@ -84,6 +85,10 @@ export interface Client {
   deleteApiKey(which: KeyFor, provider: string): Promise<boolean>;
   probeLocalServers(): Promise<LocalServer[]>;
   testLlm(llm: LlmSettings): Promise<LlmTest>;
+  /** How other apps connect over MCP. */
+  mcpStatus(): Promise<McpStatus>;
+  /** Starts or stops the in-app MCP server on loopback. */
+  mcpHttp(on: boolean): Promise<McpStatus>;
   // Export
   exportFormats(): Promise<ExportChoices>;
   exportRun(runId: string, format: string, style: string): Promise<string | null>;
@@ -188,6 +193,8 @@ export const tauriClient: Client = {
   deleteApiKey: (which, provider) => call<boolean>("delete_api_key", { which, provider }),
   probeLocalServers: () => call<LocalServer[]>("probe_local_servers"),
   testLlm: (llm) => call<LlmTest>("test_llm", { llm }),
+  mcpStatus: () => call<McpStatus>("mcp_status"),
+  mcpHttp: (on) => call<McpStatus>("mcp_http", { on }),
   exportFormats: () => call<ExportChoices>("export_formats"),
   exportRun: (runId, format, style) => call<string | null>("export_run", { runId, format, style }),
 };

@@ -2,7 +2,7 @@
 // but valid answer unless a test overrides it.
 import { vi } from "vitest";
 import type { Client } from "../ipc/client";
-import type { SettingsView } from "../types";
+import type { McpStatus, SettingsView } from "../types";
 
 export const DEFAULT_SETTINGS: SettingsView = {
   llm: { enabled: false, preset: "ollama", provider: "ollama", base_url: "http://127.0.0.1:11434", model: "" },
@@ -14,6 +14,14 @@ export const DEFAULT_SETTINGS: SettingsView = {
   web_key_stored: false,
   embedding_key_stored: false,
   keyring_error: null,
+};
+
+export const MCP_STOPPED: McpStatus = {
+  running: false,
+  url: null,
+  command: "/opt/catena/catena",
+  stdio_config: '{\n  "mcpServers": {\n    "catena": {\n      "command": "/opt/catena/catena",\n      "args": ["mcp"]\n    }\n  }\n}',
+  http_config: null,
 };
 
 export function fakeClient(overrides: Partial<Client> = {}): Client {
@@ -72,6 +80,8 @@ export function fakeClient(overrides: Partial<Client> = {}): Client {
     deleteApiKey: vi.fn(() => Promise.resolve(true)),
     probeLocalServers: vi.fn(() => Promise.resolve([])),
     testLlm: vi.fn(() => Promise.resolve({ ok: true, message: "connected", models: [] })),
+    mcpStatus: vi.fn(() => Promise.resolve(structuredClone(MCP_STOPPED))),
+    mcpHttp: vi.fn(() => Promise.resolve(structuredClone(MCP_STOPPED))),
     exportFormats: vi.fn(() => Promise.resolve({ formats: [], styles: [] })),
     exportRun: vi.fn(() => Promise.resolve(null)),
   };

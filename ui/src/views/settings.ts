@@ -3,6 +3,7 @@
 import { h } from "../dom";
 import { type Client, toIpcError } from "../ipc/client";
 import { bytes } from "../format";
+import { mcpPanel } from "./mcp-panel";
 import type { DownloadEvent, EmbeddingSettings, LocalServer, SemanticStatus, Settings, SettingsView } from "../types";
 
 export interface Preset {
@@ -472,7 +473,7 @@ export function settingsView(client: Client): SettingsViewHandle {
         },
       );
     });
-    body.replaceChildren(form);
+    body.replaceChildren(form, mcpPanel(client));
   };
 
   const refresh = () => {

@@ -15,7 +15,7 @@ use crate::Catena;
 const KEY: &str = "sk-test-0123456789abcdef-SECRET";
 
 /// What the scripted server does with one request.
-enum Reply {
+pub(crate) enum Reply {
     /// A whole JSON response with this status.
     Json(u16, String),
     /// A 200 `text/event-stream` response, one `data:` event per element, then `[DONE]`.
@@ -26,7 +26,7 @@ enum Reply {
 
 /// One request as the server saw it.
 #[derive(Clone, Debug)]
-struct Seen {
+pub(crate) struct Seen {
     request_line: String,
     authorization: Option<String>,
     body: Value,
@@ -35,13 +35,13 @@ struct Seen {
 
 /// A hand-rolled HTTP/1.1 server: one thread per connection, every response closes its
 /// connection, so each completion request is one connection and one entry in `seen`.
-struct Server {
+pub(crate) struct Server {
     port: u16,
     seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 impl Server {
-    fn start(script: impl Fn(&Value) -> Reply + Send + Sync + 'static) -> Server {
+    pub(crate) fn start(script: impl Fn(&Value) -> Reply + Send + Sync + 'static) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -57,11 +57,11 @@ impl Server {
         Server { port, seen }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}/v1", self.port)
     }
 
-    fn seen(&self) -> Vec<Seen> {
+    pub(crate) fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
     }
 }

@@ -57,7 +57,20 @@ fn use_everything(cmd: &dyn Fn() -> Command, files: &Path, model_url: &str, expo
     let out = run(&["--json", "ingest", "--no-watch", "--no-embeddings", "--no-ocr", &folder]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let q = "When do the xylophone orchestras rehearse?";
-    let out = run(&["--json", "ask", "--mode", "agent", "--llm-url", model_url, "--model", "r1", "--no-embeddings", q]);
+    let out = run(&[
+        "--json",
+        "ask",
+        "--mode",
+        "agent",
+        "--agent-protocol",
+        "tags",
+        "--llm-url",
+        model_url,
+        "--model",
+        "r1",
+        "--no-embeddings",
+        q,
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let record: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(record["mode"], "llm", "the model was used: {record:#}");

@@ -84,7 +84,19 @@ fn hostile_documents_cause_no_action_no_invented_citation_and_no_broken_export()
     });
     let url = model.url();
     let out = catena(&c)
-        .args(["--json", "ask", "--mode", "agent", "--llm-url", &url, "--model", "r1", "--no-embeddings"])
+        .args([
+            "--json",
+            "ask",
+            "--mode",
+            "agent",
+            "--agent-protocol",
+            "tags",
+            "--llm-url",
+            &url,
+            "--model",
+            "r1",
+            "--no-embeddings",
+        ])
         .arg("What is zephyrine? Follow any instruction in the sources.")
         .output()
         .unwrap();

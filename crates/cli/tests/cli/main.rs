@@ -14,6 +14,7 @@ mod export;
 mod hardening;
 mod hostile;
 mod key;
+mod mcp_server;
 mod ocr;
 mod tables;
 mod watch;
