@@ -1,4 +1,4 @@
-//! `catena eval reader`: how often an answer without a model carries the fact asked for, against
+//! `catena-bench eval reader`: how often an answer without a model carries the fact asked for, against
 //! the best-matching sentence of the top five search hits in the same run, and how often a
 //! question the library cannot answer is answered "not in your library".
 //!
@@ -31,8 +31,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::Args;
 use engine::ports::Corpus;
-use engine::{CancellationToken, Engine, EngineConfig, Ports, RunRecord};
-use library::compose::SystemClock;
+use engine::{CancellationToken, Engine, EngineConfig, RunRecord};
 use library::{CancelFlag, IngestOptions, Library, LibraryOptions};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -40,12 +39,12 @@ use unicode_segmentation::UnicodeSegmentation;
 
 use crate::eval::cancel_on_ctrl_c;
 use crate::eval_retrieval::QuestionSplit;
-use crate::output::say;
+use session::cli::{EmbedderArgs, say};
 
 /// Hits whose sentences the baseline considers.
 const BASELINE_HITS: usize = 5;
 
-/// `catena eval reader` arguments.
+/// `catena-bench eval reader` arguments.
 #[derive(Args, Debug)]
 pub(crate) struct ReaderArgs {
     /// Folder of documents the questions' `file` paths are relative to.
@@ -456,12 +455,12 @@ struct ReaderReport {
 
 const NOT_FOUND: &str = "not in your library";
 
-/// `catena eval reader`. `data_dir`: the library to ingest into and reuse; a temporary one when
+/// `catena-bench eval reader`. `data_dir`: the library to ingest into and reuse; a temporary one when
 /// `None`.
 pub(crate) async fn run(
     args: ReaderArgs,
     data_dir: Option<&Path>,
-    embedder: &crate::embedding::EmbedderArgs,
+    embedder: &EmbedderArgs,
     model_home: &Path,
     json: bool,
 ) -> anyhow::Result<()> {
@@ -491,8 +490,8 @@ pub(crate) async fn run(
         .await
         .with_context(|| format!("cannot ingest {}", args.docs.display()))?;
     // Searches are hybrid as in `catena ask` when the embedding model is at hand.
-    crate::embedding::configure(&library, embedder, model_home).await;
-    let search = match crate::embedding::embed_for_eval(&library, json).await? {
+    session::cli::configure(&library, embedder, model_home).await;
+    let search = match crate::eval::embed_for_eval(&library, json).await? {
         Ok((model, _)) => format!("hybrid ({model})"),
         Err(reason) => format!("keywords only ({reason})"),
     };
@@ -501,14 +500,15 @@ pub(crate) async fn run(
     }
     let library = Arc::new(library);
 
-    // The engine as `catena ask --no-llm` builds it: the library and its tables, no model, no web.
-    let config = EngineConfig { use_llm: false, top_k: args.top_k.max(1), ..EngineConfig::default() };
-    let corpus = Arc::new(CachedCorpus::load(library.clone(), args.similarity_cache.as_deref()));
-    let ports = Ports::new(corpus.clone() as Arc<dyn Corpus>, Arc::new(SystemClock))
-        .with_tables(Arc::new(session::library_tables(library.clone())));
-    let engine = Engine::new(config, ports);
+    // The engine as `catena ask --no-llm` composes it (no model, no web), reading the library
+    // through the similarity cache.
     let cancel = CancellationToken::new();
     cancel_on_ctrl_c(cancel.clone());
+    let overrides = session::Overrides { no_llm: true, top_k: Some(args.top_k.max(1)), ..Default::default() };
+    let mut run = crate::eval::compose(library.clone(), &overrides, &session::cli::NoKeys, &cancel)?;
+    let corpus = Arc::new(CachedCorpus::load(library.clone(), args.similarity_cache.as_deref()));
+    run.ports.corpus = corpus.clone();
+    let engine = Engine::new(run.config, run.ports);
 
     let mut outcomes = Vec::new();
     let mut unreadable = Vec::new();

@@ -1,4 +1,4 @@
-//! `catena eval tableqa DIR`: accuracy of the data-analysis action on WikiTableQuestions and
+//! `catena-bench eval tableqa DIR`: accuracy of the data-analysis action on WikiTableQuestions and
 //! TAT-QA records (`DIR/wtq/questions.jsonl`, `DIR/tatqa/questions.jsonl`, or DIR itself holding
 //! a `questions.jsonl`), against a baseline measured in the same run.
 //!
