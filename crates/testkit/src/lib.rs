@@ -495,3 +495,37 @@ pub mod cli {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A GET on one connection; returns the whole response and when its first byte came.
+    async fn get(server: &Server) -> (String, Instant) {
+        let mut socket = TcpStream::connect(server.addr).await.unwrap();
+        socket.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+        let mut first = [0u8; 1];
+        socket.read_exact(&mut first).await.unwrap();
+        let at = Instant::now();
+        let mut rest = Vec::new();
+        socket.read_to_end(&mut rest).await.unwrap();
+        (format!("{}{}", first[0] as char, String::from_utf8_lossy(&rest)), at)
+    }
+
+    #[tokio::test]
+    async fn a_delayed_reply_comes_whole_after_its_pause() {
+        let server = Server::always(Reply::json(200, r#"{"ok":true}"#).after(Duration::from_millis(150))).await;
+        let (response, first_byte) = get(&server).await;
+        let asked = server.requests()[0].at;
+        assert!(first_byte.duration_since(asked) >= Duration::from_millis(150), "answered before the pause");
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        assert!(response.ends_with(r#"{"ok":true}"#), "{response}");
+    }
+
+    #[tokio::test]
+    async fn an_address_in_use_is_an_error_not_a_panic() {
+        let server = Server::always_json("{}").await;
+        let taken = server.addr.to_string();
+        assert!(Server::try_start_on(&taken, |_, _| Reply::not_found()).await.is_err());
+    }
+}

@@ -332,3 +332,16 @@ pub(crate) fn fixture_tree_revision(dir: &Path, copies: usize, revision: &str) -
     }
     all
 }
+
+#[test]
+fn the_measurement_commands_are_not_in_catena() {
+    let c = Catena::new();
+    for args in [&["eval", "multihop", "x.jsonl"][..], &["bench-llm"], &["bench-ocr", "x.pdf"], &["bench", "docs"]] {
+        let out = c.run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&format!("unrecognized subcommand '{}'", args[0])), "{stderr}");
+    }
+    let help = String::from_utf8_lossy(&c.run(&["--help"]).stdout).into_owned();
+    assert!(!help.contains("eval") && !help.contains("bench"), "{help}");
+}
