@@ -1,5 +1,5 @@
-//! `catena-bench bench CORPUS`: ingestion against `pdftotext` on the same PDFs, and search latency at
-//! scale. A benchmark, not a test: it prints figures next to their baseline from the same run.
+//! `catena-bench bench CORPUS`: ingestion against `pdftotext` on the same PDFs, and search
+//! latency at scale. A benchmark, not a test: it prints figures next to their baseline from the same run.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -1,5 +1,5 @@
-//! `catena-bench eval multihop FILE` and `catena-bench eval mrfs FILE`: measurements on multi-hop QA records
-//! (JSON Lines in the `shared/data/multihop` schema: `question`, `answer`, `context` as
+//! `catena-bench eval multihop FILE` and `catena-bench eval mrfs FILE`: measurements on
+//! multi-hop QA records (JSON Lines in the `shared/data/multihop` schema: `question`, `answer`, `context` as
 //! `[[title, [sentence, …]], …]`, `supporting_titles`, MuSiQue's `supporting_paragraph_idx`,
 //! `split`).
 //!
@@ -106,7 +106,7 @@ pub(crate) struct MultihopArgs {
     #[arg(long, conflicts_with = "llm_url")]
     no_llm: bool,
     /// Base URL of an OpenAI-compatible server (e.g. http://localhost:11434/v1); the API key, if
-    /// one is needed, is read from CATENA_LLM_API_KEY.
+    /// one is needed, is read from CATENA_LLM_API_KEY, else the keyring (`catena key set`).
     #[arg(long, requires = "model")]
     llm_url: Option<String>,
     /// Model name on that server.
@@ -273,7 +273,7 @@ fn read_entries(path: &Path, split: Split, limit: Option<usize>) -> anyhow::Resu
 }
 
 // ---------------------------------------------------------------------------------------------
-// Shared with `bench llm`
+// Shared with `eval reader` and `bench-llm`
 
 /// The run `catena ask` composes over `lib` (`session::prepare`) from the default settings with
 /// `overrides`: the product's engine configuration, ports and model client, not a copy of them.

@@ -1,5 +1,5 @@
-//! `catena-bench eval reader`: how often an answer without a model carries the fact asked for, against
-//! the best-matching sentence of the top five search hits in the same run, and how often a
+//! `catena-bench eval reader`: how often an answer without a model carries the fact asked for,
+//! against the best-matching sentence of the top five search hits in the same run, and how often a
 //! question the library cannot answer is answered "not in your library".
 //!
 //! Questions come from JSON Lines files (`eval/questions/*.jsonl`): `id`, `question`,
@@ -202,21 +202,13 @@ fn read_questions(paths: &[PathBuf], split: QuestionSplit) -> anyhow::Result<Vec
 /// glued to a stray character as in `Â£300`) a space except a decimal point, whitespace
 /// collapsed, padded with one space on each side so that containment respects word boundaries.
 pub(crate) fn normalize(s: &str) -> String {
+    let s = engine::strip_markers(s);
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len() + 2);
     out.push(' ');
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
-        // `[12]` citation markers.
-        if c == '[' {
-            let digits = chars[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-            if digits > 0 && chars.get(i + 1 + digits) == Some(&']') {
-                i += digits + 2;
-                out.push(' ');
-                continue;
-            }
-        }
         let between_digits = i > 0
             && chars[i - 1].is_ascii_digit()
             && chars.get(i + 1).is_some_and(char::is_ascii_digit)
@@ -455,8 +447,8 @@ struct ReaderReport {
 
 const NOT_FOUND: &str = "not in your library";
 
-/// `catena-bench eval reader`. `data_dir`: the library to ingest into and reuse; a temporary one when
-/// `None`.
+/// `catena-bench eval reader`. `data_dir`: the library to ingest into and reuse; a temporary
+/// one when `None`.
 pub(crate) async fn run(
     args: ReaderArgs,
     data_dir: Option<&Path>,

@@ -1,5 +1,5 @@
-//! `catena-bench eval retrieval --docs DIR --questions FILE…`: whether the library's search finds the
-//! passage that answers a question, in each search mode, in one run.
+//! `catena-bench eval retrieval --docs DIR --questions FILE…`: whether the library's search
+//! finds the passage that answers a question, in each search mode, in one run.
 //!
 //! Question files are JSON Lines, one question per line (the format of `eval/questions/*.jsonl`):
 //! `id`, `question`, `answerable`, `file` (relative to the documents folder), `page` (1-based, for

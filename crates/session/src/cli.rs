@@ -1,7 +1,7 @@
 //! What the two command-line binaries share (`catena`, the product, and `catena-bench`, the
 //! measurement commands): the embedder flags and choosing the embedder from them, the mode and
-//! protocol flags of a question, the keyring to compose a run with, and printing on stdout. Behind the `cli` feature, so the
-//! desktop shell does not build clap.
+//! protocol flags of a question, the keyring to compose a run with, and printing on stdout.
+//! Behind the `cli` feature, so the desktop shell does not build clap.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -1,5 +1,5 @@
-//! `catena-bench eval multihop`, `catena-bench eval mrfs` and `catena-bench bench-llm`: the plumbing, on a tiny
-//! fixture written here (the shared evaluation data is never read by tests).
+//! `catena-bench eval multihop`, `catena-bench eval mrfs` and `catena-bench bench-llm`: the
+//! plumbing, on a tiny fixture written here (the shared evaluation data is never read by tests).
 
 use std::path::PathBuf;
 

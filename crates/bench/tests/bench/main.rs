@@ -6,6 +6,7 @@ mod agent;
 mod eval;
 mod eval_reader;
 mod eval_retrieval;
+mod eval_tableqa;
 
 use testkit::cli::Binary;
 
