@@ -145,26 +145,7 @@ pub(crate) struct AskArgs {
     observations: Option<ObservationsArg>,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum ProtocolArg {
-    /// By provider and model.
-    Auto,
-    /// AutoCoA's tags.
-    Tags,
-    /// Native tool calls.
-    Tools,
-}
-
-impl ProtocolArg {
-    /// The protocol this stands for with this provider and model.
-    pub(crate) fn resolve(self, provider: ProviderKind, model: &str) -> AgentProtocol {
-        match self {
-            ProtocolArg::Auto => llm::auto_agent_protocol(provider, model),
-            ProtocolArg::Tags => AgentProtocol::Tags,
-            ProtocolArg::Tools => AgentProtocol::Tools,
-        }
-    }
-}
+pub(crate) use session::cli::{AskModeArg as AskMode, ProtocolArg};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ObservationsArg {
@@ -174,16 +155,6 @@ pub(crate) enum ObservationsArg {
     Predict,
     /// Predictions only.
     PredictedOnly,
-}
-
-impl From<ProtocolArg> for session::AgentProtocolChoice {
-    fn from(a: ProtocolArg) -> session::AgentProtocolChoice {
-        match a {
-            ProtocolArg::Auto => session::AgentProtocolChoice::Auto,
-            ProtocolArg::Tags => session::AgentProtocolChoice::Tags,
-            ProtocolArg::Tools => session::AgentProtocolChoice::Tools,
-        }
-    }
 }
 
 impl From<ObservationsArg> for session::ObservationsChoice {
@@ -204,14 +175,6 @@ impl From<ObservationsArg> for Observations {
             ObservationsArg::PredictedOnly => Observations::PredictedOnly,
         }
     }
-}
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub(crate) enum AskMode {
-    /// Chain-of-Action: plan, run the steps, answer.
-    Chain,
-    /// A reasoning model acts from inside its thinking (AutoCoA).
-    Agent,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -251,10 +214,7 @@ impl AskArgs {
             bail!("--mrfs-threshold must be between 0 and 1 (got {t})");
         }
         let mut o = session::Overrides {
-            mode: self.mode.map(|m| match m {
-                AskMode::Chain => session::AskMode::Chain,
-                AskMode::Agent => session::AskMode::Agent,
-            }),
+            mode: self.mode.map(Into::into),
             agent_protocol: self.agent_protocol.map(Into::into),
             observations: self.observations.map(Into::into),
             mrfs_threshold: self.mrfs_threshold,
@@ -274,13 +234,11 @@ impl AskArgs {
 
 /// The keyring; where there is none, runs go on without stored keys (a note says why).
 pub(crate) fn key_store() -> Arc<dyn SecretStore> {
-    match session::keys::key_store() {
-        Ok(store) => Arc::new(store),
-        Err(e) => {
-            note(&format!("warning: no API key from the keyring: {e}"));
-            Arc::new(session::keys::NoKeys)
-        }
+    let (keys, problem) = session::cli::key_store();
+    if let Some(p) = problem {
+        note(&format!("warning: {p}"));
     }
+    keys
 }
 
 /// `catena ask`.

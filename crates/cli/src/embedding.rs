@@ -1,42 +1,21 @@
-//! Semantic search from the command line: choosing the embedder (`--embedder`,
-//! `--embedding-model`, `--no-embeddings`), embedding after ingest, and `catena embedding
-//! status|download`.
+//! Semantic search from the command line: the embedder flags (`--embedder`, `--embedding-model`,
+//! `--no-embeddings`; in `session::cli`, shared with `catena-bench`), embedding after ingest,
+//! and `catena embedding status|download`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use clap::{Args, Subcommand};
+use embed::TextKind;
 use embed::download::{DownloadOptions, DownloadProgress, ModelSpec, ModelStatus, download_model, model_status};
-use embed::local::{DEFAULT_MODEL_NAME, LocalEmbedder};
-use embed::{Embedder, ProviderEmbedder, ProviderOptions, TextKind};
-use engine::ports::Sensitive;
 use library::{Library, SemanticStatus};
 use serde_json::json;
 
 use crate::output::say;
 
-/// Which embedder semantic search uses. Global options: they apply to `search`, `ingest`,
-/// `docs`, `ask` and the `embedding` commands alike.
-#[derive(Args, Debug, Clone, Default)]
-pub(crate) struct EmbedderArgs {
-    /// The embedding model: `local` (all-MiniLM-L6-v2 in-process, the default),
-    /// `ollama:MODEL` (Ollama's /api/embed) or `openai:MODEL` (an OpenAI-compatible
-    /// /v1/embeddings; the key comes from CATENA_EMBEDDER_API_KEY).
-    #[arg(long, global = true, env = "CATENA_EMBEDDER", value_name = "local|ollama:MODEL|openai:MODEL")]
-    pub(crate) embedder: Option<String>,
-    /// Base URL of the embedding provider (default: Ollama's or OpenAI's usual address).
-    #[arg(long, global = true, env = "CATENA_EMBEDDER_URL", value_name = "URL")]
-    pub(crate) embedder_url: Option<String>,
-    /// Folder of the local embedding model. Default: `<data-dir>/models/all-MiniLM-L6-v2`
-    /// (`catena embedding download` puts it there).
-    #[arg(long, global = true, env = "CATENA_EMBEDDING_MODEL", value_name = "DIR")]
-    pub(crate) embedding_model: Option<PathBuf>,
-    /// Keyword search only: no embedding model is loaded and nothing is embedded.
-    #[arg(long, global = true)]
-    pub(crate) no_embeddings: bool,
-}
+pub(crate) use session::cli::{EmbedderArgs, configure};
 
 /// `catena embedding …`.
 #[derive(Subcommand, Debug)]
@@ -61,59 +40,6 @@ pub(crate) struct DownloadArgs {
     from: Option<String>,
 }
 
-impl EmbedderArgs {
-    /// The local model's folder.
-    pub(crate) fn model_dir(&self, data_dir: &Path) -> PathBuf {
-        match self.embedding_model.as_ref().filter(|d| !d.as_os_str().is_empty()) {
-            Some(d) => d.clone(),
-            None => data_dir.join("models").join(DEFAULT_MODEL_NAME),
-        }
-    }
-
-    fn choice(&self) -> &str {
-        self.embedder.as_deref().map(str::trim).filter(|e| !e.is_empty()).unwrap_or("local")
-    }
-}
-
-/// Sets the library's embedder as the options say, or turns semantic search off with the reason
-/// and what to do about it. Never fails: keyword search works whatever happens here.
-pub(crate) async fn configure(lib: &Library, args: &EmbedderArgs, data_dir: &Path) {
-    match embedder(args, data_dir).await {
-        Ok(e) => lib.set_embedder(e),
-        Err(reason) => lib.disable_semantic(reason),
-    }
-}
-
-async fn embedder(args: &EmbedderArgs, data_dir: &Path) -> Result<Arc<dyn Embedder>, String> {
-    if args.no_embeddings {
-        return Err("turned off with --no-embeddings".to_owned());
-    }
-    let choice = args.choice();
-    if choice.eq_ignore_ascii_case("local") {
-        let dir = args.model_dir(data_dir);
-        if let status @ (ModelStatus::Missing { .. } | ModelStatus::Partial { .. }) = model_status(&dir) {
-            let what = match status {
-                ModelStatus::Partial { .. } => "the embedding model download is incomplete",
-                _ => "no embedding model",
-            };
-            return Err(format!(
-                "{what} at {}: run `catena embedding download` to get all-MiniLM-L6-v2 (about 90 MB), \
-                 or point --embedding-model at a folder that holds one",
-                dir.display()
-            ));
-        }
-        let loaded = tokio::task::spawn_blocking(move || LocalEmbedder::load(&dir))
-            .await
-            .map_err(|e| format!("cannot load the embedding model: {e}"))?;
-        return loaded.map(|e| Arc::new(e) as Arc<dyn Embedder>).map_err(|e| e.to_string());
-    }
-    let key = std::env::var("CATENA_EMBEDDER_API_KEY").ok().filter(|k| !k.trim().is_empty()).map(Sensitive::new);
-    let options = ProviderOptions { base_url: args.embedder_url.clone(), key, ..ProviderOptions::default() };
-    ProviderEmbedder::from_model_id(choice, options)
-        .map(|e| Arc::new(e) as Arc<dyn Embedder>)
-        .map_err(|e| e.to_string())
-}
-
 /// Runs `catena embedding …`.
 pub(crate) async fn run(
     cmd: EmbeddingCommand,
@@ -129,7 +55,7 @@ pub(crate) async fn run(
 
 async fn status(args: &EmbedderArgs, data_dir: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let lib = Library::open_read(data_dir).await?;
-    match embedder(args, data_dir).await {
+    match session::cli::embedder(args, data_dir).await {
         Ok(e) => {
             // A provider is only known to answer once it has: ask it now, not at the first search.
             let local = e.model_id().0.starts_with("local:");
@@ -240,28 +166,4 @@ pub(crate) async fn after_ingest(
             Ok(Some(summary))
         }
     }
-}
-
-/// Embeds every document not embedded yet, printing progress on stderr unless `quiet`; for the
-/// evaluation commands, which ask questions only once the library is as `catena ingest` leaves
-/// it. Returns the model in use and the documents embedded now, or why semantic search is off.
-pub(crate) async fn embed_for_eval(lib: &Library, quiet: bool) -> anyhow::Result<Result<(String, u64), String>> {
-    let model = match lib.semantic_status().await? {
-        SemanticStatus::Off { reason } => return Ok(Err(reason)),
-        SemanticStatus::On { model, .. } => model,
-    };
-    let cancel = library::CancelFlag::default();
-    let last = std::sync::Mutex::new(0u64);
-    let progress = |p: &library::EmbedProgress| {
-        let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
-        if !quiet && p.documents_done != *last {
-            *last = p.documents_done;
-            eprintln!("embedded {}/{} documents ({} chunks)", p.documents_done, p.documents_total, p.chunks_done);
-        }
-    };
-    let summary = lib.embed_pending(&progress, &cancel).await?;
-    if let Some(e) = &summary.error {
-        eprintln!("embedding stopped: {e}");
-    }
-    Ok(Ok((model.to_string(), summary.documents)))
 }

@@ -9,15 +9,8 @@
 //! interrupted by Ctrl-C (work finished before the interrupt is kept; a cancelled run is not).
 
 mod ask;
-mod bench;
-mod bench_llm;
-mod bench_ocr;
 mod config;
 mod embedding;
-mod eval;
-mod eval_reader;
-mod eval_retrieval;
-mod eval_tableqa;
 mod export;
 mod key;
 mod mcp_server;
@@ -158,28 +151,6 @@ enum Command {
     /// Store, remove or check a model provider's API key in the system keyring.
     #[command(subcommand)]
     Key(key::KeyCommand),
-    /// Measure answer quality, evidence recall and cost on multi-hop QA records (a fresh
-    /// temporary library; the data directory is not touched, except by `eval reader` and
-    /// `eval retrieval`, which ingest their documents into an explicitly given one to reuse it).
-    #[command(subcommand)]
-    Eval(eval::EvalCommand),
-    /// Measure the engine's wall time and LLM calls against a scripted model with a fixed
-    /// latency, next to a ReAct loop on the same model (and agent mode, with `--mode agent`).
-    BenchLlm(bench_llm::BenchLlmArgs),
-    /// Measure OCR pages per second through Catena against the plain tesseract command on the
-    /// same rendered pages, with the same number of pages at once.
-    BenchOcr(bench_ocr::BenchOcrArgs),
-    /// Measure ingestion against pdftotext and search latency at scale.
-    Bench {
-        /// Folder of documents (e.g. a copy of a real corpus).
-        corpus: PathBuf,
-        /// Chunks in the search-latency index.
-        #[arg(long, default_value_t = 100_000)]
-        chunks: usize,
-        /// Queries timed.
-        #[arg(long, default_value_t = 1000)]
-        queries: usize,
-    },
 }
 
 /// How scanned pages and images are read.
@@ -536,38 +507,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(cmd) => config::run(&dir, cmd, json).await,
         Command::Models(args) => {
             models::run(args, json).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        // The reader evaluation ingests into `--data-dir` when one is given, to reuse that library.
-        Command::Eval(eval::EvalCommand::Multihop(args)) => {
-            eval::multihop(args, &cli.embedder, &dir, json).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Eval(eval::EvalCommand::Reader(args)) => {
-            let given = cli.data_dir.as_deref().filter(|d| !d.as_os_str().is_empty());
-            eval_reader::run(args, given, &cli.embedder, &dir, json).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        // Likewise `eval retrieval`: an explicitly given data directory is ingested into and reused.
-        Command::Eval(eval::EvalCommand::Retrieval(args)) => {
-            let given = cli.data_dir.as_deref().filter(|d| !d.as_os_str().is_empty());
-            eval_retrieval::run(args, given, &cli.embedder, &dir, json).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Eval(cmd) => {
-            eval::run(cmd, json).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::BenchLlm(args) => {
-            bench_llm::run(args, json).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::BenchOcr(args) => {
-            tokio::task::spawn_blocking(move || bench_ocr::run(args, json)).await??;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench { corpus, chunks, queries } => {
-            bench::run(&corpus, chunks, queries, json).await?;
             Ok(ExitCode::SUCCESS)
         }
     }

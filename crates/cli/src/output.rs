@@ -5,17 +5,7 @@
 use library::{CheckReport, DocRow, EmbedSummary, Hit, IngestSummary, Removed, SearchMode, Status};
 use serde_json::{Value, json};
 
-pub(crate) fn print_json(v: &Value) {
-    say(&serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string()));
-}
-
-/// Peak resident memory of this process in bytes (Linux `VmHWM`), when the OS tells it.
-pub(crate) fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
+pub(crate) use session::cli::{peak_rss_bytes, print_json, say};
 
 pub(crate) fn ingest(s: &IngestSummary, embedded: Option<&EmbedSummary>, json: bool) {
     if json {
@@ -303,16 +293,6 @@ pub(crate) fn repaired(r: &library::RebuildReport, json: bool) {
 /// The one JSON document a fatal error prints with `--json`.
 pub(crate) fn fatal(code: &str, message: &str) {
     print_json(&json!({"error": {"code": code, "message": message}}));
-}
-
-/// Prints a line on stdout. A closed pipe (`catena docs | head`) ends the program quietly, as
-/// it does for other Unix tools, instead of panicking.
-pub(crate) fn say(s: &str) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    if writeln!(out, "{s}").is_err() {
-        std::process::exit(0);
-    }
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {

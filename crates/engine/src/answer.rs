@@ -75,8 +75,9 @@ fn marker_groups(s: &str) -> Vec<Group> {
     out
 }
 
-/// Removes every marker group and tidies the spaces it leaves.
-fn strip_markers(s: &str) -> String {
+/// Removes every `[n]` / `[1, 2]` citation marker group and tidies the spaces it leaves: the
+/// answer's text as a reader sees it without its citations (also what the evaluations score).
+pub fn strip_markers(s: &str) -> String {
     let mut out = String::new();
     let mut last = 0;
     for g in marker_groups(s) {

@@ -38,6 +38,7 @@ pub mod run;
 pub mod testing;
 mod text;
 
+pub use answer::strip_markers;
 pub use config::{EngineConfig, MissingPolicy};
 pub use engine::{Engine, EngineError, Ports};
 pub use location::{Location, Span};

@@ -1,7 +1,8 @@
 //! A scripted HTTP/1.1 server on loopback, written by hand over a `TcpListener` so a test
 //! controls every byte (chunk boundaries, a socket closed mid-body, a server that never answers)
 //! and sees every request. It stands in for the remote services these machines cannot reach:
-//! model APIs, search APIs, web pages.
+//! model APIs, search APIs, web pages. [`openai`] scripts a chat model on it; [`cli`] runs the
+//! command-line binaries against a fresh data directory.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
@@ -84,6 +85,13 @@ pub enum Reply {
     },
     /// Read the request and never answer.
     Stall,
+    /// This reply after a pause (a remote service's latency).
+    Delayed {
+        /// How long the server waits before it answers.
+        pause: Duration,
+        /// The answer.
+        reply: Box<Reply>,
+    },
 }
 
 /// How a streamed reply ends.
@@ -133,6 +141,11 @@ impl Reply {
         Reply::Stream { content_type: "application/x-ndjson", chunks, pause: Duration::from_millis(5), end }
     }
 
+    /// This reply, sent `pause` after the request arrived.
+    pub fn after(self, pause: Duration) -> Reply {
+        Reply::Delayed { pause, reply: Box::new(self) }
+    }
+
     /// Adds a header.
     pub fn header(self, name: &str, value: &str) -> Reply {
         match self {
@@ -165,8 +178,18 @@ impl Server {
 
     /// Starts on `bind` (`"[::1]:0"` for IPv6).
     pub async fn start_on(bind: &str, script: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static) -> Server {
-        let listener = TcpListener::bind(bind).await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
+        Server::try_start_on(bind, script).await.expect("bind")
+    }
+
+    /// [`Server::start_on`] that reports a failure to listen instead of panicking (for the
+    /// measurement commands, which run it outside tests). The server runs until the runtime
+    /// it was started on ends.
+    pub async fn try_start_on(
+        bind: &str,
+        script: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static,
+    ) -> std::io::Result<Server> {
+        let listener = TcpListener::bind(bind).await?;
+        let addr = listener.local_addr()?;
         let log = Arc::new(Mutex::new(Vec::new()));
         let counters = Counters::default();
         let script: Arc<Script> = Arc::new(script);
@@ -176,7 +199,7 @@ impl Server {
                 tokio::spawn(serve(socket, log2.clone(), counters2.clone(), script.clone()));
             }
         });
-        Server { addr, log, aborted: counters.aborted, disconnects: counters.disconnects }
+        Ok(Server { addr, log, aborted: counters.aborted, disconnects: counters.disconnects })
     }
 
     /// Answers by path (query ignored): `routes` maps a path to a reply; others get 404.
@@ -238,6 +261,11 @@ async fn serve(mut socket: TcpStream, log: Arc<Mutex<Vec<Recorded>>>, counters: 
         drop(log);
         script(index, &request)
     };
+    let mut reply = reply;
+    while let Reply::Delayed { pause, reply: later } = reply {
+        tokio::time::sleep(pause).await;
+        reply = *later;
+    }
     match reply {
         Reply::Full { status, headers, body } => {
             let mut head = format!("HTTP/1.1 {status} Scripted\r\n");
@@ -290,6 +318,8 @@ async fn serve(mut socket: TcpStream, log: Arc<Mutex<Vec<Recorded>>>, counters: 
             }
         }
         Reply::Stall => hold(socket, &counters.disconnects).await,
+        // Unwrapped above.
+        Reply::Delayed { .. } => {}
     }
 }
 
@@ -347,4 +377,155 @@ async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
 pub async fn closed_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     listener.local_addr().expect("addr").port()
+}
+
+/// An OpenAI-compatible chat model on loopback, for tests that run a binary (not async).
+pub mod openai {
+    use serde_json::{Value, json};
+
+    use crate::{End, Recorded, Reply, Server};
+
+    /// A scripted model server with its own runtime, alive as long as the value.
+    pub struct Model {
+        /// The server (its requests).
+        pub server: Server,
+        _rt: tokio::runtime::Runtime,
+    }
+
+    impl Model {
+        /// Starts on 127.0.0.1; `script(index of the request, request)` decides every answer.
+        pub fn start(script: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static) -> Model {
+            let rt = tokio::runtime::Runtime::new().expect("a runtime");
+            let server = rt.block_on(Server::start(script));
+            Model { server, _rt: rt }
+        }
+
+        /// The base URL a client is given (`…/v1`).
+        pub fn url(&self) -> String {
+            format!("{}/v1", self.server.url())
+        }
+    }
+
+    /// One `data:` event of a streamed chat completion.
+    pub fn chunk(delta: Value, finish: Option<&str>) -> String {
+        let body = json!({
+            "id": "chatcmpl-7", "object": "chat.completion.chunk", "created": 1741569952, "model": "r1-distill",
+            "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]
+        });
+        format!("data: {body}\n\n")
+    }
+
+    /// A streamed completion as llama.cpp or vLLM send it: a role chunk, the text in pieces, the
+    /// finish reason (`stop` also when a stop sequence ended it, which is left out of the text),
+    /// the usage chunk and `[DONE]`.
+    pub fn streamed(pieces: &[&str]) -> Reply {
+        let mut chunks = vec![chunk(json!({"role": "assistant", "content": ""}), None)];
+        chunks.extend(pieces.iter().map(|p| chunk(json!({"content": p}), None)));
+        chunks.push(chunk(json!({}), Some("stop")));
+        let usage = json!({"id": "chatcmpl-7", "object": "chat.completion.chunk", "model": "r1-distill", "choices": [],
+                           "usage": {"prompt_tokens": 800, "completion_tokens": 40, "total_tokens": 840}});
+        chunks.push(format!("data: {usage}\n\n"));
+        chunks.push("data: [DONE]\n\n".to_owned());
+        Reply::sse(chunks, End::Finish)
+    }
+
+    /// The assistant turn a request continues (its last message, which must be the assistant's).
+    pub fn assistant_prefix(r: &Recorded) -> String {
+        let body = r.json();
+        let last = body["messages"].as_array().expect("messages").last().expect("a message").clone();
+        assert_eq!(last["role"], "assistant", "{body:#}");
+        last["content"].as_str().expect("text content").to_owned()
+    }
+}
+
+/// A command-line binary run as a user runs it: a fresh data directory, JSON on stdout.
+pub mod cli {
+    use std::path::PathBuf;
+    use std::process::{Command, Output};
+
+    use serde_json::Value;
+
+    /// A binary (`env!("CARGO_BIN_EXE_…")`) with its own temporary data directory.
+    pub struct Binary {
+        exe: PathBuf,
+        /// The data directory every command is given.
+        pub data: tempfile::TempDir,
+    }
+
+    impl Binary {
+        /// `exe` with a fresh data directory.
+        pub fn new(exe: impl Into<PathBuf>) -> Binary {
+            Binary { exe: exe.into(), data: tempfile::tempdir().expect("a temporary folder") }
+        }
+
+        /// The binary without the data directory (what `cmd` adds to).
+        pub fn bare(&self) -> Command {
+            let mut c = Command::new(&self.exe);
+            c.env_remove("CATENA_DATA_DIR");
+            c
+        }
+
+        /// A command with `--data-dir` set and `CATENA_DATA_DIR` removed.
+        pub fn cmd(&self) -> Command {
+            let mut c = self.bare();
+            c.arg("--data-dir").arg(self.data.path());
+            c
+        }
+
+        /// Runs with these arguments.
+        pub fn run(&self, args: &[&str]) -> Output {
+            self.cmd().args(args).output().expect("the binary runs")
+        }
+
+        /// Runs with `--json`, returns (exit code, parsed stdout).
+        pub fn json(&self, args: &[&str]) -> (i32, Value) {
+            let out = self.cmd().arg("--json").args(args).output().expect("the binary runs");
+            (out.status.code().unwrap_or(-1), stdout_json(&out))
+        }
+    }
+
+    /// A run's stdout as JSON; panics with stdout and stderr when it is not.
+    pub fn stdout_json(out: &Output) -> Value {
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A GET on one connection; returns the whole response and when its first byte came.
+    async fn get(server: &Server) -> (String, Instant) {
+        let mut socket = TcpStream::connect(server.addr).await.unwrap();
+        socket.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+        let mut first = [0u8; 1];
+        socket.read_exact(&mut first).await.unwrap();
+        let at = Instant::now();
+        let mut rest = Vec::new();
+        socket.read_to_end(&mut rest).await.unwrap();
+        (format!("{}{}", first[0] as char, String::from_utf8_lossy(&rest)), at)
+    }
+
+    #[tokio::test]
+    async fn a_delayed_reply_comes_whole_after_its_pause() {
+        let server = Server::always(Reply::json(200, r#"{"ok":true}"#).after(Duration::from_millis(150))).await;
+        let (response, first_byte) = get(&server).await;
+        let asked = server.requests()[0].at;
+        assert!(first_byte.duration_since(asked) >= Duration::from_millis(150), "answered before the pause");
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        assert!(response.ends_with(r#"{"ok":true}"#), "{response}");
+    }
+
+    #[tokio::test]
+    async fn an_address_in_use_is_an_error_not_a_panic() {
+        let server = Server::always_json("{}").await;
+        let taken = server.addr.to_string();
+        assert!(Server::try_start_on(&taken, |_, _| Reply::not_found()).await.is_err());
+    }
 }

@@ -5,57 +5,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use testkit::{End, Recorded, Reply, Server};
+use testkit::openai::{Model, assistant_prefix as prefix, chunk, streamed};
+use testkit::{End, Recorded, Reply};
 
-use crate::Catena;
 use crate::ask::{catena, library, stdout_json};
-
-/// A scripted model server, alive as long as the value.
-pub(crate) struct Model {
-    pub(crate) server: Server,
-    _rt: tokio::runtime::Runtime,
-}
-
-impl Model {
-    pub(crate) fn start(script: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static) -> Model {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let server = rt.block_on(Server::start(script));
-        Model { server, _rt: rt }
-    }
-
-    pub(crate) fn url(&self) -> String {
-        format!("{}/v1", self.server.url())
-    }
-}
-
-fn chunk(delta: Value, finish: Option<&str>) -> String {
-    let body = json!({
-        "id": "chatcmpl-7", "object": "chat.completion.chunk", "created": 1741569952, "model": "r1-distill",
-        "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]
-    });
-    format!("data: {body}\n\n")
-}
-
-/// A streamed completion as llama.cpp or vLLM send it: a role chunk, the text in pieces, the
-/// finish reason (`stop` also when a stop sequence ended it, which is left out of the text), the
-/// usage chunk and `[DONE]`.
-pub(crate) fn streamed(pieces: &[&str]) -> Reply {
-    let mut chunks = vec![chunk(json!({"role": "assistant", "content": ""}), None)];
-    chunks.extend(pieces.iter().map(|p| chunk(json!({"content": p}), None)));
-    chunks.push(chunk(json!({}), Some("stop")));
-    let usage = json!({"id": "chatcmpl-7", "object": "chat.completion.chunk", "model": "r1-distill", "choices": [],
-                       "usage": {"prompt_tokens": 800, "completion_tokens": 40, "total_tokens": 840}});
-    chunks.push(format!("data: {usage}\n\n"));
-    chunks.push("data: [DONE]\n\n".to_owned());
-    Reply::sse(chunks, End::Finish)
-}
-
-fn prefix(r: &Recorded) -> String {
-    let body = r.json();
-    let last = body["messages"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!(last["role"], "assistant", "{body:#}");
-    last["content"].as_str().unwrap().to_owned()
-}
 
 #[test]
 fn an_agent_run_searches_from_its_thinking_and_its_answer_is_cited_and_kept() {
@@ -286,45 +239,6 @@ fn agent_runs_export_as_training_trajectories_with_their_observations_marked() {
     assert!(!refused.exists());
 }
 
-#[test]
-fn eval_multihop_runs_and_scores_agent_mode() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = crate::eval::fixture(dir.path());
-    // Two searches, one per magazine, then the answer.
-    let model = Model::start(|_, r| {
-        let done = prefix(r).matches("<search_result>").count();
-        match done {
-            0 => streamed(&["I need the founding years. <begin_search> Arthur's Magazine"]),
-            1 => streamed(&["1844. <begin_search> First for Women started"]),
-            _ => streamed(&["1844 is before 1989.\n</think>\n\n\\boxed{Arthur's Magazine}"]),
-        }
-    });
-    let url = model.url();
-    let c = Catena::new();
-    let out = catena(&c)
-        .args(["--json", "eval", "multihop", file.to_str().unwrap(), "--limit", "1", "--mode", "agent"])
-        .args(["--llm-url", &url, "--model", "r1-distill"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let v = stdout_json(&out);
-    assert_eq!((v["run_mode"].as_str(), v["mode"].as_str()), (Some("agent"), Some("llm")), "{v:#}");
-    assert_eq!(v["questions"], 1);
-    assert_eq!(v["errors"], 0, "{v:#}");
-    assert_eq!(v["llm_answers"], 1, "{v:#}");
-    assert_eq!(v["overall"]["em"], 1.0, "{v:#}");
-    assert_eq!(v["cost"]["actions_mean"], 2.0, "{v:#}");
-    assert_eq!(v["cost"]["llm_calls_mean"], 3.0, "{v:#}");
-    let seen = model.server.requests();
-    assert_eq!(seen.len(), 3);
-    assert!(prefix(&seen[2]).contains("<begin_search> First for Women started</end_search>"));
-
-    // Agent mode without a model is refused before anything is indexed.
-    let out = catena(&c).args(["eval", "multihop", file.to_str().unwrap(), "--mode", "agent"]).output().unwrap();
-    assert_ne!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("agent mode needs a language model"));
-}
-
 // ---- native tool calls and predicted observations ----
 
 /// A streamed assistant message that calls `search_library`, its arguments in two pieces.
@@ -468,44 +382,4 @@ fn a_predicted_only_run_looks_nothing_up_and_cites_nothing() {
     assert_eq!(r["predictions"][0]["used_as_observation"], true);
     assert_eq!(r["answer"], "Xylophone orchestras rehearse on Tuesdays.");
     assert_eq!(r["unsupported_sentences"], json!(["Xylophone orchestras rehearse on Tuesdays."]));
-}
-
-#[test]
-fn eval_multihop_runs_agent_mode_end_to_end_against_a_model_server() {
-    // Every question: one search for the question itself, then an answer.
-    let model = Model::start(|_, r| {
-        let turn = prefix(r);
-        if turn.contains("<search_result>") {
-            streamed(&["I have read the results.\n</think>\n", "\\boxed{Exeter}"])
-        } else {
-            streamed(&["Let me look. <begin_search> founder of the Harrow Gazette born"])
-        }
-    });
-    let url = model.url();
-    let dir = tempfile::tempdir().unwrap();
-    let file = crate::eval::fixture(dir.path());
-    let c = Catena::new();
-    let (code, v) = c.json(&[
-        "eval",
-        "multihop",
-        file.to_str().unwrap(),
-        "--mode",
-        "agent",
-        "--llm-url",
-        &url,
-        "--model",
-        "r1-distill",
-        "--limit",
-        "3",
-    ]);
-    assert_eq!(code, 0, "{v:#}");
-    assert_eq!(v["run_mode"], "agent", "{v:#}");
-    assert_eq!(v["questions"], 3);
-    assert_eq!(v["errors"], 0, "{v:#}");
-    assert_eq!(v["llm_answers"], 3, "{v:#}");
-    assert_eq!(v["cost"]["llm_calls_mean"], 2.0, "{v:#}");
-    assert_eq!(v["cost"]["actions_mean"], 1.0, "{v:#}");
-    // The scripted answer is right for the Harrow Gazette question only.
-    assert!(v["overall"]["em"].as_f64().unwrap() > 0.0, "{v:#}");
-    assert_eq!(model.server.requests().len(), 6);
 }

@@ -11,6 +11,7 @@ use acceptance::good_corpus;
 use serde_json::{Value, json};
 
 use crate::Catena;
+pub(crate) use testkit::cli::stdout_json;
 
 const KEY: &str = "sk-test-0123456789abcdef-SECRET";
 
@@ -169,16 +170,6 @@ pub(crate) fn catena(c: &Catena) -> Command {
 
 fn run(c: &Catena, args: &[&str]) -> Output {
     catena(c).args(args).output().unwrap()
-}
-
-pub(crate) fn stdout_json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
 }
 
 /// A data directory holding the fixture library.

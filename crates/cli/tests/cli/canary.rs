@@ -9,8 +9,8 @@ use std::process::{Command, Output};
 
 use acceptance::good_corpus;
 
-use crate::agent::{Model, streamed};
 use crate::key::keyring;
+use testkit::openai::{Model, streamed};
 
 /// Every file under `dir`, DOCX and other ZIP files also entry by entry, as bytes.
 fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {

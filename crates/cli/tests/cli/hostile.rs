@@ -9,8 +9,8 @@ use std::io::Read;
 use serde_json::Value;
 use testkit::Recorded;
 
-use crate::agent::{Model, streamed};
 use crate::ask::{catena, stdout_json};
+use testkit::openai::{Model, streamed};
 
 /// What an obedient model writes after reading `text`: each `INSTRUCTION:` line it saw, carried
 /// out (with the runtime's neutralised brackets turned back into tags, as a model would).

@@ -1,4 +1,5 @@
 //! The `catena` binary as a user runs it: real files, a real data directory, JSON on stdout.
+//! (The measurement commands, `catena-bench`, are tested in crates/bench.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod agent;
@@ -7,9 +8,6 @@ mod canary;
 mod config;
 mod crash;
 mod embedding;
-mod eval;
-mod eval_reader;
-mod eval_retrieval;
 mod export;
 mod hardening;
 mod hostile;
@@ -25,37 +23,23 @@ use std::process::{Command, Output};
 
 use acceptance::{bad_corpus, good_corpus, words, write};
 use serde_json::Value;
+use testkit::cli::Binary;
 
-pub(crate) struct Catena {
-    pub(crate) data: tempfile::TempDir,
+/// The `catena` binary against its own temporary data directory (`cmd`, `run`, `json` and
+/// `data` come from [`Binary`]).
+pub(crate) struct Catena(Binary);
+
+impl std::ops::Deref for Catena {
+    type Target = Binary;
+
+    fn deref(&self) -> &Binary {
+        &self.0
+    }
 }
 
 impl Catena {
     pub(crate) fn new() -> Catena {
-        Catena { data: tempfile::tempdir().unwrap() }
-    }
-
-    pub(crate) fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_catena"));
-        c.env_remove("CATENA_DATA_DIR").arg("--data-dir").arg(self.data.path());
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd().args(args).output().unwrap()
-    }
-
-    /// Runs with `--json`, returns (exit code, parsed stdout).
-    fn json(&self, args: &[&str]) -> (i32, Value) {
-        let out = self.cmd().arg("--json").args(args).output().unwrap();
-        let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}): {}\nstderr: {}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        (out.status.code().unwrap_or(-1), v)
+        Catena(Binary::new(env!("CARGO_BIN_EXE_catena")))
     }
 
     fn ingest(&self, paths: &[&Path]) -> (i32, Value) {
@@ -350,4 +334,17 @@ pub(crate) fn fixture_tree_revision(dir: &Path, copies: usize, revision: &str) -
         all.extend(acceptance::good_corpus_tagged(&sub, &format!("{i}{revision}")));
     }
     all
+}
+
+#[test]
+fn the_measurement_commands_are_not_in_catena() {
+    let c = Catena::new();
+    for args in [&["eval", "multihop", "x.jsonl"][..], &["bench-llm"], &["bench-ocr", "x.pdf"], &["bench", "docs"]] {
+        let out = c.run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&format!("unrecognized subcommand '{}'", args[0])), "{stderr}");
+    }
+    let help = String::from_utf8_lossy(&c.run(&["--help"]).stdout).into_owned();
+    assert!(!help.contains("eval") && !help.contains("bench"), "{help}");
 }

@@ -1,11 +1,11 @@
-//! `catena eval multihop`, `catena eval mrfs` and `catena bench-llm`: the plumbing, on a tiny
-//! fixture written here (the shared evaluation data is never read by tests).
+//! `catena-bench eval multihop`, `catena-bench eval mrfs` and `catena-bench bench-llm`: the
+//! plumbing, on a tiny fixture written here (the shared evaluation data is never read by tests).
 
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use crate::Catena;
+use crate::Bench;
 
 /// Three dev records (a HotpotQA-style comparison and bridge, a MuSiQue-style record with
 /// paragraph indices), one train record, and one line that is not JSON.
@@ -70,7 +70,7 @@ fn share(v: &Value) -> f64 {
 fn eval_multihop_reports_sane_figures_and_counts_unreadable_lines() {
     let dir = tempfile::tempdir().unwrap();
     let file = fixture(dir.path());
-    let c = Catena::new();
+    let c = Bench::new();
     let (code, v) = c.json(&["eval", "multihop", file.to_str().unwrap(), "--split", "dev", "--no-llm"]);
     assert_eq!(code, 0, "{v:#}");
     // Three dev records plus the unreadable line; the train record is left out.
@@ -116,7 +116,7 @@ fn eval_multihop_reports_sane_figures_and_counts_unreadable_lines() {
 fn eval_mrfs_gives_aurocs_for_both_formulas() {
     let dir = tempfile::tempdir().unwrap();
     let file = fixture(dir.path());
-    let c = Catena::new();
+    let c = Bench::new();
     let (code, v) = c.json(&["eval", "mrfs", file.to_str().unwrap(), "--split", "dev"]);
     assert_eq!(code, 0, "{v:#}");
     assert_eq!(v["records"], 4);
@@ -134,7 +134,7 @@ fn eval_mrfs_gives_aurocs_for_both_formulas() {
 
 #[test]
 fn bench_llm_meets_the_latency_bound_with_fewer_calls_than_react() {
-    let c = Catena::new();
+    let c = Bench::new();
     // A latency well above scheduling noise, so a loaded CI machine does not eat the margin
     // between the engine's (depth + 1)·L and the (depth + 2)·L + 100 ms bound.
     let (code, v) = c.json(&["bench-llm", "--latency-ms", "250", "--questions", "2"]);
@@ -160,7 +160,7 @@ fn bench_llm_meets_the_latency_bound_with_fewer_calls_than_react() {
 
 #[test]
 fn bench_llm_in_agent_mode_reports_the_agent_next_to_the_chain_and_react() {
-    let c = Catena::new();
+    let c = Bench::new();
     let (code, v) = c.json(&["bench-llm", "--latency-ms", "50", "--questions", "2", "--mode", "agent"]);
     assert_eq!(code, 0, "{v:#}");
     assert_eq!(v["questions"], 2);

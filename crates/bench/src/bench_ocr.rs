@@ -1,4 +1,4 @@
-//! `catena bench-ocr`: OCR throughput through Catena's path (extract: render with poppler,
+//! `catena-bench bench-ocr`: OCR throughput through Catena's path (extract: render with poppler,
 //! recognise with Tesseract, parse the word boxes) against the plain `tesseract` command on the
 //! same rendered pages with the same parallelism, plus Tesseract's fixed cost per call.
 
@@ -93,7 +93,7 @@ pub(crate) fn run(args: BenchOcrArgs, json_out: bool) -> anyhow::Result<()> {
     let rate = |d: Duration| pages as f64 / d.as_secs_f64().max(1e-9);
     let ratio = catena.as_secs_f64() / plain.as_secs_f64().max(1e-9);
     if json_out {
-        crate::output::print_json(&json!({
+        session::cli::print_json(&json!({
             "pdfs": scans.len(),
             "pages": pages,
             "pages_recognised": recognised.load(Ordering::SeqCst),

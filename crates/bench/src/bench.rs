@@ -1,5 +1,5 @@
-//! `catena bench CORPUS`: ingestion against `pdftotext` on the same PDFs, and search latency at
-//! scale. A benchmark, not a test: it prints figures next to their baseline from the same run.
+//! `catena-bench bench CORPUS`: ingestion against `pdftotext` on the same PDFs, and search
+//! latency at scale. A benchmark, not a test: it prints figures next to their baseline from the same run.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -9,9 +9,29 @@ use anyhow::{Context, bail};
 use index::{ChunkIndex, ChunkRecord};
 use serde_json::{Value, json};
 
-use crate::output::say;
+use session::cli::say;
 
-pub(crate) async fn run(corpus: &Path, min_chunks: usize, queries: usize, json_out: bool) -> anyhow::Result<()> {
+/// `catena-bench bench` arguments.
+#[derive(clap::Args, Debug)]
+pub(crate) struct BenchArgs {
+    /// Folder of documents (e.g. a copy of a real corpus).
+    corpus: PathBuf,
+    /// Chunks in the search-latency index.
+    #[arg(long, default_value_t = 100_000)]
+    chunks: usize,
+    /// Queries timed.
+    #[arg(long, default_value_t = 1000)]
+    queries: usize,
+    /// The `catena` binary whose ingestion is timed. Default: the one next to `catena-bench`
+    /// (the same build), else `catena` on the PATH.
+    #[arg(long, env = "CATENA_BIN", value_name = "PATH")]
+    catena: Option<PathBuf>,
+}
+
+pub(crate) async fn run(args: BenchArgs, json_out: bool) -> anyhow::Result<()> {
+    let BenchArgs { corpus, chunks: min_chunks, queries, catena } = args;
+    let corpus = corpus.as_path();
+    let catena = catena.unwrap_or_else(default_catena);
     let files = list_files(corpus)?;
     let pdfs: Vec<PathBuf> =
         files.iter().filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("pdf"))).cloned().collect();
@@ -33,8 +53,8 @@ pub(crate) async fn run(corpus: &Path, min_chunks: usize, queries: usize, json_o
 
     // Baseline: pdftotext alone on the same PDFs, with the same number of parallel workers.
     let pdftotext = time_pdftotext(&pdfs, workers)?;
-    let pdf_ingest = time_ingest(&pdfs)?;
-    let all_ingest = time_ingest(&[corpus.to_path_buf()])?;
+    let pdf_ingest = time_ingest(&catena, &pdfs)?;
+    let all_ingest = time_ingest(&catena, &[corpus.to_path_buf()])?;
     let ratio = pdf_ingest.wall.as_secs_f64() / pdftotext.as_secs_f64().max(1e-9);
     if !json_out {
         say(&format!("pdftotext on the PDFs ({workers} parallel): {:.2} s", pdftotext.as_secs_f64()));
@@ -62,7 +82,7 @@ pub(crate) async fn run(corpus: &Path, min_chunks: usize, queries: usize, json_o
         ));
     }
     if json_out {
-        crate::output::say(&serde_json::to_string_pretty(&json!({
+        say(&serde_json::to_string_pretty(&json!({
             "corpus_files": files.len(),
             "corpus_bytes": all_bytes,
             "pdf_files": pdfs.len(),
@@ -143,13 +163,23 @@ impl IngestRun {
     }
 }
 
+/// `catena` next to this binary when it is there (both are built into the same folder), else
+/// `catena` as the PATH finds it.
+fn default_catena() -> PathBuf {
+    let name = format!("catena{}", std::env::consts::EXE_SUFFIX);
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join(&name)))
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from(name))
+}
+
 /// Runs `catena ingest` in a child process on a fresh data directory, so that its wall time and
 /// peak memory are its own.
-fn time_ingest(paths: &[PathBuf]) -> anyhow::Result<IngestRun> {
+fn time_ingest(catena: &Path, paths: &[PathBuf]) -> anyhow::Result<IngestRun> {
     let data = tempfile::tempdir()?;
-    let exe = std::env::current_exe()?;
     let started = Instant::now();
-    let out = Command::new(exe)
+    let out = Command::new(catena)
         .arg("--data-dir")
         .arg(data.path())
         .arg("--json")
@@ -158,7 +188,10 @@ fn time_ingest(paths: &[PathBuf]) -> anyhow::Result<IngestRun> {
         .arg("quiet")
         .args(paths)
         .stderr(Stdio::null())
-        .output()?;
+        .output()
+        .with_context(|| {
+            format!("cannot run {} (build it with `cargo build -p cli`, or pass --catena)", catena.display())
+        })?;
     let wall = started.elapsed();
     let v: Value = serde_json::from_slice(&out.stdout).context("catena ingest printed no JSON")?;
     Ok(IngestRun {

@@ -1,5 +1,5 @@
-//! `catena eval reader`: how often an answer without a model carries the fact asked for, against
-//! the best-matching sentence of the top five search hits in the same run, and how often a
+//! `catena-bench eval reader`: how often an answer without a model carries the fact asked for,
+//! against the best-matching sentence of the top five search hits in the same run, and how often a
 //! question the library cannot answer is answered "not in your library".
 //!
 //! Questions come from JSON Lines files (`eval/questions/*.jsonl`): `id`, `question`,
@@ -31,8 +31,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::Args;
 use engine::ports::Corpus;
-use engine::{CancellationToken, Engine, EngineConfig, Ports, RunRecord};
-use library::compose::SystemClock;
+use engine::{CancellationToken, Engine, EngineConfig, RunRecord};
 use library::{CancelFlag, IngestOptions, Library, LibraryOptions};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -40,12 +39,12 @@ use unicode_segmentation::UnicodeSegmentation;
 
 use crate::eval::cancel_on_ctrl_c;
 use crate::eval_retrieval::QuestionSplit;
-use crate::output::say;
+use session::cli::{EmbedderArgs, say};
 
 /// Hits whose sentences the baseline considers.
 const BASELINE_HITS: usize = 5;
 
-/// `catena eval reader` arguments.
+/// `catena-bench eval reader` arguments.
 #[derive(Args, Debug)]
 pub(crate) struct ReaderArgs {
     /// Folder of documents the questions' `file` paths are relative to.
@@ -203,21 +202,13 @@ fn read_questions(paths: &[PathBuf], split: QuestionSplit) -> anyhow::Result<Vec
 /// glued to a stray character as in `Â£300`) a space except a decimal point, whitespace
 /// collapsed, padded with one space on each side so that containment respects word boundaries.
 pub(crate) fn normalize(s: &str) -> String {
+    let s = engine::strip_markers(s);
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len() + 2);
     out.push(' ');
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
-        // `[12]` citation markers.
-        if c == '[' {
-            let digits = chars[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-            if digits > 0 && chars.get(i + 1 + digits) == Some(&']') {
-                i += digits + 2;
-                out.push(' ');
-                continue;
-            }
-        }
         let between_digits = i > 0
             && chars[i - 1].is_ascii_digit()
             && chars.get(i + 1).is_some_and(char::is_ascii_digit)
@@ -456,12 +447,12 @@ struct ReaderReport {
 
 const NOT_FOUND: &str = "not in your library";
 
-/// `catena eval reader`. `data_dir`: the library to ingest into and reuse; a temporary one when
-/// `None`.
+/// `catena-bench eval reader`. `data_dir`: the library to ingest into and reuse; a temporary
+/// one when `None`.
 pub(crate) async fn run(
     args: ReaderArgs,
     data_dir: Option<&Path>,
-    embedder: &crate::embedding::EmbedderArgs,
+    embedder: &EmbedderArgs,
     model_home: &Path,
     json: bool,
 ) -> anyhow::Result<()> {
@@ -491,8 +482,8 @@ pub(crate) async fn run(
         .await
         .with_context(|| format!("cannot ingest {}", args.docs.display()))?;
     // Searches are hybrid as in `catena ask` when the embedding model is at hand.
-    crate::embedding::configure(&library, embedder, model_home).await;
-    let search = match crate::embedding::embed_for_eval(&library, json).await? {
+    session::cli::configure(&library, embedder, model_home).await;
+    let search = match crate::eval::embed_for_eval(&library, json).await? {
         Ok((model, _)) => format!("hybrid ({model})"),
         Err(reason) => format!("keywords only ({reason})"),
     };
@@ -501,14 +492,15 @@ pub(crate) async fn run(
     }
     let library = Arc::new(library);
 
-    // The engine as `catena ask --no-llm` builds it: the library and its tables, no model, no web.
-    let config = EngineConfig { use_llm: false, top_k: args.top_k.max(1), ..EngineConfig::default() };
-    let corpus = Arc::new(CachedCorpus::load(library.clone(), args.similarity_cache.as_deref()));
-    let ports = Ports::new(corpus.clone() as Arc<dyn Corpus>, Arc::new(SystemClock))
-        .with_tables(Arc::new(session::library_tables(library.clone())));
-    let engine = Engine::new(config, ports);
+    // The engine as `catena ask --no-llm` composes it (no model, no web), reading the library
+    // through the similarity cache.
     let cancel = CancellationToken::new();
     cancel_on_ctrl_c(cancel.clone());
+    let overrides = session::Overrides { no_llm: true, top_k: Some(args.top_k.max(1)), ..Default::default() };
+    let mut run = crate::eval::compose(library.clone(), &overrides, &session::keys::NoKeys, &cancel)?;
+    let corpus = Arc::new(CachedCorpus::load(library.clone(), args.similarity_cache.as_deref()));
+    run.ports.corpus = corpus.clone();
+    let engine = Engine::new(run.config, run.ports);
 
     let mut outcomes = Vec::new();
     let mut unreadable = Vec::new();

@@ -1,9 +1,9 @@
-//! `catena bench-llm --latency-ms L [--questions N] [--mode chain|agent]`: the engine's wall
+//! `catena-bench bench-llm --latency-ms L [--questions N] [--mode chain|agent]`: the engine's wall
 //! time and LLM calls per question against a model that takes L ms per call, next to a sequential
 //! ReAct loop on the same model, library and questions.
 //!
-//! The model is a scripted OpenAI-compatible server on 127.0.0.1 (hand-rolled HTTP/1.1 over a
-//! tokio `TcpListener`, like the `llm` crate's test servers) that answers every call after L ms:
+//! The model is a scripted OpenAI-compatible server on 127.0.0.1 (`testkit`'s loopback HTTP/1.1
+//! server, the one the tests use for remote services) that answers every call after L ms:
 //! - the plan call with a realistic chain for the question (the scenarios below: a comparison of
 //!   two independent lookups and a dependent one, a bridge, a single hop, three parallel lookups,
 //!   a three-hop chain with a wrong guess, and a question the planner knows nothing about), with
@@ -31,21 +31,19 @@
 //!
 //! Token counts are the server's estimate (characters / 4), the same for every loop.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
 use engine::ports::{ChatRequest, Corpus, Llm, Message};
-use engine::{CallPurpose, CancellationToken, Engine, EngineConfig, Mode, Ports, RunMode};
+use engine::{CallPurpose, CancellationToken, Engine, Mode};
 use serde::Serialize;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use session::cli::say;
+use testkit::{Recorded, Reply, Server};
 
-use crate::eval::{SystemClock, TempLibrary, mean, quantile};
-use crate::output::say;
+use crate::eval::{TempLibrary, mean, quantile};
 
 #[derive(Args, Debug)]
 pub(crate) struct BenchLlmArgs {
@@ -369,9 +367,9 @@ fn tokens(chars: usize) -> usize {
     chars.div_ceil(4)
 }
 
-/// The HTTP response for a scripted reply: one JSON completion, or an SSE stream of a few
-/// deltas, a finish chunk, a usage chunk and `[DONE]`.
-fn response(content: &str, stream: bool, prompt_chars: usize) -> String {
+/// The reply to a scripted answer: one JSON completion, or an SSE stream of a few deltas, a
+/// finish chunk, a usage chunk and `[DONE]`.
+fn completion(content: &str, stream: bool, prompt_chars: usize) -> Reply {
     let usage = json!({
         "prompt_tokens": tokens(prompt_chars),
         "completion_tokens": tokens(content.len()),
@@ -382,12 +380,8 @@ fn response(content: &str, stream: bool, prompt_chars: usize) -> String {
             "id": "chatcmpl-bench", "object": "chat.completion", "model": "scripted",
             "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
             "usage": usage,
-        })
-        .to_string();
-        return format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
+        });
+        return Reply::json(200, body.to_string());
     }
     let chunk = |delta: Value, finish: Value, usage: Value| {
         let choices =
@@ -405,55 +399,17 @@ fn response(content: &str, stream: bool, prompt_chars: usize) -> String {
     body.push_str(&chunk(json!({}), json!("stop"), Value::Null));
     body.push_str(&chunk(Value::Null, Value::Null, usage));
     body.push_str("data: [DONE]\n\n");
-    format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
+    Reply::with_type(200, "text/event-stream", body)
 }
 
-fn error_response(status: u16, message: &str) -> String {
-    let body = json!({"error": {"message": message, "type": "invalid_request_error"}}).to_string();
-    format!(
-        "HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
+fn error_reply(status: u16, message: &str) -> Reply {
+    Reply::json(status, json!({"error": {"message": message, "type": "invalid_request_error"}}).to_string())
 }
 
-/// Reads one request's body (headers up to the blank line, then Content-Length bytes).
-async fn read_body(socket: &mut TcpStream) -> Option<Vec<u8>> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let head_end = loop {
-        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at;
-        }
-        let n = socket.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-    let length = head
-        .split("\r\n")
-        .filter_map(|l| l.split_once(':'))
-        .find(|(n, _)| n.trim() == "content-length")
-        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
-        .unwrap_or(0);
-    let mut body = buf[head_end + 4..].to_vec();
-    while body.len() < length {
-        let n = socket.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    Some(body)
-}
-
-async fn serve(mut socket: TcpStream, latency: Duration) {
-    let Some(body) = read_body(&mut socket).await else { return };
-    let reply = match serde_json::from_slice::<Value>(&body) {
+/// The scripted model's answer to one request, sent after the model's latency (every call,
+/// whatever it is, answers after L ms).
+fn answer(request: &Recorded, latency: Duration) -> Reply {
+    let reply = match serde_json::from_slice::<Value>(&request.body) {
         Ok(v) => match script(&v) {
             Ok((content, stream)) => {
                 let prompt_chars: usize = v
@@ -461,28 +417,13 @@ async fn serve(mut socket: TcpStream, latency: Duration) {
                     .and_then(Value::as_array)
                     .map(|ms| ms.iter().filter_map(|m| m.get("content")?.as_str()).map(str::len).sum())
                     .unwrap_or(0);
-                response(&content, stream, prompt_chars)
+                completion(&content, stream, prompt_chars)
             }
-            Err(e) => error_response(400, &e),
+            Err(e) => error_reply(400, &e),
         },
-        Err(e) => error_response(400, &format!("the body is not JSON: {e}")),
+        Err(e) => error_reply(400, &format!("the body is not JSON: {e}")),
     };
-    // The model's latency: every call, whatever it is, answers after L ms.
-    tokio::time::sleep(latency).await;
-    let _ = socket.write_all(reply.as_bytes()).await;
-    let _ = socket.shutdown().await;
-}
-
-/// Starts the scripted server; the returned task is aborted when the benchmark ends.
-async fn start_server(latency: Duration) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    let listener = TcpListener::bind("127.0.0.1:0").await.context("cannot listen on 127.0.0.1")?;
-    let addr = listener.local_addr()?;
-    let task = tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            tokio::spawn(serve(socket, latency));
-        }
-    });
-    Ok((addr, task))
+    reply.after(latency)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -633,19 +574,38 @@ pub(crate) async fn run(args: BenchLlmArgs, json_out: bool) -> anyhow::Result<()
     let latency = Duration::from_millis(args.latency_ms);
     let docs = documents();
     let lib = TempLibrary::build(&docs).await?;
-    let (addr, server) = start_server(latency).await?;
-    let config = llm::ProviderConfig::new(llm::ProviderKind::OpenAiCompatible, format!("http://{addr}/v1"), "scripted");
-    let model = llm::from_settings(&config)?;
-    let corpus: Arc<dyn Corpus> = lib.library.clone();
-    let engine =
-        Engine::new(EngineConfig::default(), Ports::new(corpus.clone(), Arc::new(SystemClock)).with_llm(model.clone()));
-    let agent_engine = (args.mode == "agent").then(|| {
-        Engine::new(
-            EngineConfig { run_mode: RunMode::Agent, ..EngineConfig::default() },
-            Ports::new(corpus.clone(), Arc::new(SystemClock)).with_llm(model.clone()),
-        )
-    });
+    // The scripted model on loopback: the same HTTP server the tests stand remote services up
+    // with; it stops with the runtime.
+    let server = Server::try_start_on("127.0.0.1:0", move |_, request| answer(request, latency))
+        .await
+        .context("cannot listen on 127.0.0.1")?;
+    // The engine and the model client as `catena ask --llm-url … --model scripted` composes them
+    // (no key is looked up: the scripted model needs none).
     let cancel = CancellationToken::new();
+    let compose = |mode: session::AskMode| {
+        let overrides = session::Overrides {
+            llm_url: Some(format!("{}/v1", server.url())),
+            model: Some("scripted".to_owned()),
+            mode: Some(mode),
+            // The scripted model speaks AutoCoA's tags (a model named "scripted" would get
+            // native tool calls by default).
+            agent_protocol: Some(session::AgentProtocolChoice::Tags),
+            ..session::Overrides::default()
+        };
+        crate::eval::compose(lib.library.clone(), &overrides, &session::keys::NoKeys, &cancel)
+    };
+    let run = compose(session::AskMode::Chain)?;
+    let model =
+        run.model.as_ref().map_err(|_| anyhow::anyhow!("no model client for the scripted server"))?.client.clone();
+    let corpus: Arc<dyn Corpus> = lib.library.clone();
+    let engine = Engine::new(run.config, run.ports);
+    let agent_engine = match args.mode.as_str() {
+        "agent" => {
+            let run = compose(session::AskMode::Agent)?;
+            Some(Engine::new(run.config, run.ports))
+        }
+        _ => None,
+    };
     crate::eval::cancel_on_ctrl_c(cancel.clone());
 
     let l = args.latency_ms as f64;
@@ -710,7 +670,6 @@ pub(crate) async fn run(args: BenchLlmArgs, json_out: bool) -> anyhow::Result<()
             agent,
         });
     }
-    server.abort();
 
     let engine_side = side(&rows, |r| {
         (f64::from(r.engine_calls), r.engine_tokens as f64, f64::from(r.engine_actions), r.engine_wall_ms)

@@ -1,5 +1,5 @@
-//! `catena eval retrieval --docs DIR --questions FILE…`: whether the library's search finds the
-//! passage that answers a question, in each search mode, in one run.
+//! `catena-bench eval retrieval --docs DIR --questions FILE…`: whether the library's search
+//! finds the passage that answers a question, in each search mode, in one run.
 //!
 //! Question files are JSON Lines, one question per line (the format of `eval/questions/*.jsonl`):
 //! `id`, `question`, `answerable`, `file` (relative to the documents folder), `page` (1-based, for
@@ -34,9 +34,9 @@ use clap::{Args, ValueEnum};
 use library::{CancelFlag, Hit, IngestOptions, Library, LibraryOptions, SearchMode, SemanticStatus, Status};
 use serde::{Deserialize, Serialize};
 
-use crate::embedding::EmbedderArgs;
 use crate::eval::{mean, quantile};
-use crate::output::say;
+use session::cli::EmbedderArgs;
+use session::cli::say;
 
 /// Which questions of the files to use.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -407,9 +407,9 @@ pub(crate) async fn run(
         );
     }
     // Semantic modes need every document embedded first, as `catena ingest` leaves them.
-    crate::embedding::configure(&lib, embedder, model_home).await;
+    session::cli::configure(&lib, embedder, model_home).await;
     let t1 = Instant::now();
-    let (embedded_now, embedding_model) = match crate::embedding::embed_for_eval(&lib, json).await? {
+    let (embedded_now, embedding_model) = match crate::eval::embed_for_eval(&lib, json).await? {
         Ok((model, documents)) => (documents, Some(model)),
         Err(_) => (0, None),
     };

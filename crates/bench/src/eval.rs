@@ -1,5 +1,5 @@
-//! `catena eval multihop FILE` and `catena eval mrfs FILE`: measurements on multi-hop QA records
-//! (JSON Lines in the `shared/data/multihop` schema: `question`, `answer`, `context` as
+//! `catena-bench eval multihop FILE` and `catena-bench eval mrfs FILE`: measurements on
+//! multi-hop QA records (JSON Lines in the `shared/data/multihop` schema: `question`, `answer`, `context` as
 //! `[[title, [sentence, …]], …]`, `supporting_titles`, MuSiQue's `supporting_paragraph_idx`,
 //! `split`).
 //!
@@ -36,13 +36,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use engine::ports::{Clock, Corpus};
-use engine::{CancellationToken, Engine, EngineConfig, Mode, Ports, RunRecord, mrfs};
-use library::{CancelFlag, IngestOptions, Library, LibraryOptions};
+use engine::{CancellationToken, Engine, EngineConfig, Mode, RunRecord, mrfs};
+use library::{CancelFlag, IngestOptions, Library, LibraryOptions, SemanticStatus};
 use serde::Serialize;
 use serde_json::Value;
-
-use crate::output::say;
+use session::cli::{AskModeArg, EmbedderArgs, ProtocolArg, say};
 
 /// What to measure.
 #[derive(Subcommand, Debug)]
@@ -108,7 +106,7 @@ pub(crate) struct MultihopArgs {
     #[arg(long, conflicts_with = "llm_url")]
     no_llm: bool,
     /// Base URL of an OpenAI-compatible server (e.g. http://localhost:11434/v1); the API key, if
-    /// one is needed, is read from CATENA_LLM_API_KEY.
+    /// one is needed, is read from CATENA_LLM_API_KEY, else the keyring (`catena key set`).
     #[arg(long, requires = "model")]
     llm_url: Option<String>,
     /// Model name on that server.
@@ -123,11 +121,11 @@ pub(crate) struct MultihopArgs {
     search: SearchChoice,
     /// chain (Chain-of-Action) or agent (AutoCoA: the model searches from inside its thinking;
     /// needs --llm-url and --model).
-    #[arg(long, value_enum, default_value_t = crate::ask::AskMode::Chain)]
-    mode: crate::ask::AskMode,
+    #[arg(long, value_enum, default_value_t = AskModeArg::Chain)]
+    mode: AskModeArg,
     /// Agent mode: tags, tools (native tool calls) or auto (by model, as `catena ask` does).
-    #[arg(long, value_enum, default_value_t = crate::ask::ProtocolArg::Auto)]
-    agent_protocol: crate::ask::ProtocolArg,
+    #[arg(long, value_enum, default_value_t = ProtocolArg::Auto)]
+    agent_protocol: ProtocolArg,
 }
 
 /// `eval multihop --search`.
@@ -156,19 +154,19 @@ pub(crate) struct MrfsArgs {
 pub(crate) async fn run(cmd: EvalCommand, json: bool) -> anyhow::Result<()> {
     match cmd {
         EvalCommand::Multihop(a) => {
-            let keywords_only = crate::embedding::EmbedderArgs { no_embeddings: true, ..Default::default() };
+            let keywords_only = EmbedderArgs::keywords_only();
             multihop(a, &keywords_only, &std::env::temp_dir(), json).await
         }
         EvalCommand::Mrfs(a) => mrfs_eval(&a, json),
         EvalCommand::Tableqa(a) => crate::eval_tableqa::run(a, json).await,
         EvalCommand::Reader(a) => {
-            let keywords_only = crate::embedding::EmbedderArgs { no_embeddings: true, ..Default::default() };
+            let keywords_only = EmbedderArgs::keywords_only();
             crate::eval_reader::run(a, None, &keywords_only, &std::env::temp_dir(), json).await
         }
         // `main` runs it with the data directory and embedder options; reached otherwise, it
         // measures keyword search in a temporary library.
         EvalCommand::Retrieval(a) => {
-            let keywords_only = crate::embedding::EmbedderArgs { no_embeddings: true, ..Default::default() };
+            let keywords_only = EmbedderArgs::keywords_only();
             crate::eval_retrieval::run(a, None, &keywords_only, &std::env::temp_dir(), json).await
         }
     }
@@ -275,18 +273,22 @@ fn read_entries(path: &Path, split: Split, limit: Option<usize>) -> anyhow::Resu
 }
 
 // ---------------------------------------------------------------------------------------------
-// Shared with `bench llm`
+// Shared with `eval reader` and `bench-llm`
 
-/// The system clock, for run records' timestamps.
-pub(crate) struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_unix_ms(&self) -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-            .unwrap_or(0)
+/// The run `catena ask` composes over `lib` (`session::prepare`) from the default settings with
+/// `overrides`: the product's engine configuration, ports and model client, not a copy of them.
+pub(crate) fn compose(
+    lib: Arc<Library>,
+    overrides: &session::Overrides,
+    keys: &dyn secrets::SecretStore,
+    cancel: &CancellationToken,
+) -> anyhow::Result<session::Run> {
+    let settings = session::Settings::default().with_overrides(overrides)?;
+    let run = session::prepare(lib, settings, false, keys, cancel)?;
+    for n in &run.notes {
+        eprintln!("warning: {n}");
     }
+    Ok(run)
 }
 
 /// A library of small Markdown documents in a fresh temporary data directory, built through the
@@ -343,6 +345,30 @@ pub(crate) fn cancel_on_ctrl_c(token: CancellationToken) {
     });
 }
 
+/// Embeds every document not embedded yet, printing progress on stderr unless `quiet`: the
+/// evaluations ask questions only once the library is as `catena ingest` leaves it. Returns the
+/// model in use and the documents embedded now, or why semantic search is off.
+pub(crate) async fn embed_for_eval(lib: &Library, quiet: bool) -> anyhow::Result<Result<(String, u64), String>> {
+    let model = match lib.semantic_status().await? {
+        SemanticStatus::Off { reason } => return Ok(Err(reason)),
+        SemanticStatus::On { model, .. } => model,
+    };
+    let cancel = CancelFlag::default();
+    let last = std::sync::Mutex::new(0u64);
+    let progress = |p: &library::EmbedProgress| {
+        let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+        if !quiet && p.documents_done != *last {
+            *last = p.documents_done;
+            eprintln!("embedded {}/{} documents ({} chunks)", p.documents_done, p.documents_total, p.chunks_done);
+        }
+    };
+    let summary = lib.embed_pending(&progress, &cancel).await?;
+    if let Some(e) = &summary.error {
+        eprintln!("embedding stopped: {e}");
+    }
+    Ok(Ok((model.to_string(), summary.documents)))
+}
+
 /// The value at quantile `q` of sorted `v` (nearest rank); 0 for an empty slice.
 pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
@@ -359,25 +385,6 @@ pub(crate) fn mean(v: impl IntoIterator<Item = f64>) -> f64 {
 
 // ---------------------------------------------------------------------------------------------
 // Answer scoring (SQuAD / HotpotQA)
-
-/// Removes `[n]` citation markers.
-fn strip_markers(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(p) = rest.find('[') {
-        out.push_str(&rest[..p]);
-        let after = &rest[p + 1..];
-        let digits = after.chars().take_while(char::is_ascii_digit).count();
-        if digits > 0 && after[digits..].starts_with(']') {
-            rest = &after[digits + 1..];
-        } else {
-            out.push('[');
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    out
-}
 
 /// SQuAD's `normalize_answer`: lowercase, drop ASCII punctuation, drop the articles, collapse
 /// whitespace; returned as tokens.
@@ -419,7 +426,7 @@ fn em_f1_one(pred: &str, gold: &str) -> (f64, f64) {
 
 /// Best (EM, F1) over the gold answer and its aliases.
 fn em_f1(pred: &str, golds: &[&str]) -> (f64, f64) {
-    let pred = strip_markers(pred);
+    let pred = engine::strip_markers(pred);
     golds.iter().map(|g| em_f1_one(&pred, g)).fold((0.0, 0.0), |a, b| (a.0.max(b.0), a.1.max(b.1)))
 }
 
@@ -571,19 +578,19 @@ struct MultihopReport {
     elapsed_s: f64,
 }
 
-/// `catena eval multihop`: one pass per search mode asked for, over the same paragraphs.
+/// `catena-bench eval multihop`: one pass per search mode asked for, over the same paragraphs.
 pub(crate) async fn multihop(
     args: MultihopArgs,
-    embedder: &crate::embedding::EmbedderArgs,
+    embedder: &EmbedderArgs,
     model_home: &Path,
     json: bool,
 ) -> anyhow::Result<()> {
-    if args.mode == crate::ask::AskMode::Agent && (args.no_llm || args.llm_url.is_none()) {
+    if args.mode == AskModeArg::Agent && (args.no_llm || args.llm_url.is_none()) {
         bail!("agent mode needs a language model: pass --llm-url and --model");
     }
     let hybrid = |lib: Arc<Library>| async move {
-        crate::embedding::configure(&lib, embedder, model_home).await;
-        match crate::embedding::embed_for_eval(&lib, json).await? {
+        session::cli::configure(&lib, embedder, model_home).await;
+        match crate::eval::embed_for_eval(&lib, json).await? {
             Ok((model, _)) => Ok(format!("hybrid ({model})")),
             Err(reason) => Err(anyhow::anyhow!("hybrid search needs the embedding model: {reason}")),
         }
@@ -665,33 +672,31 @@ where
     }
     let title_of = |path: &str| TempLibrary::doc_of(path).and_then(|i| docs.get(i)).map(|d| d.0.clone());
 
-    let llm = match (&args.llm_url, &args.model, args.no_llm) {
-        (Some(url), Some(model), false) => {
-            let mut config = llm::ProviderConfig::new(llm::ProviderKind::OpenAiCompatible, url.clone(), model.clone());
-            config.api_key = std::env::var("CATENA_LLM_API_KEY").ok().map(engine::ports::Sensitive::new);
-            Some(llm::from_settings(&config)?)
-        }
-        _ => None,
+    let agent = args.mode == AskModeArg::Agent;
+    // The model as `catena ask --llm-url URL --model NAME` gets it (its key from
+    // CATENA_LLM_API_KEY or the keyring); extractive without both or with --no-llm.
+    let (llm_url, model) = match (&args.llm_url, &args.model, args.no_llm) {
+        (Some(url), Some(model), false) => (Some(url.clone()), Some(model.clone())),
+        _ => (None, None),
     };
-    let use_llm = llm.is_some();
-    let agent = args.mode == crate::ask::AskMode::Agent;
-    if agent && !use_llm {
-        bail!("agent mode needs a language model: pass --llm-url and --model");
-    }
-    let run_mode = if agent { engine::RunMode::Agent } else { engine::RunMode::Chain };
-    let agent_protocol = args
-        .agent_protocol
-        .resolve(llm::ProviderKind::OpenAiCompatible, args.model.as_deref().unwrap_or_default().trim());
-    let config =
-        EngineConfig { top_k: args.top_k.max(1), use_llm, run_mode, agent_protocol, ..EngineConfig::default() };
-    let corpus: Arc<dyn Corpus> = lib.library.clone();
-    let mut ports = Ports::new(corpus, Arc::new(SystemClock));
-    if let Some(l) = llm {
-        ports = ports.with_llm(l);
-    }
-    let engine = Engine::new(config, ports);
+    let overrides = session::Overrides {
+        no_llm: llm_url.is_none(),
+        llm_url,
+        model,
+        mode: Some(args.mode.into()),
+        agent_protocol: Some(args.agent_protocol.into()),
+        top_k: Some(args.top_k.max(1)),
+        ..session::Overrides::default()
+    };
     let cancel = CancellationToken::new();
     cancel_on_ctrl_c(cancel.clone());
+    let (keys, problem) = session::cli::key_store();
+    if let Some(p) = problem {
+        eprintln!("warning: {p}");
+    }
+    let run = compose(lib.library.clone(), &overrides, keys.as_ref(), &cancel)?;
+    let use_llm = run.model.is_ok();
+    let engine = Engine::new(run.config, run.ports);
 
     let mut outcomes: Vec<Outcome> = Vec::new();
     let mut unreadable = Vec::new();

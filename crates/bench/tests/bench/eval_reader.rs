@@ -1,10 +1,11 @@
-//! `catena eval reader`: the figures it reports, on documents and questions written here.
+//! `catena-bench eval reader`: the figures it reports, on documents and questions written here.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::Catena;
+use crate::Bench;
 
 /// Two documents: a harbour report whose best-overlapping sentence for the lighthouse question
 /// is not the one holding the year, and an unrelated garden note.
@@ -59,11 +60,19 @@ fn questions(dir: &Path) -> std::path::PathBuf {
     path
 }
 
-/// The record `catena ask --no-llm --json` gives for `q` on the same library.
-fn ask(c: &Catena, q: &str) -> Value {
-    let (code, v) = c.json(&["ask", "--no-llm", q]);
-    assert_eq!(code, 0, "{v:#}");
-    v
+/// The record `catena ask --no-llm` keeps for `q` on the same library: the data directory's
+/// library and settings, composed into a run by the product's own `session::prepare`.
+fn ask(c: &Bench, q: &str) -> Value {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let lib = Arc::new(library::Library::open_read(c.data.path()).await.unwrap());
+        let stored = session::load(lib.catalog()).await.unwrap();
+        let settings = stored.with_overrides(&session::Overrides { no_llm: true, ..Default::default() }).unwrap();
+        let cancel = engine::CancellationToken::new();
+        let run = session::prepare(lib, settings, false, &session::keys::NoKeys, &cancel).unwrap();
+        let (events, _seen) = tokio::sync::mpsc::unbounded_channel();
+        serde_json::to_value(run.ask(q, &events, &cancel).await.unwrap()).unwrap()
+    })
 }
 
 #[test]
@@ -72,7 +81,7 @@ fn eval_reader_scores_answers_baseline_and_refusals_on_its_own_questions() {
     let docs = dir.path().join("docs");
     documents(&docs);
     let file = questions(dir.path());
-    let c = Catena::new();
+    let c = Bench::new();
     let args = ["eval", "reader", "--docs", docs.to_str().unwrap(), "--questions", file.to_str().unwrap()];
     let mut with_failures = args.to_vec();
     with_failures.push("--show-failures");
@@ -181,7 +190,7 @@ fn eval_reader_scores_answers_baseline_and_refusals_on_its_own_questions() {
 fn eval_reader_refuses_a_missing_documents_folder() {
     let dir = tempfile::tempdir().unwrap();
     let file = questions(dir.path());
-    let c = Catena::new();
+    let c = Bench::new();
     let missing = dir.path().join("no-such-folder");
     let out = c
         .cmd()

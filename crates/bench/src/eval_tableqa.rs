@@ -1,4 +1,4 @@
-//! `catena eval tableqa DIR`: accuracy of the data-analysis action on WikiTableQuestions and
+//! `catena-bench eval tableqa DIR`: accuracy of the data-analysis action on WikiTableQuestions and
 //! TAT-QA records (`DIR/wtq/questions.jsonl`, `DIR/tatqa/questions.jsonl`, or DIR itself holding
 //! a `questions.jsonl`), against a baseline measured in the same run.
 //!
@@ -48,7 +48,8 @@ pub(crate) struct TableqaArgs {
     /// Deterministic analysis only (the default when no --llm-url is given).
     #[arg(long, conflicts_with = "llm_url")]
     no_llm: bool,
-    /// Base URL of an OpenAI-compatible server; the key, if needed, from CATENA_LLM_API_KEY.
+    /// Base URL of an OpenAI-compatible server; the key, if needed, from CATENA_LLM_API_KEY, else
+    /// the keyring (`catena key set`).
     #[arg(long, requires = "model")]
     llm_url: Option<String>,
     /// Model name on that server.
@@ -98,10 +99,21 @@ fn admits(split: HashSplit, id: &str) -> bool {
 
 pub(crate) async fn run(args: TableqaArgs, json: bool) -> anyhow::Result<()> {
     let llm: Option<Arc<dyn Llm>> = match (&args.llm_url, &args.model, args.no_llm) {
+        // The model client as `catena ask --llm-url URL --model NAME` makes it, its key from
+        // CATENA_LLM_API_KEY or the keyring.
         (Some(url), Some(model), false) => {
-            let mut config = llm::ProviderConfig::new(llm::ProviderKind::OpenAiCompatible, url.clone(), model.clone());
-            config.api_key = std::env::var("CATENA_LLM_API_KEY").ok().map(engine::ports::Sensitive::new);
-            Some(llm::from_settings(&config)?)
+            let overrides =
+                session::Overrides { llm_url: Some(url.clone()), model: Some(model.clone()), ..Default::default() };
+            let settings = session::Settings::default().with_overrides(&overrides)?;
+            let (keys, problem) = session::cli::key_store();
+            let key = session::keys::llm_key(keys.as_ref(), settings.llm.provider).unwrap_or_else(|e| {
+                eprintln!("warning: no API key from the keyring: {e}");
+                None
+            });
+            if let Some(p) = problem {
+                eprintln!("warning: {p}");
+            }
+            session::model_client(&settings.llm, key, None)?.map(|c| Arc::new(c) as Arc<dyn Llm>)
         }
         _ => None,
     };

@@ -1,4 +1,4 @@
-//! `catena eval retrieval` over a small library and question files the test writes.
+//! `catena-bench eval retrieval` over a small library and question files the test writes.
 
 use std::path::Path;
 use std::process::Command;
@@ -6,7 +6,7 @@ use std::process::Command;
 use acceptance::{pdf, write};
 use serde_json::{Value, json};
 
-use crate::Catena;
+use crate::Bench;
 
 /// Documents: a two-page PDF, a Markdown note, and a decoy text file that shares words with some
 /// questions but answers none of them.
@@ -157,7 +157,7 @@ fn eval_retrieval_counts_answer_passages_per_wording() {
     let (first, second) = questions(tmp.path());
 
     // No data directory given: a temporary library.
-    let mut bare = Command::new(env!("CARGO_BIN_EXE_catena"));
+    let mut bare = Command::new(env!("CARGO_BIN_EXE_catena-bench"));
     bare.env_remove("CATENA_DATA_DIR");
     let r = run(bare, &docs, &[&first, &second], &[]);
     assert_eq!(r["data_dir"], Value::Null);
@@ -192,7 +192,7 @@ fn eval_retrieval_counts_answer_passages_per_wording() {
     assert!(lex["latency"]["p99_ms"].as_f64().unwrap() >= lex["latency"]["p50_ms"].as_f64().unwrap());
 
     // A given data directory is ingested into once and reused; k = 1 drops the second-ranked hit.
-    let c = Catena::new();
+    let c = Bench::new();
     let r1 = run(c.cmd(), &docs, &[&first, &second], &["--k", "1"]);
     assert_eq!(r1["documents_ingested_now"], 3);
     let r2 = run(c.cmd(), &docs, &[&first, &second], &["--k", "1"]);
@@ -204,7 +204,7 @@ fn eval_retrieval_counts_answer_passages_per_wording() {
     approx(&lexical(&r2)["by_wording"]["own"]["mrr"], 1.0 / 3.0);
 
     // The heldout split holds one question.
-    let mut bare = Command::new(env!("CARGO_BIN_EXE_catena"));
+    let mut bare = Command::new(env!("CARGO_BIN_EXE_catena-bench"));
     bare.env_remove("CATENA_DATA_DIR");
     let h = run(bare, &docs, &[&first, &second], &["--split", "heldout"]);
     assert_eq!(h["questions"], 1);
@@ -221,7 +221,7 @@ fn eval_retrieval_refuses_a_split_without_answerable_questions() {
         "only-unanswerable.jsonl",
         line("u1", "Who painted the zeppelin?", None, "own", "tune").as_bytes(),
     );
-    let c = Catena::new();
+    let c = Bench::new();
     let out = c.cmd().args(["eval", "retrieval", "--docs"]).arg(&docs).arg("--questions").arg(&file).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
