@@ -761,7 +761,7 @@ The lighthouse keeper logs every ship.
         let refused = test_connection(&app, &format!("http://127.0.0.1:{port}/v1"));
         assert_eq!(refused["ok"], false);
         let message = refused["message"].as_str().expect("a message");
-        assert!(message.starts_with(&format!("Could not connect to 127.0.0.1:{port}.")), "{message}");
+        assert!(message.starts_with(&format!("Nothing is answering at 127.0.0.1:{port}.")), "{message}");
         assert_eq!((&refused["kind"], &refused["status"]), (&json!("unreachable"), &Value::Null), "{refused}");
         assert!(refused["detail"].as_str().is_some_and(|d| d.to_lowercase().contains("refused")), "{refused}");
 

@@ -221,7 +221,9 @@ pub fn explain_llm_failure(err: &LlmError, base_url: &str) -> String {
         .unwrap_or_else(|| "the server".to_owned());
     let sentence = match err.kind() {
         LlmErrorKind::Unreachable => {
-            format!("Could not connect to {server}. Is the model server running, and are the address and port right?")
+            format!(
+                "Nothing is answering at {server}. Is the model server running, and are the address and port right?"
+            )
         }
         LlmErrorKind::Timeout => format!("{server} did not answer in time. Is it overloaded, or is the URL wrong?"),
         LlmErrorKind::Auth => {
@@ -286,7 +288,7 @@ mod tests {
     fn failures_are_explained_from_their_kind() {
         let explain = |e: &LlmError| explain_llm_failure(e, "https://llm.example.org:8443/v1");
         let refused = explain(&LlmError::Network { message: "tcp connect error".into(), calls: 1 });
-        assert!(refused.starts_with("Could not connect to llm.example.org:8443"), "{refused}");
+        assert!(refused.starts_with("Nothing is answering at llm.example.org:8443"), "{refused}");
         assert!(explain(&LlmError::Timeout { calls: 3 }).contains("did not answer in time"));
         let limited = explain(&LlmError::RateLimited { retry_after: None, calls: 4 });
         assert!(limited.contains("Try again in a minute"), "{limited}");

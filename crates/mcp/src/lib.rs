@@ -118,6 +118,37 @@ pub async fn serve_stdio(server: CatenaMcp) -> Result<(), String> {
     Ok(())
 }
 
+/// Numbers and switches as JSON values or as their text: some clients (the MCP Inspector's CLI
+/// among them) send every `--tool-arg` as a string, `"10"` for 10.
+mod lenient {
+    use std::str::FromStr;
+
+    use serde::de::{DeserializeOwned, Error};
+    use serde::{Deserialize, Deserializer};
+    use serde_json::Value;
+
+    fn parse<T: FromStr + DeserializeOwned, E: Error>(v: Value) -> Result<T, E> {
+        match v {
+            Value::String(s) => s
+                .trim()
+                .parse()
+                .map_err(|_| E::custom(format!("invalid value {s:?}: expected {}", std::any::type_name::<T>()))),
+            other => T::deserialize(other).map_err(E::custom),
+        }
+    }
+
+    pub fn opt<'de, D: Deserializer<'de>, T: FromStr + DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
+        match Option::<Value>::deserialize(d)? {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => parse(v).map(Some),
+        }
+    }
+
+    pub fn one<'de, D: Deserializer<'de>, T: FromStr + DeserializeOwned>(d: D) -> Result<T, D::Error> {
+        parse(Value::deserialize(d)?)
+    }
+}
+
 /// `search_library` arguments.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -125,6 +156,7 @@ pub struct SearchArgs {
     /// What to look for: keywords ("quoted phrases" work) or a question.
     pub query: String,
     /// How many hits (1 to 50, default 10).
+    #[serde(default, deserialize_with = "lenient::opt")]
     pub limit: Option<usize>,
     /// lexical (keywords), semantic (meaning; needs an embedding model) or hybrid (both, the
     /// default; keywords only while semantic search is off).
@@ -172,6 +204,7 @@ pub struct AskArgs {
     pub mode: Option<AskMode>,
     /// Also search the web, with the provider the user configured (and never while offline).
     /// Default: false.
+    #[serde(default, deserialize_with = "lenient::opt")]
     pub web: Option<bool>,
 }
 
@@ -192,6 +225,7 @@ pub struct ListArgs {
     /// Only documents of these formats.
     pub formats: Option<Vec<String>>,
     /// Also list failed and duplicate files (default: searchable documents only).
+    #[serde(default, deserialize_with = "lenient::opt")]
     pub include_failed: Option<bool>,
 }
 
@@ -208,16 +242,20 @@ pub struct ListOutput {
 #[serde(deny_unknown_fields)]
 pub struct ReadArgs {
     /// The document id (from `search_library` or `list_documents`).
+    #[serde(deserialize_with = "lenient::one")]
     pub doc_id: i64,
     /// One physical page (1-based), for paged documents.
+    #[serde(default, deserialize_with = "lenient::opt")]
     pub page: Option<u32>,
     /// A section: every part whose heading path contains this text (case-insensitive).
     pub section: Option<String>,
     /// `[start, end)` in characters of the stored text, as search hits and citations give it.
     pub span: Option<[usize; 2]>,
     /// Skip this many characters of the selection (to continue a truncated read).
+    #[serde(default, deserialize_with = "lenient::opt")]
     pub offset: Option<usize>,
     /// Most characters to return (default 20000, at most 200000).
+    #[serde(default, deserialize_with = "lenient::opt")]
     pub max_chars: Option<usize>,
 }
 

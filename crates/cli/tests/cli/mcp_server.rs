@@ -154,6 +154,9 @@ async fn exercise(s: &Session, c: &Catena) {
         &catena(c).args(["--json", "search", "xylophone", "--limit", "5", "--mode", "lexical"]).output().unwrap(),
     );
     assert_eq!(found["hits"], cli["hits"], "MCP and CLI differ");
+    // Clients that send every argument as text (the MCP Inspector's CLI does) get the same.
+    let as_text = ok(s, "search_library", json!({"query": "xylophone", "limit": "5", "mode": "lexical"})).await;
+    assert_eq!(as_text["hits"], found["hits"]);
     let hit = &found["hits"][0];
     assert!(hit["path"].as_str().unwrap().ends_with("report.pdf"), "{found:#}");
     assert_eq!(hit["page"], 2);
@@ -170,6 +173,7 @@ async fn exercise(s: &Session, c: &Catena) {
         (json!({"query": "  "}), "empty"),
         (json!({"query": "x", "limit": 0}), "limit"),
         (json!({"query": "x", "limit": 500}), "limit"),
+        (json!({"query": "x", "limit": "five"}), "five"),
         (json!({"query": "x", "mode": "psychic"}), "psychic"),
         (json!({"limit": 3}), "query"),
         (json!({"query": "x", "colour": "red"}), "colour"),
