@@ -292,7 +292,13 @@ async fn stdio_serves_every_tool_and_resource_and_refuses_bad_arguments() {
     let seen = progress.lock().unwrap().clone();
     let mine: Vec<_> = seen.iter().filter(|p| p.progress_token == token).collect();
     assert!(mine.len() >= 3, "{seen:?}");
-    assert!(mine.windows(2).all(|w| w[0].progress < w[1].progress), "progress must increase: {mine:?}");
+    // The server numbers them in the order it sends them; the client may hand notifications to
+    // its handler out of order, so compare by number: distinct, and "finished" the last.
+    let mut numbers: Vec<f64> = mine.iter().map(|p| p.progress).collect();
+    numbers.sort_by(f64::total_cmp);
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "progress must increase: {mine:?}");
+    let last = mine.iter().max_by(|a, b| a.progress.total_cmp(&b.progress)).unwrap();
+    assert_eq!(last.message.as_deref(), Some("finished"), "{mine:?}");
     assert!(mine.iter().any(|p| p.message.as_deref().is_some_and(|m| m.starts_with("plan:"))), "{mine:?}");
     s.cancel().await.unwrap();
 }
