@@ -564,6 +564,9 @@ pub(crate) struct Question {
     all: HashSet<String>,
     /// `how many X`: X's stem.
     focus: Option<String>,
+    /// The terms a table row must hold one of to answer: neither names nor words that say how to
+    /// compute (see [`row_answers`]).
+    row_terms: Vec<String>,
 }
 
 impl Question {
@@ -601,7 +604,10 @@ impl Question {
             .find(|p| p[0] == "how" && p[1] == "many")
             .map(|p| stem(&p[2]))
             .or_else(|| words.windows(3).find(|p| p[0] == "number" && p[1] == "of").map(|p| stem(&p[2])));
-        Question { terms, names, expect, all, focus }
+        let name_stems: HashSet<&String> = names.iter().flatten().collect();
+        let row_terms =
+            terms.iter().filter(|t| !name_stems.contains(t) && !TABLE_GENERIC.contains(*t)).cloned().collect();
+        Question { terms, names, expect, all, focus, row_terms }
     }
 
     /// True when the question has nothing to look for.
@@ -1231,20 +1237,19 @@ pub(crate) fn finding_covers(question: &str, finding: &str) -> bool {
 /// one of its columns or values, so it must hold one of the question's terms besides its names
 /// and the words that say how to compute. Text that is not a row always can.
 fn row_answers(q: &Question, text: &str, held: &HashSet<String>) -> bool {
-    if !text.contains(" | ") {
-        return true;
-    }
-    let generic: HashSet<String> = TABLE_GENERIC.iter().map(|w| stem(w)).collect();
-    let name_stems: HashSet<&String> = q.names.iter().flatten().collect();
-    let others: Vec<&String> = q.terms.iter().filter(|t| !name_stems.contains(t) && !generic.contains(*t)).collect();
-    others.is_empty() || others.iter().any(|t| held.contains(*t))
+    !text.contains(" | ") || q.row_terms.is_empty() || q.row_terms.iter().any(|t| held.contains(t))
 }
 
-/// Words of a figure question that say how to compute, not what to look up.
-const TABLE_GENERIC: &[&str] = &[
-    "total", "sum", "average", "mean", "number", "count", "highest", "lowest", "most", "least", "largest", "smallest",
-    "maximum", "minimum", "top", "first", "last", "all", "combined", "overall", "row", "table",
-];
+/// Stems of the words of a figure question that say how to compute, not what to look up.
+static TABLE_GENERIC: LazyLock<HashSet<String>> = LazyLock::new(|| {
+    [
+        "total", "sum", "average", "mean", "number", "count", "highest", "lowest", "most", "least", "largest",
+        "smallest", "maximum", "minimum", "top", "first", "last", "all", "combined", "overall", "row", "table",
+    ]
+    .iter()
+    .map(|w| stem(w))
+    .collect()
+});
 
 /// The short answer of a table finding (`"Team with the highest Stanley Cups: Maple Leafs
 /// (Stanley Cups 13, row 3)"` → `Maple Leafs`): what follows the first colon, up to a bracket.
