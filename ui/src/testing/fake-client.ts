@@ -7,9 +7,9 @@ import type { SettingsView } from "../types";
 export const DEFAULT_SETTINGS: SettingsView = {
   llm: { enabled: false, preset: "ollama", provider: "ollama", base_url: "http://127.0.0.1:11434", model: "" },
   web: { provider: "wikipedia", search_url: "", offline: true, allow_private_network: false, k: 5, fetch_pages: true },
-  engine: { mrfs_threshold: 0.7, missing_policy: "retrieve_and_verify", top_k: 3, max_nodes: 6, run_mode: "chain" },
+  engine: { mrfs_threshold: 0.7, missing_policy: "retrieve_and_verify", top_k: 3, max_nodes: 6, run_mode: "chain", agent_protocol: "auto", observations: "real" },
   library: { chunk_chars: 800, ocr: true, ocr_languages: "eng" },
-  embedding: { provider: "", model_dir: "", base_url: "", model: "" },
+  embedding: { provider: "local", model_dir: "", base_url: "", model: "" },
   llm_key_stored: false,
   web_key_stored: false,
   embedding_key_stored: false,
@@ -71,7 +71,7 @@ export function fakeClient(overrides: Partial<Client> = {}): Client {
     setApiKey: vi.fn(() => Promise.resolve()),
     deleteApiKey: vi.fn(() => Promise.resolve(true)),
     probeLocalServers: vi.fn(() => Promise.resolve([])),
-    testLlm: vi.fn(() => Promise.resolve({ ok: true, message: "connected", models: [] })),
+    testLlm: vi.fn(() => Promise.resolve({ ok: true, kind: null, status: null, message: "connected", detail: null, models: [] })),
     exportFormats: vi.fn(() => Promise.resolve({ formats: [], styles: [] })),
     exportRun: vi.fn(() => Promise.resolve(null)),
   };
