@@ -18,6 +18,7 @@ use crate::state::AppState;
 
 /// A finished run, as the Ask view shows it.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AskResult {
     pub record: RunRecord,
     /// False when the run could not be written to the history (the answer is still shown).
@@ -125,6 +126,7 @@ pub fn cancel_ask(state: State<'_, AppState>) -> bool {
 
 /// One line of the history.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct RunSummaryDto {
     pub run_id: String,
     pub question: String,

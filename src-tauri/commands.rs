@@ -17,6 +17,7 @@ pub const DATA_DIR_ENV: &str = "CATENA_DATA_DIR";
 
 /// What the UI needs to show about the running app.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AppInfo {
     pub version: String,
     /// Lossily converted: the UI only displays it, and a non-UTF-8 path should not fail the call.

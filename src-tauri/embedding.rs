@@ -30,6 +30,7 @@ pub fn default_model_dir(data_dir: &Path) -> PathBuf {
 
 /// Where an embedding pass stands.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct EmbedProgressDto {
     pub model: String,
     pub documents_done: u64,
@@ -54,6 +55,7 @@ impl From<&EmbedProgress> for EmbedProgressDto {
 
 /// What the Library view hears about semantic search while it is open.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EmbedEventDto {
     /// A pass embedded another batch (or started).
@@ -73,6 +75,7 @@ pub enum EmbedEventDto {
 
 /// One step of the default model's download.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct DownloadEventDto {
     pub file: String,
     pub index: usize,
@@ -85,6 +88,7 @@ pub struct DownloadEventDto {
 
 /// Whether semantic search is on, for the Library view's banner and progress line.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SemanticStatusDto {
     pub on: bool,
     /// The model's id, e.g. `local:all-MiniLM-L6-v2`, when on.

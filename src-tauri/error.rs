@@ -6,6 +6,7 @@ use serde::Serialize;
 
 /// A failed command.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct IpcError {
     pub code: ErrorCode,
     pub message: String,
@@ -13,6 +14,7 @@ pub struct IpcError {
 
 /// Stable error codes: a contract with the UI. Add one only when the UI needs to branch on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum ErrorCode {
     /// Neither `CATENA_DATA_DIR` nor a home directory gives a place for the library.
     DataDirUnavailable,

@@ -14,6 +14,7 @@ use crate::state::AppState;
 
 /// An export format the dialog offers.
 #[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FormatDto {
     pub name: &'static str,
     pub label: &'static str,
@@ -26,6 +27,7 @@ pub struct FormatDto {
 
 /// A citation style.
 #[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct StyleDto {
     pub name: &'static str,
     pub label: &'static str,
@@ -33,6 +35,7 @@ pub struct StyleDto {
 
 /// What the export dialog offers.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ExportChoices {
     pub formats: Vec<FormatDto>,
     pub styles: Vec<StyleDto>,

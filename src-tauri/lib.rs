@@ -16,6 +16,8 @@ mod perf;
 mod rendering;
 mod settings;
 mod state;
+#[cfg(test)]
+mod ts_bindings;
 
 use std::sync::Arc;
 

@@ -19,6 +19,7 @@ use crate::state::{AppState, DropEvent, SourcesEvent};
 
 /// A document as the Library view lists it.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct DocumentDto {
     pub id: i64,
     pub path: String,
@@ -34,6 +35,7 @@ pub struct DocumentDto {
     pub duplicate_of: Option<i64>,
     pub updated_at: String,
     /// The document card (title, authors, date, identifiers) as `extract` writes it, if any.
+    #[cfg_attr(test, ts(as = "Option<library::DocumentCard>"))]
     pub card: Option<serde_json::Value>,
     /// Its vectors for the current embedding model are committed (semantic search finds it).
     pub embedded: bool,
@@ -62,6 +64,7 @@ impl From<DocRow> for DocumentDto {
 
 /// Counts for the overall progress bar.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ProgressDto {
     pub files_done: u64,
     pub files_total: u64,
@@ -84,6 +87,7 @@ impl From<Progress> for ProgressDto {
 
 /// One ingest progress event, streamed to the UI.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum IngestEventDto {
     Scanned {
@@ -92,7 +96,8 @@ pub enum IngestEventDto {
     },
     File {
         path: String,
-        /// `ingested`, `unchanged`, `duplicate`, `failed` or `removed`.
+        /// `ingested`, `unchanged`, `duplicate`, `failed`, `removed` or `moved`.
+        #[cfg_attr(test, ts(type = r#""ingested" | "unchanged" | "duplicate" | "failed" | "removed" | "moved""#))]
         outcome: &'static str,
         doc_id: Option<i64>,
         chunks: Option<u64>,
@@ -145,6 +150,7 @@ impl From<IngestEvent> for IngestEventDto {
 
 /// The result of one ingest.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct IngestSummaryDto {
     pub ingested: u64,
     pub skipped: u64,
@@ -156,6 +162,7 @@ pub struct IngestSummaryDto {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FailedFile {
     pub path: String,
     pub reason: String,
@@ -341,6 +348,7 @@ pub async fn remove_document(state: State<'_, AppState>, doc_id: i64) -> Result<
 
 /// One ranked search result.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct HitDto {
     pub doc_id: i64,
     pub chunk_id: String,
@@ -361,6 +369,7 @@ pub struct HitDto {
 
 /// A hit's scores: keywords (BM25), meaning (cosine similarity) and the fused rank score.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ScoresDto {
     /// Absent when the keyword search did not find the passage.
     pub lexical: Option<f32>,
@@ -413,6 +422,7 @@ pub async fn document_text(state: State<'_, AppState>, doc_id: i64) -> Result<St
 
 /// Where one OCR'd word stands on its page, for the source viewer to mark on the page image.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct OcrBoxDto {
     /// 1-based page.
     pub page: u32,
@@ -468,11 +478,14 @@ pub async fn document_pdf(state: State<'_, AppState>, doc_id: i64) -> Result<Res
 
 /// The cited rows of a table, with its header.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct TableSlice {
     pub sheet: String,
     pub columns: Vec<String>,
     pub row_count: u64,
-    /// `(row number, cells)`, 1-based rows as cited.
+    /// `(row number, cells)`, 1-based rows as cited; the catalog stores each row's cells as a
+    /// JSON array.
+    #[cfg_attr(test, ts(type = "Array<[number, Array<unknown>]>"))]
     pub rows: Vec<(u64, serde_json::Value)>,
 }
 
@@ -505,10 +518,12 @@ pub async fn table_rows(
 
 /// A watched folder as the Library view lists it.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SourceDto {
     pub id: i64,
     pub path: String,
     /// `watching`, `scanning`, `paused`, `error` or `idle` (another process holds the library).
+    #[cfg_attr(test, ts(type = r#""watching" | "scanning" | "paused" | "error" | "idle""#))]
     pub state: &'static str,
     /// Why it is in error (for example: the folder is gone).
     pub error: Option<String>,

@@ -27,8 +27,10 @@ pub struct Running {
     shutdown: CancellationToken,
 }
 
-/// What the panel shows.
+/// What the Settings panel shows: how other apps connect to Catena over MCP, and whether the
+/// in-app HTTP server runs.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct McpStatus {
     /// Whether the in-app HTTP server runs.
     pub running: bool,

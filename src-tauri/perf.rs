@@ -38,6 +38,7 @@ pub fn enabled() -> bool {
 
 /// What the page learns when it reports its first paint.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct UiReady {
     /// The app runs under `CATENA_PERF=1`: the page exposes `window.__catenaPerf`.
     pub perf: bool,

@@ -21,6 +21,7 @@ pub use session::{EmbeddingProvider, EmbeddingSettings, LlmProvider, LlmSettings
 
 /// What `get_settings` returns: the settings and which keys are in the keyring (never the keys).
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SettingsView {
     #[serde(flatten)]
     pub settings: Settings,
@@ -33,6 +34,7 @@ pub struct SettingsView {
 
 /// Which keys a settings group has (the keyring item names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum KeyFor {
     Llm,
@@ -156,9 +158,12 @@ pub async fn delete_api_key(state: State<'_, AppState>, which: KeyFor, provider:
 
 /// A model server found on this machine.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LocalServerDto {
+    #[cfg_attr(test, ts(as = "session::LlmPreset"))]
     pub preset: &'static str,
     pub label: &'static str,
+    #[cfg_attr(test, ts(as = "session::LlmProvider"))]
     pub provider: &'static str,
     pub base_url: String,
     pub models: Vec<String>,
@@ -199,6 +204,7 @@ pub fn provider(
 
 /// What the "Test" button reports.
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LlmTest {
     pub ok: bool,
     /// What kind of failure it was (`unreachable`, `auth`, `server`, …); absent when it passed.

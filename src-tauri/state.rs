@@ -22,6 +22,7 @@ pub const KEYRING_NAMESPACE: &str = "catena";
 
 /// A file drag over the window, as the UI sees it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DropEvent {
     /// Files are being dragged over the window.
@@ -35,6 +36,7 @@ pub enum DropEvent {
 /// Sent to the page when the watched folders or the documents they hold changed: it lists both
 /// again.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SourcesEvent {
     Changed,

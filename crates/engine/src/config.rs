@@ -12,6 +12,7 @@ pub const DEFAULT_AGENT_TOKEN_BUDGET: u64 = 12_288;
 
 /// What to do with a node the planner answered itself (not flagged missing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum MissingPolicy {
     /// Trust the guess: no retrieval, no evidence (the paper's fast path; cheapest).

@@ -4,6 +4,7 @@
 /// extracted text. Chars rather than bytes so that every front end can slice the text the same way.
 /// Serialised as `{"start": …, "end": …}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Span {
     /// First char of the range.
     pub start: usize,

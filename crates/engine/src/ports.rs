@@ -232,6 +232,7 @@ pub enum LlmError {
 /// What kind of failure a model error is, so every front end can explain it from data: the
 /// JSON names (`rate_limited`) are part of the run record and the app's IPC contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum LlmErrorKind {
     /// Nothing answered at the address, or the connection broke (refused, DNS, TLS, reset).

@@ -12,6 +12,7 @@ use crate::config::MissingPolicy;
 
 /// How the final answer was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "AnswerMode"))]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// A language model planned the chain and wrote the answer.
@@ -23,6 +24,7 @@ pub enum Mode {
 /// How the run went about the question: the planned chain, or a reasoning model acting from
 /// inside its own reasoning (agent mode). Records stored before agent mode read as `chain`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum RunMode {
     /// Chain-of-Action: a plan, its steps run through the ports, then the answer.
@@ -35,6 +37,7 @@ pub enum RunMode {
 
 /// How an agent-mode model asks for actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum AgentProtocol {
     /// AutoCoA's tags inside the thinking, continued by assistant prefill (models trained on the
@@ -58,6 +61,7 @@ impl AgentProtocol {
 /// Simulated observations (the model's internal world model): whether the model writes the
 /// observation it expects before each action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Observations {
     /// Real actions only.
@@ -85,6 +89,7 @@ impl Observations {
 
 /// What the model expected an action to return, and what it did return.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PredictionRecord {
     /// The action's node.
     pub node_id: u32,
@@ -108,6 +113,7 @@ pub struct PredictionRecord {
 
 /// What a chain node does (Chain-of-Action's actions, closed so every consumer can match them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// Search the user's document library (the [`crate::ports::Corpus`] port).
@@ -131,6 +137,7 @@ impl Action {
 
 /// Where a node is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum NodeStatus {
     /// Not started (waiting for its dependencies).
@@ -147,6 +154,7 @@ pub enum NodeStatus {
 
 /// What MRFS decided for a node's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// The guess was supported by a reference (score ≥ τ) and kept.
@@ -161,6 +169,7 @@ pub enum Decision {
 
 /// Which knowledge-boundary path a node took.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum RetrievalPath {
     /// The planner flagged the node as missing knowledge: retrieve and fill.
@@ -173,6 +182,7 @@ pub enum RetrievalPath {
 
 /// One MRFS score: the node's guess against one reference.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ScoreRecord {
     /// The reference.
     pub evidence_id: u32,
@@ -182,6 +192,7 @@ pub struct ScoreRecord {
 
 /// One node of the chain, as planned and as executed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NodeRecord {
     /// 1-based id, unique in the run.
     pub id: u32,
@@ -215,6 +226,7 @@ pub struct NodeRecord {
 
 /// Where a piece of evidence came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum EvidenceKind {
     /// A passage of a document in the library.
@@ -227,6 +239,7 @@ pub enum EvidenceKind {
 
 /// One piece of evidence gathered in the run; `[n]` markers in the answer point at `id`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EvidenceRecord {
     /// 1-based id, unique in the run (the citation marker number).
     pub id: u32,
@@ -266,6 +279,7 @@ pub struct EvidenceRecord {
 
 /// The cells a table finding rests on.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TableCite {
     /// Sheet or table name.
     pub sheet: String,
@@ -283,6 +297,7 @@ pub struct TableCite {
 /// else `unsupported`. A number in the sentence that the evidence lacks caps the verdict at
 /// `partial`; a sentence with no content tokens is `partial`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Most of the sentence's content words are in the cited evidence.
@@ -295,6 +310,7 @@ pub enum Verdict {
 
 /// One `[n]` marker in the answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CitationRecord {
     /// The number in the marker.
     pub marker: u32,
@@ -314,6 +330,7 @@ pub struct CitationRecord {
 /// The short answer to a question (a name, a date, a quantity with its unit…), found inside the
 /// evidence so that it can be highlighted in the source.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ShortAnswer {
     /// The answer as it reads in the evidence (line breaks read as spaces, hyphenated line ends
     /// joined).
@@ -326,6 +343,7 @@ pub struct ShortAnswer {
 
 /// References of one node that disagree on the answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConflictRecord {
     /// The node.
     pub node_id: u32,
@@ -337,6 +355,7 @@ pub struct ConflictRecord {
 
 /// Why an LLM call was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CallPurpose {
     /// Writing the chain.
@@ -357,6 +376,7 @@ pub enum CallPurpose {
 
 /// One LLM completion (retries inside the adapter are counted in [`UsageRecord::llm_calls`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CallRecord {
     /// Why it was made.
     pub purpose: CallPurpose,
@@ -372,6 +392,7 @@ pub struct CallRecord {
 
 /// What the run cost.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UsageRecord {
     /// Requests sent to the provider, retries included.
     pub llm_calls: u32,
@@ -389,6 +410,7 @@ pub struct UsageRecord {
 
 /// The engine settings a run used.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SettingsRecord {
     /// MRFS keep/replace threshold τ.
     pub mrfs_threshold: f64,
@@ -406,6 +428,7 @@ pub struct SettingsRecord {
 
 /// A finished run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RunRecord {
     /// Set by the caller (through [`crate::EngineConfig::run_id`]) or the store; may be empty.
     pub run_id: String,
@@ -474,6 +497,7 @@ pub struct RunRecord {
 
 /// Progress of a run, in order. Serialised as `{"type": "plan_ready", ...}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "RunEvent"))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// The chain is known; every node is pending (or skipped, when its action is unavailable).

@@ -24,6 +24,7 @@ use crate::zipcap::{local, resolve_entity};
 
 /// Where a card field came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum CardSource {
     /// The file's own metadata.
@@ -34,6 +35,7 @@ pub enum CardSource {
 
 /// The kind of a document identifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum IdentifierKind {
     /// Digital Object Identifier (`10.1016/j.dib.2018.11.134`).
@@ -78,6 +80,7 @@ impl IdentifierKind {
 
 /// One identifier of a document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Identifier {
     /// What kind of identifier.
     pub kind: IdentifierKind,
@@ -89,6 +92,7 @@ pub struct Identifier {
 
 /// Which source each field of a [`DocumentCard`] came from (`None` when the field is empty).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CardSources {
     /// Source of the title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,6 +107,7 @@ pub struct CardSources {
 
 /// What a document says about itself. Every field may be empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DocumentCard {
     /// The document's title.
     #[serde(default)]

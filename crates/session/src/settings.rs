@@ -36,8 +36,8 @@ impl SettingsError {
 }
 
 macro_rules! choice {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal $(| $alias:literal)*),+ $(,)? }) => {
-        $(#[$meta])*
+    ($(#[doc = $doc:literal])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal $(| $alias:literal)*),+ $(,)? }) => {
+        $(#[doc = $doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum $name {
             $($(#[$vmeta])* $variant),+
@@ -88,6 +88,37 @@ macro_rules! choice {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let text = String::deserialize(d)?;
                 text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+
+        /// In TypeScript, the union of the canonical names: what `serialize` writes.
+        #[cfg(feature = "ts")]
+        impl ts_rs::TS for $name {
+            type WithoutGenerics = Self;
+            type OptionInnerType = Self;
+
+            fn docs() -> Option<String> {
+                Some(ts_rs::format_docs(&[$($doc),*]))
+            }
+
+            fn name(_: &ts_rs::Config) -> String {
+                stringify!($name).to_owned()
+            }
+
+            fn decl(cfg: &ts_rs::Config) -> String {
+                format!("type {} = {};", stringify!($name), <Self as ts_rs::TS>::inline(cfg))
+            }
+
+            fn decl_concrete(cfg: &ts_rs::Config) -> String {
+                <Self as ts_rs::TS>::decl(cfg)
+            }
+
+            fn inline(_: &ts_rs::Config) -> String {
+                [$(concat!("\"", $text, "\"")),+].join(" | ")
+            }
+
+            fn output_path() -> Option<std::path::PathBuf> {
+                Some(std::path::PathBuf::from(concat!(stringify!($name), ".ts")))
             }
         }
     };
@@ -242,6 +273,7 @@ impl From<MissingPolicy> for Missing {
 
 /// The language model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct LlmSettings {
     /// Whether runs may use a model at all; off means extractive answers.
@@ -268,6 +300,7 @@ impl Default for LlmSettings {
 
 /// Web search.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct WebSettings {
     pub provider: WebProvider,
@@ -298,6 +331,7 @@ impl Default for WebSettings {
 
 /// How the engine runs a question.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct EngineSettings {
     pub mrfs_threshold: f64,
@@ -329,6 +363,7 @@ impl Default for EngineSettings {
 
 /// How files are read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct LibrarySettings {
     /// Target chunk size (applies to files added after the app restarts).
@@ -351,6 +386,7 @@ impl Default for LibrarySettings {
 
 /// The embedding model semantic search uses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct EmbeddingSettings {
     pub provider: EmbeddingProvider,
@@ -375,6 +411,7 @@ impl Default for EmbeddingSettings {
 
 /// Every setting.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Settings {
     pub llm: LlmSettings,

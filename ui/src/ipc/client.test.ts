@@ -73,4 +73,15 @@ describe("toIpcError", () => {
   it("does not trust objects that only look half like an error", () => {
     expect(toIpcError({ code: 42, message: "x" }).code).toBe(CLIENT_ERROR.unexpected);
   });
+
+  it("keeps the shell's codes, and reads a code it does not know as unexpected but keeps its message", () => {
+    expect(toIpcError({ code: "LibraryBusy", message: "another process" })).toMatchObject({
+      code: "LibraryBusy",
+      message: "another process",
+    });
+    expect(toIpcError({ code: "SomethingNew", message: "from a newer shell" })).toMatchObject({
+      code: CLIENT_ERROR.unexpected,
+      message: "from a newer shell",
+    });
+  });
 });

@@ -9,10 +9,12 @@ import type {
   DownloadEvent,
   DropEvent,
   EmbedEvent,
+  ErrorCode,
   ExportChoices,
   Hit,
   IngestEvent,
   IngestSummary,
+  KeyFor,
   LlmSettings,
   LlmTest,
   LocalServer,
@@ -32,9 +34,6 @@ import type {
 } from "../types";
 
 export type * from "../types";
-
-/** Which settings group a key belongs to. */
-export type KeyFor = "llm" | "web" | "embedding";
 
 /** Everything the UI can ask of the backend. */
 export interface Client {
@@ -99,9 +98,9 @@ export interface Client {
  * show `message` (for people), never the other way round.
  */
 export class IpcError extends Error {
-  readonly code: string;
+  readonly code: IpcErrorCode;
 
-  constructor(code: string, message: string) {
+  constructor(code: IpcErrorCode, message: string) {
     super(message);
     this.name = "IpcError";
     this.code = code;
@@ -116,12 +115,53 @@ export const CLIENT_ERROR = {
   unexpected: "Unexpected",
 } as const;
 
+/** Every code a failed call can carry: the shell's (generated from its `ErrorCode`) and this side's. */
+export type IpcErrorCode = ErrorCode | (typeof CLIENT_ERROR)[keyof typeof CLIENT_ERROR];
+
+/**
+ * The code as the closed union, or null for a code this build does not know (a shell newer than
+ * the page). The switch lists every code: one added in Rust fails the type check here until the
+ * UI has decided what it means.
+ */
+export function knownCode(code: string): IpcErrorCode | null {
+  const c = code as IpcErrorCode;
+  switch (c) {
+    case "DataDirUnavailable":
+    case "LibraryBusy":
+    case "LibraryFailed":
+    case "NotFound":
+    case "PathNotGranted":
+    case "InvalidInput":
+    case "RunInProgress":
+    case "Cancelled":
+    case "ProviderAuth":
+    case "LlmConfig":
+    case "KeyringUnavailable":
+    case "ExportFailed":
+    case "Io":
+    case "DownloadFailed":
+    case "Internal":
+    case "NotInApp":
+    case "Unexpected":
+      return c;
+    default: {
+      // Only codes outside the union get here: while every code is listed, `c` is `never`.
+      const unlisted: never = c;
+      void unlisted;
+      return null;
+    }
+  }
+}
+
 /** Turns whatever `invoke` rejected with into an `IpcError`. */
 export function toIpcError(raw: unknown): IpcError {
   if (raw instanceof IpcError) return raw;
   if (typeof raw === "object" && raw !== null) {
     const { code, message } = raw as { code?: unknown; message?: unknown };
-    if (typeof code === "string" && typeof message === "string") return new IpcError(code, message);
+    if (typeof code === "string" && typeof message === "string") {
+      // An unknown code is still shown (its message is for people), but branches as unexpected.
+      return new IpcError(knownCode(code) ?? CLIENT_ERROR.unexpected, message);
+    }
     if (raw instanceof Error) return new IpcError(CLIENT_ERROR.unexpected, raw.message);
   }
   // Tauri rejects with a plain string for its own failures (unknown command, denied by the ACL).

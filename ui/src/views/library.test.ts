@@ -34,6 +34,8 @@ const docInfo = (over: Partial<DocumentInfo> = {}): DocumentInfo => ({
   warnings: [],
   duplicate_of: null,
   updated_at: "2026-01-02T03:04:05Z",
+  card: null,
+  embedded: false,
   ...over,
 });
 
@@ -131,6 +133,7 @@ describe("Library view", () => {
             snippet_html: "the &lt;old&gt; <b>observatory</b> was built",
             text: "the <old> observatory was built in 1923",
             span: [10, 50] as [number, number],
+            scores: { lexical: 3.2, semantic: null, fused: 3.2 },
           },
         ]),
       ),
@@ -156,8 +159,8 @@ describe("Library view", () => {
     const client = fakeClient({
       listDocuments: vi.fn(() =>
         Promise.resolve([
-          { id: 1, path: "/d/a.pdf", title: "Annual report", format: "pdf", size: 2048, pages: 3, chunks: 9, status: "indexed", error: null, warnings: [], duplicate_of: null, updated_at: "2026-01-02T03:04:05Z" },
-          { id: 2, path: "/d/b.docx", title: null, format: null, size: 10, pages: null, chunks: 0, status: "failed", error: "not a zip archive", warnings: [], duplicate_of: null, updated_at: "2026-01-02T03:04:05Z" },
+          { id: 1, path: "/d/a.pdf", title: "Annual report", format: "pdf", size: 2048, pages: 3, chunks: 9, status: "indexed", error: null, warnings: [], duplicate_of: null, updated_at: "2026-01-02T03:04:05Z", card: null, embedded: false },
+          { id: 2, path: "/d/b.docx", title: null, format: null, size: 10, pages: null, chunks: 0, status: "failed", error: "not a zip archive", warnings: [], duplicate_of: null, updated_at: "2026-01-02T03:04:05Z", card: null, embedded: false },
         ]),
       ),
     });
@@ -377,6 +380,7 @@ describe("Library view", () => {
       snippet_html: "the <b>observatory</b> was built",
       text: "the observatory was built in 1923",
       span: [10, 43],
+      scores: { lexical: 3.2, semantic: null, fused: 3.2 },
     };
     const client = fakeClient({ search: vi.fn(() => Promise.resolve([hit])), documentText: vi.fn(() => Promise.resolve("x".repeat(60))) });
     const view = libraryView(client, info);
@@ -407,7 +411,7 @@ describe("document cards", () => {
     const client = fakeClient({
       listDocuments: vi.fn(() =>
         Promise.resolve([
-          { id: 7, path: "/d/dpr.pdf", title: "dpr", format: "pdf", size: 2048, pages: 13, chunks: 40, status: "indexed", error: null, warnings: [], duplicate_of: null, updated_at: "2026-01-02T03:04:05Z", card },
+          { id: 7, path: "/d/dpr.pdf", title: "dpr", format: "pdf", size: 2048, pages: 13, chunks: 40, status: "indexed", error: null, warnings: [], duplicate_of: null, updated_at: "2026-01-02T03:04:05Z", card, embedded: false },
         ]),
       ),
     });
@@ -473,6 +477,7 @@ describe("semantic search in the Library view", () => {
     warnings: [],
     duplicate_of: null,
     updated_at: "2026-01-02T03:04:05Z",
+    card: null,
     embedded,
   });
 
@@ -587,7 +592,6 @@ describe("semantic search in the Library view", () => {
       "Embedding 1 of 1 document… (3 of 3 passages)",
     );
     const base = { doc_id: 1, chunk_id: "1:0", title: "", path: "", format: "", location: "", page: null, score: 2.5, snippet_html: "", text: "", span: [0, 0] as [number, number] };
-    expect(scoreText(base)).toBe("score 2.50");
     expect(scoreText({ ...base, scores: { lexical: 2.5, semantic: null, fused: 2.5 } })).toBe("keywords 2.50");
   });
 

@@ -107,7 +107,6 @@ export function embedText(p: EmbedProgress): string {
 /** A hit's scores for its detail line: "keywords 7.42 · meaning 0.68". */
 export function scoreText(hit: Hit): string {
   const s = hit.scores;
-  if (!s) return `score ${hit.score.toFixed(2)}`;
   const parts: string[] = [];
   parts.push(s.lexical === null ? "no keyword match" : `keywords ${s.lexical.toFixed(2)}`);
   if (s.semantic !== null) parts.push(`meaning ${s.semantic.toFixed(2)}`);

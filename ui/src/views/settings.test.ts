@@ -68,11 +68,13 @@ describe("Settings view", () => {
     const answers: LlmTest[] = [
       {
         ok: false,
+        kind: "unreachable",
+        status: null,
         message: "Nothing is answering at 127.0.0.1:11434. Is the model server running, and is the port right?",
         detail: "network error: could not reach the server: tcp connect error: Connection refused (os error 111)",
         models: [],
       },
-      { ok: true, message: "Connected: qwen3 is available.", detail: null, models: ["qwen3"] },
+      { ok: true, kind: null, status: null, message: "Connected: qwen3 is available.", detail: null, models: ["qwen3"] },
     ];
     const client = fakeClient({ testLlm: () => Promise.resolve(answers.shift() as LlmTest) });
     const view = settingsView(client);

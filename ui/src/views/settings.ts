@@ -4,12 +4,12 @@ import { h } from "../dom";
 import { type Client, toIpcError } from "../ipc/client";
 import { bytes } from "../format";
 import { mcpPanel } from "./mcp-panel";
-import type { DownloadEvent, EmbeddingSettings, LocalServer, SemanticStatus, Settings, SettingsView } from "../types";
+import type { DownloadEvent, EmbeddingSettings, LlmPreset, LlmProvider, LocalServer, SemanticStatus, Settings, SettingsView } from "../types";
 
 export interface Preset {
-  id: string;
+  id: LlmPreset;
   label: string;
-  provider: "openai-compatible" | "ollama" | "anthropic";
+  provider: LlmProvider;
   baseUrl: string;
   needsKey: boolean;
 }
@@ -136,7 +136,7 @@ export function settingsView(client: Client): SettingsViewHandle {
     });
     const llmSettings = () => ({
       enabled: enabled.checked,
-      preset: preset.value,
+      preset: currentPreset().id,
       provider: currentPreset().provider,
       base_url: baseUrl.value.trim(),
       model: model.value.trim(),
@@ -243,7 +243,7 @@ export function settingsView(client: Client): SettingsViewHandle {
 
     // Semantic search
     const embProvider = h("select", { id: "emb-provider" }, ...EMBEDDERS.map(([v, l]) => h("option", { value: v }, l)));
-    embProvider.value = s.embedding.provider === "" ? "local" : s.embedding.provider;
+    embProvider.value = s.embedding.provider;
     const embDir = h("input", { type: "text", id: "emb-dir", value: s.embedding.model_dir, spellcheck: false, placeholder: "A folder with config.json, tokenizer.json and model.safetensors" });
     const pickDir = h("button", { type: "button", class: "button" }, "Choose folder…");
     pickDir.addEventListener("click", () => {
