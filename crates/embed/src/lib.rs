@@ -11,6 +11,7 @@
 use std::fmt;
 
 pub mod download;
+mod encoder;
 mod http;
 pub mod local;
 pub mod provider;

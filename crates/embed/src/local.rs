@@ -21,6 +21,7 @@ use candle_transformers::models::bert::{BertModel, Config};
 use serde::Deserialize;
 use tokenizers::{Encoding, Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
+use crate::encoder::QuickEncoder;
 use crate::{EmbedError, Embedder, ModelId, TextKind};
 
 /// The folder name of the default model, and the name its vectors are recorded under.
@@ -40,6 +41,11 @@ const TOKENS_PER_BATCH: usize = 4096;
 /// The most texts in one forward pass, for short texts.
 const MAX_BATCH: usize = 64;
 
+/// Texts of at most this many tokens (a question, a heading) are embedded one at a time by the
+/// [`QuickEncoder`]; longer ones in padded batches through candle, which is faster per token
+/// once the matrices are large.
+const QUICK_MAX_TOKENS: usize = 48;
+
 /// The files a model folder must hold.
 const CONFIG_FILE: &str = "config.json";
 const TOKENIZER_FILE: &str = "tokenizer.json";
@@ -52,12 +58,17 @@ const SENTENCE_CONFIG_FILE: &str = "sentence_bert_config.json";
 #[derive(Clone)]
 pub struct LocalEmbedder {
     inner: Arc<Inner>,
+    /// Whether short texts go through the quick encoder (always, except to measure it).
+    quick: bool,
 }
 
 struct Inner {
     id: ModelId,
     dir: PathBuf,
     model: BertModel,
+    /// The same weights run one short text at a time (a search's question); `None` for a model
+    /// it does not know.
+    quick: Option<QuickEncoder>,
     tokenizer: Tokenizer,
     pool: rayon::ThreadPool,
     dims: usize,
@@ -114,7 +125,7 @@ impl LocalEmbedder {
 
         let weights_path = dir.join(WEIGHTS_FILE);
         let weights = read_model_file(dir, WEIGHTS_FILE)?;
-        let model = load_weights(weights, &config).map_err(|e| {
+        let (model, quick) = load_weights(weights, &config).map_err(|e| {
             EmbedError::InvalidModel(format!("cannot load the model weights {}: {e}", weights_path.display()))
         })?;
 
@@ -126,16 +137,26 @@ impl LocalEmbedder {
             .map_err(|e| EmbedError::Compute(format!("cannot start the embedding threads: {e}")))?;
 
         Ok(LocalEmbedder {
+            quick: true,
             inner: Arc::new(Inner {
                 id: model_id_for(dir),
                 dir: dir.to_path_buf(),
                 model,
+                quick,
                 tokenizer,
                 pool,
                 dims: config.hidden_size,
                 max_tokens,
             }),
         })
+    }
+
+    /// The same embedder with the quick one-text encoder for short texts on or off. It is on
+    /// by default; off, every text runs through candle's batched forward pass — there to
+    /// measure one against the other (`embed_bench`).
+    pub fn with_quick_encoder(mut self, on: bool) -> LocalEmbedder {
+        self.quick = on;
+        self
     }
 
     /// The folder the model was loaded from.
@@ -152,7 +173,8 @@ impl LocalEmbedder {
     /// long as the forward passes take; async code should call [`Embedder::embed`] instead.
     pub fn embed_blocking(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let inner = &self.inner;
-        inner.pool.install(|| inner.embed_all(texts))
+        let quick = if self.quick { inner.quick.as_ref() } else { None };
+        inner.pool.install(|| inner.embed_all(texts, quick))
     }
 }
 
@@ -182,20 +204,28 @@ impl Embedder for LocalEmbedder {
 impl Inner {
     /// Tokenizes every text, runs batches of similar length and puts the vectors back in the
     /// order of `texts`.
-    fn embed_all(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+    fn embed_all(&self, texts: &[String], quick: Option<&QuickEncoder>) -> Result<Vec<Vec<f32>>, EmbedError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let inputs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let encodings = self
-            .tokenizer
-            .encode_batch(inputs, true)
-            .map_err(|e| EmbedError::Compute(format!("cannot tokenize the texts: {e}")))?;
-
-        let mut order: Vec<usize> = (0..encodings.len()).collect();
-        order.sort_by_key(|&i| encodings[i].len());
+        let encodings = match texts {
+            // One text (a search's question): no parallel batch to set up.
+            [text] => self.tokenizer.encode(text.as_str(), true).map(|e| vec![e]),
+            _ => self.tokenizer.encode_batch(texts.iter().map(String::as_str).collect::<Vec<_>>(), true),
+        }
+        .map_err(|e| EmbedError::Compute(format!("cannot tokenize the texts: {e}")))?;
 
         let mut vectors: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
+        if let Some(quick) = quick {
+            for (vector, encoding) in vectors.iter_mut().zip(&encodings) {
+                if encoding.len() <= QUICK_MAX_TOKENS {
+                    *vector = quick.embed(encoding.get_ids());
+                }
+            }
+        }
+        let mut order: Vec<usize> = (0..encodings.len()).filter(|&i| vectors[i].is_none()).collect();
+        order.sort_by_key(|&i| encodings[i].len());
+
         let mut start = 0;
         while start < order.len() {
             // Sorted ascending, so the last text of a batch is its longest.
@@ -301,13 +331,15 @@ fn load_tokenizer(bytes: &[u8], max_tokens: usize) -> tokenizers::Result<Tokeniz
     Ok(tokenizer)
 }
 
-/// Parses the safetensors weights and builds the BERT encoder from them.
-fn load_weights(weights: Vec<u8>, config: &Config) -> candle_core::Result<BertModel> {
+/// Parses the safetensors weights and builds the BERT encoder from them, and the quick encoder
+/// for short texts over the same tensors.
+fn load_weights(weights: Vec<u8>, config: &Config) -> candle_core::Result<(BertModel, Option<QuickEncoder>)> {
     let device = Device::Cpu;
     let tensors: HashMap<String, Tensor> = candle_core::safetensors::load_buffer(&weights, &device)?;
     drop(weights);
+    let quick = QuickEncoder::new(&tensors, config);
     let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
-    BertModel::load(vb, config)
+    Ok((BertModel::load(vb, config)?, quick))
 }
 
 #[cfg(test)]
@@ -394,6 +426,28 @@ mod tests {
             let encoding = model().inner.tokenizer.encode(want.text.as_str(), true).unwrap();
             assert_eq!(encoding.len(), want.tokens, "token count of {:?}", want.text);
         }
+    }
+
+    #[test]
+    fn short_texts_get_the_same_vectors_from_both_encoders() {
+        // Lengths on both sides of the quick encoder's limit, one token, and an odd length.
+        let words = "the trustee's accounting year begins in July and closes at the end of June each year";
+        let mut texts: Vec<String> =
+            (1..=words.split(' ').count()).map(|n| words.split(' ').take(n).collect::<Vec<_>>().join(" ")).collect();
+        texts.push(format!("{words} {words} {words}"));
+        texts.push("Ünïcödé — 3.5 km² (≈ 2 mi²)?".to_owned());
+        let quick = model().clone().embed_blocking(&texts).unwrap();
+        let batched = model().clone().with_quick_encoder(false).embed_blocking(&texts).unwrap();
+        let mut short = 0;
+        for ((a, b), text) in quick.iter().zip(&batched).zip(&texts) {
+            let tokens = model().inner.tokenizer.encode(text.as_str(), true).unwrap().len();
+            short += usize::from(tokens <= QUICK_MAX_TOKENS);
+            assert!((norm(a) - 1.0).abs() < 1e-4, "not unit length for {text:?}");
+            let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+            assert!(worst < 1e-4, "component off by {worst} for {text:?} ({tokens} tokens)");
+        }
+        assert!(short >= texts.len() - 2, "the quick encoder was not used for most texts");
+        assert!(model().inner.quick.is_some(), "the default model has no quick encoder");
     }
 
     #[tokio::test]

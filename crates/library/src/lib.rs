@@ -446,21 +446,36 @@ impl Library {
             Ok(state) => state,
             Err(reason) => return self.fallback(query, limit, mode, format!("semantic search is off: {reason}")).await,
         };
-        if state.sync(&self.catalog).await? == 0 {
+        // The stored vectors' catch-up, the question's embedding (on the embedder's threads) and
+        // the keyword search (on a blocking thread) do not depend on one another: on two or more
+        // cores the embedding, the longest of them, hides the other two.
+        let depth = limit.max(FUSION_DEPTH);
+        let (synced, embedded, lexical) = tokio::join!(state.sync(&self.catalog), state.embed_query(query), async {
+            match mode {
+                SearchMode::Hybrid => self.lexical(query, depth).await.map(Some),
+                _ => Ok(None),
+            }
+        });
+        let mut lexical = lexical?;
+        if synced? == 0 {
             let note = format!("no document is embedded yet for {}", state.model);
-            return self.fallback(query, limit, mode, note).await;
+            return self.fallback_with(query, limit, mode, lexical, note).await;
         }
-        let query_vector = match state.embed_query(query).await {
+        let query_vector = match embedded {
             Ok(v) => v,
-            Err(e) => return self.fallback(query, limit, mode, format!("cannot embed the query: {e}")).await,
+            Err(e) => {
+                return self.fallback_with(query, limit, mode, lexical, format!("cannot embed the query: {e}")).await;
+            }
         };
         if mode == SearchMode::Semantic {
             let found = state.nearest(&query_vector, limit).await?;
             let hits = semantic::semantic_hits(&self.index, query, &found).await?;
             return Ok(SearchResults { hits, mode, note: None });
         }
-        let depth = limit.max(FUSION_DEPTH);
-        let lexical = self.lexical(query, depth).await?;
+        let lexical = match lexical.take() {
+            Some(hits) => hits,
+            None => self.lexical(query, depth).await?,
+        };
         let found = state.nearest(&query_vector, depth).await?;
         let hits = semantic::fuse(&self.index, query, lexical, &found, limit).await?;
         Ok(SearchResults { hits, mode, note: None })
@@ -473,6 +488,24 @@ impl Library {
             return Ok(SearchResults { hits: Vec::new(), mode, note: Some(note) });
         }
         Ok(SearchResults { hits: self.lexical(query, limit).await?, mode: SearchMode::Lexical, note: Some(note) })
+    }
+
+    /// [`Self::fallback`], reusing a hybrid search's keyword hits when they were already found.
+    async fn fallback_with(
+        &self,
+        query: &str,
+        limit: usize,
+        mode: SearchMode,
+        lexical: Option<Vec<Hit>>,
+        note: String,
+    ) -> Result<SearchResults> {
+        match (mode, lexical) {
+            (SearchMode::Hybrid, Some(mut hits)) => {
+                hits.truncate(limit);
+                Ok(SearchResults { hits, mode: SearchMode::Lexical, note: Some(note) })
+            }
+            _ => self.fallback(query, limit, mode, note).await,
+        }
     }
 
     async fn lexical(&self, query: &str, limit: usize) -> Result<Vec<Hit>> {
