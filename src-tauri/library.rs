@@ -265,7 +265,7 @@ pub async fn reread_document(
 ) -> Result<IngestSummaryDto, IpcError> {
     let doc = document(&state, doc_id).await?;
     let path = PathBuf::from(&doc.path);
-    let lib = state.writable_library().await?;
+    let lib = state.library().await?;
     let canonical = tokio::fs::canonicalize(&path).await.unwrap_or_else(|_| path.clone());
     let in_watched_folder =
         lib.sources().await?.iter().any(|s| canonical.starts_with(&s.path) || path.starts_with(&s.path));
@@ -283,6 +283,8 @@ pub async fn reread_document(
         Ok(_) => return Err(IpcError::invalid(format!("{} is no longer a file", doc.path))),
         Err(_) => return Err(IpcError::not_found(format!("the file is no longer at {}", doc.path))),
     }
+    // What the user may not ask is refused first; a library that cannot change, after.
+    let lib = state.writable_library().await?;
     let slot = state.ingest_slot().await;
     let cancel = CancelFlag::default();
     state.set_ingest_cancel(Some(cancel.clone()));
