@@ -20,6 +20,9 @@ pub enum ErrorCode {
     DataDirUnavailable,
     /// Another Catena process holds the library's writer: reading works, adding and removing do not.
     LibraryBusy,
+    /// The library is read-only (its folder is not writable, or `CATENA_READ_ONLY` is set):
+    /// reading works, adding and removing do not.
+    LibraryReadOnly,
     /// The catalog or the index failed.
     LibraryFailed,
     /// A document, run or table that is not (or no longer) there.
@@ -70,7 +73,8 @@ impl From<library::LibraryError> for IpcError {
     fn from(e: library::LibraryError) -> IpcError {
         use library::LibraryError as L;
         let code = match &e {
-            L::Busy(_) | L::ReadOnly | L::ReadOnlyDir(_) => ErrorCode::LibraryBusy,
+            L::Busy(_) => ErrorCode::LibraryBusy,
+            L::ReadOnly | L::ReadOnlyDir(_) => ErrorCode::LibraryReadOnly,
             L::NotFound(_) | L::NoSource(_) => ErrorCode::NotFound,
             L::NotAFolder(_) => ErrorCode::InvalidInput,
             L::DataDir { .. } => ErrorCode::DataDirUnavailable,
@@ -78,12 +82,33 @@ impl From<library::LibraryError> for IpcError {
             L::Internal(_) => ErrorCode::Internal,
         };
         let message = match e {
-            L::ReadOnly => "another Catena process is writing to this library; try again once it has finished \
-                            (restart the app if this persists)"
+            L::ReadOnly => "the library was opened read-only (another Catena process was writing to it, or its \
+                            folder is not writable), so nothing was changed"
                 .to_owned(),
             other => other.to_string(),
         };
         IpcError { code, message }
+    }
+}
+
+/// Why a change to a library opened without its writer is refused, saying that nothing changed:
+/// read-only for `cause` when the data directory `dir` cannot be written, else busy (another
+/// Catena process held the writer when the app opened it).
+pub fn refused_change(dir: &std::path::Path, cause: Option<library::ReadOnlyCause>) -> IpcError {
+    match cause {
+        Some(cause) => IpcError::new(
+            ErrorCode::LibraryReadOnly,
+            format!(
+                "the library at {} is read-only because {cause}, so nothing was added or changed \
+                 (searching and asking still work)",
+                dir.display()
+            ),
+        ),
+        None => IpcError::new(
+            ErrorCode::LibraryBusy,
+            "another Catena process is writing to this library, so nothing was added or changed; try again once it \
+             has finished (restart the app if this persists)",
+        ),
     }
 }
 
@@ -151,9 +176,22 @@ mod tests {
     }
 
     #[test]
-    fn a_read_only_library_is_reported_as_busy() {
-        let error = IpcError::from(library::LibraryError::ReadOnly);
+    fn a_refused_change_says_why_and_that_nothing_changed() {
+        let dir = std::path::Path::new("/srv/library");
+        let error = refused_change(dir, Some(library::ReadOnlyCause::NotWritable));
+        assert_eq!(error.code, ErrorCode::LibraryReadOnly);
+        for words in ["/srv/library is read-only", "not writable", "nothing was added or changed"] {
+            assert!(error.message.contains(words), "{words}: {}", error.message);
+        }
+        assert!(!error.message.contains("another"), "{}", error.message);
+
+        let error = refused_change(dir, Some(library::ReadOnlyCause::Requested));
+        assert_eq!(error.code, ErrorCode::LibraryReadOnly);
+        assert!(error.message.contains("read-only because CATENA_READ_ONLY is set"), "{}", error.message);
+
+        let error = refused_change(dir, None);
         assert_eq!(error.code, ErrorCode::LibraryBusy);
-        assert!(error.message.contains("another Catena process"), "{}", error.message);
+        assert!(error.message.contains("another Catena process is writing"), "{}", error.message);
+        assert!(error.message.contains("nothing was added or changed"), "{}", error.message);
     }
 }

@@ -192,6 +192,14 @@ mod tests {
             }
         }
 
+        /// Drops `path` on the window (which grants it), then adds it with `ingest`, progress on
+        /// channel `channel`.
+        fn drop_and_ingest(&self, path: &Path, channel: u32) -> Result<Value, Value> {
+            let path = path.to_string_lossy().into_owned();
+            self.window.state::<AppState>().on_drop(crate::state::DropEvent::Dropped { paths: vec![path.clone()] });
+            self.call("ingest", json!({"paths": [path], "onEvent": format!("__CHANNEL__:{channel}")}))
+        }
+
         fn channel(&self, id: u32) -> Vec<Value> {
             self.sent.lock().expect("not poisoned").get(&id).cloned().unwrap_or_default()
         }
@@ -289,12 +297,7 @@ mod tests {
         let (app, dir) = app("main");
         let docs = notes(dir.path());
         // Dropping the folder on the window is what grants it.
-        app.window
-            .state::<AppState>()
-            .on_drop(crate::state::DropEvent::Dropped { paths: vec![docs.to_string_lossy().into_owned()] });
-        let summary = app
-            .call("ingest", json!({"paths": [docs.to_string_lossy()], "onEvent": "__CHANNEL__:7"}))
-            .expect("ingest succeeds");
+        let summary = app.drop_and_ingest(&docs, 7).expect("ingest succeeds");
         assert_eq!(summary["ingested"], 2);
         assert_eq!(summary["failed"][0]["path"], docs.join("broken.pdf").to_string_lossy().as_ref());
         assert!(!summary["failed"][0]["reason"].as_str().unwrap_or_default().is_empty());
@@ -342,6 +345,86 @@ mod tests {
         );
         let error = app.call("document_pdf", json!({"docId": doc_id})).expect_err("gone");
         assert_eq!(error["code"], "NotFound");
+    }
+
+    /// Where [`read_only_drop`] finds the library and the folder to drop (set only for it).
+    const READ_ONLY_DROP_ROOT: &str = "CATENA_TEST_READ_ONLY_DROP_ROOT";
+
+    /// Files dropped on a read-only library are refused with the reason, and nothing changes.
+    /// `CATENA_READ_ONLY` is read process-wide, so the drop runs in a child process of this test
+    /// binary ([`read_only_drop`]) while the tests beside this one keep writable libraries.
+    #[test]
+    fn files_dropped_on_a_read_only_library_are_refused_saying_why_and_nothing_changes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        {
+            let app = app_at("main", &data);
+            let summary = app.drop_and_ingest(&notes(dir.path()), 7).expect("ingest succeeds");
+            assert_eq!(summary["ingested"], 2);
+        }
+        let more = dir.path().join("more");
+        std::fs::create_dir_all(&more).expect("mkdir");
+        std::fs::write(more.join("harbour.txt"), "The harbour lighthouse was lit for the first time in 1931.")
+            .expect("write");
+        let before = library_state(&data);
+
+        let exe = std::env::current_exe().expect("the test binary");
+        let out = std::process::Command::new(exe)
+            .args(["--exact", "tests::read_only_drop", "--ignored", "--nocapture", "--test-threads=1"])
+            .env("CATENA_READ_ONLY", "1")
+            .env(READ_ONLY_DROP_ROOT, dir.path())
+            .output()
+            .expect("the test binary runs");
+        let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success() && log.contains("1 passed"), "{log}");
+        assert_eq!(library_state(&data), before, "a refused drop changed the library");
+    }
+
+    /// The documents' paths and statuses and the watched folders of the library at `data`.
+    fn library_state(data: &Path) -> (Vec<(String, String)>, Vec<String>) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        rt.block_on(async {
+            let lib = library::Library::open_read(data).await.expect("the library opens");
+            let mut docs: Vec<(String, String)> = lib
+                .documents()
+                .await
+                .expect("documents")
+                .into_iter()
+                .map(|d| (d.path, format!("{:?}", d.status)))
+                .collect();
+            docs.sort();
+            let sources = lib.sources().await.expect("sources").into_iter().map(|s| s.path).collect();
+            (docs, sources)
+        })
+    }
+
+    /// The child half of the test above, run with `CATENA_READ_ONLY=1`: the app opens the library
+    /// read-only; dropping a folder, removing a document and pausing a watched folder are refused
+    /// with `LibraryReadOnly` and a message that says why and that nothing changed.
+    #[test]
+    #[ignore = "run by files_dropped_on_a_read_only_library_are_refused_saying_why_and_nothing_changes"]
+    fn read_only_drop() {
+        let root = std::path::PathBuf::from(std::env::var_os(READ_ONLY_DROP_ROOT).expect("run by its parent test"));
+        let app = app_at("main", &root.join("data"));
+        let error = app.drop_and_ingest(&root.join("more"), 7).expect_err("refused");
+        assert_eq!(error["code"], "LibraryReadOnly", "{error}");
+        let message = error["message"].as_str().expect("a message");
+        for words in ["is read-only because CATENA_READ_ONLY is set", "nothing was added or changed"] {
+            assert!(message.contains(words), "{words}: {message}");
+        }
+        assert!(!message.contains("another"), "{message}");
+        assert!(app.channel(7).is_empty(), "{:?}", app.channel(7));
+
+        let docs = app.call("list_documents", json!({})).expect("listing works");
+        let doc_id = docs[0]["id"].clone();
+        let error = app.call("remove_document", json!({"docId": doc_id})).expect_err("refused");
+        assert_eq!(error["code"], "LibraryReadOnly", "{error}");
+        let sources = app.call("list_sources", json!({})).expect("listing works");
+        let error = app.call("pause_source", json!({"sourceId": sources[0]["id"]})).expect_err("refused");
+        assert_eq!(error["code"], "LibraryReadOnly", "{error}");
+        // Reading still works.
+        let hits = app.call("search", json!({"query": "observatory built"})).expect("search works");
+        assert!(!hits.as_array().expect("a list").is_empty());
     }
 
     #[test]

@@ -226,7 +226,7 @@ pub async fn ingest(
             format!("{} was not dropped on the window or picked in a dialog", p.display()),
         ));
     }
-    let lib = state.library().await?;
+    let lib = state.writable_library().await?;
     let slot = state.ingest_slot().await;
     let cancel = CancelFlag::default();
     state.set_ingest_cancel(Some(cancel.clone()));
@@ -290,6 +290,8 @@ pub async fn reread_document(
         Ok(_) => return Err(IpcError::invalid(format!("{} is no longer a file", doc.path))),
         Err(_) => return Err(IpcError::not_found(format!("the file is no longer at {}", doc.path))),
     }
+    // What the user may not ask is refused first; a library that cannot change, after.
+    let lib = state.writable_library().await?;
     let slot = state.ingest_slot().await;
     let cancel = CancelFlag::default();
     state.set_ingest_cancel(Some(cancel.clone()));
@@ -340,7 +342,7 @@ pub async fn list_documents(state: State<'_, AppState>) -> Result<Vec<DocumentDt
 /// Removes a document from the library (the file on disk is left alone).
 #[tauri::command]
 pub async fn remove_document(state: State<'_, AppState>, doc_id: i64) -> Result<(), IpcError> {
-    let lib = state.library().await?;
+    let lib = state.writable_library().await?;
     let _slot = state.ingest_slot().await;
     lib.remove(&doc_id.to_string()).await?;
     Ok(())
@@ -570,7 +572,13 @@ pub async fn list_sources(state: State<'_, AppState>) -> Result<Vec<SourceDto>, 
 }
 
 async fn change_source(state: &AppState, source_id: i64, paused: Option<bool>) -> Result<(), IpcError> {
+    // Watched folders live in the catalog, which another process's ingest does not lock: only a
+    // library that cannot be written at all refuses them.
     let lib = state.library().await?;
+    let dir = state.data_dir()?;
+    if let Some(cause) = library::read_only_cause(dir) {
+        return Err(crate::error::refused_change(dir, Some(cause)));
+    }
     match paused {
         Some(p) => lib.set_source_paused(source_id, p).await?,
         None => lib.remove_source(source_id).await?,

@@ -95,7 +95,7 @@ impl AppState {
 
     /// The library, opened on first use: for writing when no other process holds the writer,
     /// else (or where the data directory is not writable) read-only: searching and asking still
-    /// work; adding files reports `LibraryBusy`.
+    /// work; adding files reports `LibraryBusy` or `LibraryReadOnly` (see [`Self::writable_library`]).
     pub async fn library(&self) -> Result<Arc<Library>, IpcError> {
         let dir = self.data_dir()?.to_path_buf();
         let lib = self
@@ -127,6 +127,18 @@ impl AppState {
             });
         }
         Ok(lib.clone())
+    }
+
+    /// The library, for a command that changes it: refused before anything is touched when it
+    /// was opened read-only, saying why (its folder is not writable, `CATENA_READ_ONLY`, or
+    /// another process held the writer).
+    pub async fn writable_library(&self) -> Result<Arc<Library>, IpcError> {
+        let lib = self.library().await?;
+        if lib.is_writable() {
+            return Ok(lib);
+        }
+        let dir = self.data_dir()?;
+        Err(crate::error::refused_change(dir, library::read_only_cause(dir)))
     }
 
     /// The in-app MCP server's slot.

@@ -22,6 +22,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { remote } from "webdriverio";
+import { dragOnto } from "./drag.mjs";
 import { startModelServer } from "./model-server.mjs";
 import { writeFixtures, writeScanPdf, writeFaxTiff, QUESTION, FACTS, TITLES } from "./fixtures.mjs";
 
@@ -88,39 +89,9 @@ async function openApp() {
   return session;
 }
 
-/**
- * Drags `paths` onto the middle of the app window the way a file manager would: a GTK drag source
- * (drag-source.py) offers them as text/uri-list and xdotool presses on it, moves the pointer onto
- * the window and releases, so the drop travels through XDND, GTK and Tauri's drop handler.
- */
+/** Drags `paths` onto the app window from a real GTK drag source (drag.mjs). */
 async function dragOntoWindow(paths) {
-  const rect = await browser.getWindowRect();
-  const source = spawn("/usr/bin/python3", [join(import.meta.dirname, "drag-source.py"), "0", "0", ...paths], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  let said = "";
-  source.stdout.on("data", (chunk) => (said += chunk));
-  const until = async (word) => {
-    for (let i = 0; !said.includes(word); i++) {
-      if (i > 150 || source.exitCode !== null) throw new Error(`the drag source never said "${word}" (it said ${JSON.stringify(said)})`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
-  try {
-    await until("ready");
-    const x = Math.round(rect.x + rect.width / 2);
-    const y = Math.round(rect.y + rect.height / 2);
-    // GTK starts a drag once the pressed pointer has moved past a threshold; small steps, then the window.
-    const steps = [[50, 35], [80, 50], [x - 60, y - 30], [x, y]];
-    execFileSync("xdotool", [
-      "mousemove", "40", "30", "mousedown", "1", "sleep", "0.2",
-      ...steps.flatMap(([sx, sy]) => ["mousemove", String(sx), String(sy), "sleep", "0.2"]),
-      "sleep", "0.3", "mouseup", "1",
-    ]);
-    await until("dropped");
-  } finally {
-    source.kill();
-  }
+  await dragOnto(await browser.getWindowRect(), paths);
 }
 
 /**

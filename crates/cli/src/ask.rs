@@ -9,7 +9,9 @@
 //! record with the same serialisation, so the two are byte-for-byte equal.
 //!
 //! A run that is cancelled (Ctrl-C) stores nothing and exits 130. A run is stored before it is
-//! printed, so a run that was printed can always be shown again.
+//! printed, so a run that was printed can always be shown again. On a read-only library the run
+//! is answered and printed but not stored: a warning on stderr says so, `--json` adds
+//! `"stored": false` and `warning`, and the exit code is 0.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::{IsTerminal, Write};
@@ -343,12 +345,21 @@ pub(crate) async fn ask(
         Err(e) => return Err(anyhow!(e)),
     };
 
-    let mut stored = true;
-    if let Err(e) = lib.catalog().save_run(&record).await {
-        // The answer is already paid for: print it anyway, and say (and exit 1) that it is not
-        // in the history.
-        note(&format!("error: the run could not be stored: {e}"));
-        stored = false;
+    // The answer is already paid for: it is printed whether or not the history can keep it. A
+    // read-only library is an expected state (exit 0, a plain warning); any other failure to
+    // store is an error (exit 1).
+    let not_stored = match library::read_only_cause(dir) {
+        Some(cause) => Some(NotStored::ReadOnly(cause)),
+        None => match lib.catalog().save_run(&record).await {
+            Ok(()) => None,
+            Err(e) if e.is_read_only() => Some(NotStored::ReadOnly(library::ReadOnlyCause::NotWritable)),
+            Err(e) => Some(NotStored::Failed(e.to_string())),
+        },
+    };
+    match &not_stored {
+        Some(n @ NotStored::ReadOnly(_)) => note(&format!("warning: {}", n.message())),
+        Some(n @ NotStored::Failed(_)) => note(&format!("error: {}", n.message())),
+        None => {}
     }
     if let (Ok(m), Some(error)) = (&model, record.llm_error.as_deref()) {
         let error = scrub(error, m.key.as_ref());
@@ -362,7 +373,10 @@ pub(crate) async fn ask(
     }
 
     if json {
-        print_record_json(&record)?;
+        match &not_stored {
+            None => print_record_json(&record)?,
+            Some(n) => print_unstored_record_json(&record, n)?,
+        }
     } else {
         let why = match (&model, record.mode) {
             (_, Mode::Llm) => None,
@@ -374,7 +388,31 @@ pub(crate) async fn ask(
         };
         print_record(&record, why.as_deref());
     }
-    Ok(if stored { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(match not_stored {
+        Some(NotStored::Failed(_)) => ExitCode::from(1),
+        None | Some(NotStored::ReadOnly(_)) => ExitCode::SUCCESS,
+    })
+}
+
+/// Why a finished run is not in the history.
+enum NotStored {
+    /// The library is read-only: nothing may be written to it.
+    ReadOnly(library::ReadOnlyCause),
+    /// Writing it failed.
+    Failed(String),
+}
+
+impl NotStored {
+    /// The warning `ask` prints on stderr and puts in `--json`'s `warning`.
+    fn message(&self) -> String {
+        match self {
+            NotStored::ReadOnly(cause) => format!(
+                "the run was not saved to the history because the library is read-only ({cause}); \
+                 `catena runs` and `catena show` will not list it"
+            ),
+            NotStored::Failed(e) => format!("the run could not be stored: {e}"),
+        }
+    }
 }
 
 /// `--require-llm` and the model did not write the answer: a fatal error with its own code.
@@ -547,6 +585,22 @@ async fn print_events(mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>, live:
 /// stored run prints exactly as it did when it ran.
 fn print_record_json(record: &RunRecord) -> anyhow::Result<()> {
     say(&serde_json::to_string_pretty(record).context("cannot write the run as JSON")?);
+    Ok(())
+}
+
+/// `ask --json` for a run the history did not keep: the record with `"stored": false` and a
+/// `warning` saying why (a stored run prints exactly as `show --json` will print it).
+fn print_unstored_record_json(record: &RunRecord, why: &NotStored) -> anyhow::Result<()> {
+    /// The record's own fields first, in their usual order, then the two that say it was not kept.
+    #[derive(serde::Serialize)]
+    struct Unstored<'a> {
+        #[serde(flatten)]
+        record: &'a RunRecord,
+        stored: bool,
+        warning: String,
+    }
+    let unstored = Unstored { record, stored: false, warning: why.message() };
+    say(&serde_json::to_string_pretty(&unstored).context("cannot write the run as JSON")?);
     Ok(())
 }
 

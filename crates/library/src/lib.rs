@@ -697,19 +697,43 @@ impl Library {
     }
 }
 
+/// Why a data directory is opened without writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadOnlyCause {
+    /// `CATENA_READ_ONLY` asks for it.
+    Requested,
+    /// This process cannot write there (a read-only mount, another user's library).
+    NotWritable,
+}
+
+impl std::fmt::Display for ReadOnlyCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ReadOnlyCause::Requested => "CATENA_READ_ONLY is set",
+            ReadOnlyCause::NotWritable => "its folder is not writable for this user",
+        })
+    }
+}
+
 /// Whether the data directory must be opened without writing: `CATENA_READ_ONLY` asks for it,
 /// or this process cannot write there (the catalog's lock file, which every writer creates,
 /// cannot be opened for writing). A directory that does not exist yet is not read-only.
 pub fn read_only_dir(dir: &Path) -> bool {
+    read_only_cause(dir).is_some()
+}
+
+/// [`read_only_dir`], with the reason.
+pub fn read_only_cause(dir: &Path) -> Option<ReadOnlyCause> {
     if store::read_only_forced() {
-        return true;
+        return Some(ReadOnlyCause::Requested);
     }
     if !dir.is_dir() {
-        return false;
+        return None;
     }
     match std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("catalog.db.lock")) {
-        Ok(_) => false,
-        Err(e) => matches!(e.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem),
+        Ok(_) => None,
+        Err(e) => matches!(e.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem)
+            .then_some(ReadOnlyCause::NotWritable),
     }
 }
 

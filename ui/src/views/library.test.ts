@@ -116,6 +116,19 @@ describe("Library view", () => {
     expect(client.ingest).toHaveBeenLastCalledWith(["/b"], expect.any(Function));
   });
 
+  it("says why a drop on a read-only library changed nothing", async () => {
+    const refusal =
+      "the library at /srv/catena is read-only because its folder is not writable for this user, so nothing was added or changed (searching and asking still work)";
+    const client = fakeClient({ ingest: vi.fn(() => Promise.reject({ code: "LibraryReadOnly", message: refusal })) });
+    const view = libraryView(client, info);
+    view.add(["/dropped"]);
+    await settle();
+    const card = view.element.querySelector<HTMLElement>(".progress-card");
+    expect(card?.hidden).toBe(false);
+    expect(card?.querySelector(".progress-text")?.textContent).toBe(`Couldn't add files: ${refusal}`);
+    expect(card?.querySelectorAll(".file")).toHaveLength(0);
+  });
+
   it("searches as you type and shows ranked snippets with marked terms", async () => {
     vi.useFakeTimers();
     const client = fakeClient({

@@ -243,11 +243,34 @@ fn reads_work_and_writes_are_refused(run: &dyn Fn(&[&str]) -> Output, folder: &P
     }
 }
 
+/// `catena ask` through `run` on a read-only library: it answers, says on stderr and in the JSON
+/// (`stored: false`, `warning`) that the run was not saved and why (`cause`), exits 0, and the
+/// history does not list the run.
+fn ask_answers_but_is_not_stored(run: &dyn Fn(&[&str]) -> Output, cause: &str) {
+    let out = run(&["ask", "--no-llm", "Where do narwhals live?"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["answer"].as_str().unwrap().contains("Arctic"), "{v}");
+    assert!(!v["citations"].as_array().unwrap().is_empty(), "{v}");
+    assert_eq!(v["stored"], false, "{v}");
+    let warning = v["warning"].as_str().unwrap_or_else(|| panic!("no warning: {v}"));
+    assert!(warning.contains("not saved") && warning.contains("read-only") && warning.contains(cause), "{warning}");
+    let err = stderr(&out);
+    assert!(err.contains(&format!("warning: {warning}")), "{err}");
+    assert!(!err.to_lowercase().contains("sqlite") && !err.contains("readonly database"), "{err}");
+
+    let out = run(&["runs"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let runs: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!runs.to_string().contains(v["run_id"].as_str().unwrap()), "{runs}");
+}
+
 /// A library opened read-only, on request (`CATENA_READ_ONLY`, which works as root too) and
 /// because its directory cannot be written (a copy with every write permission removed, read as
 /// an unprivileged user: root ignores permissions, so when the tests run as root the commands run
-/// as `nobody` through `setpriv`). Searching, listing and checking work and write nothing;
-/// ingesting, removing and repairing are refused in words.
+/// as `nobody` through `setpriv`). Searching, listing, checking and asking work and write
+/// nothing (an answered question says it was not saved); ingesting, removing and repairing are
+/// refused in words.
 #[test]
 fn a_read_only_data_directory_is_searched_listed_and_checked() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -262,6 +285,7 @@ fn a_read_only_data_directory_is_searched_listed_and_checked() {
     let before = snapshot_files(c.data.path());
     let forced = |args: &[&str]| c.cmd().env("CATENA_READ_ONLY", "1").arg("--json").args(args).output().unwrap();
     reads_work_and_writes_are_refused(&forced, files.path());
+    ask_answers_but_is_not_stored(&forced, "CATENA_READ_ONLY is set");
     assert_eq!(snapshot_files(c.data.path()), before, "a read-only open wrote to the data directory");
 
     // Because the directory cannot be written: a world-readable copy without write permissions.
@@ -286,6 +310,7 @@ fn a_read_only_data_directory_is_searched_listed_and_checked() {
         cmd.arg("--data-dir").arg(&copy).arg("--json").args(args).output().unwrap()
     };
     reads_work_and_writes_are_refused(&unprivileged, files.path());
+    ask_answers_but_is_not_stored(&unprivileged, "not writable");
     assert_eq!(snapshot_files(&copy), before);
     let status = std::process::Command::new("chmod").args(["-R", "u+w"]).arg(&copy).status().unwrap();
     assert!(status.success());
