@@ -265,7 +265,7 @@ observations: ObservationsChoice, };
 /**
  * Stable error codes: a contract with the UI. Add one only when the UI needs to branch on it.
  */
-export type ErrorCode = "DataDirUnavailable" | "LibraryBusy" | "LibraryFailed" | "NotFound" | "PathNotGranted" | "InvalidInput" | "RunInProgress" | "Cancelled" | "ProviderAuth" | "LlmConfig" | "KeyringUnavailable" | "ExportFailed" | "Io" | "DownloadFailed" | "Internal";
+export type ErrorCode = "DataDirUnavailable" | "LibraryBusy" | "LibraryReadOnly" | "LibraryFailed" | "NotFound" | "PathNotGranted" | "InvalidInput" | "RunInProgress" | "Cancelled" | "ProviderAuth" | "LlmConfig" | "KeyringUnavailable" | "ExportFailed" | "Io" | "DownloadFailed" | "Internal";
 
 /**
  * Where a piece of evidence came from.

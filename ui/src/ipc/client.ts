@@ -128,6 +128,7 @@ export function knownCode(code: string): IpcErrorCode | null {
   switch (c) {
     case "DataDirUnavailable":
     case "LibraryBusy":
+    case "LibraryReadOnly":
     case "LibraryFailed":
     case "NotFound":
     case "PathNotGranted":
