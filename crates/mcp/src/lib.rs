@@ -452,13 +452,24 @@ impl CatenaMcp {
                 ));
             }
         };
-        // The answer is already paid for: a run that cannot be stored is still returned.
-        let not_stored = self.lib.catalog().save_run(&record).await.err().map(|e| e.to_string());
+        // The answer is already paid for: a run that cannot be stored is still returned, with
+        // the reason in plain words (a read-only library is an expected state, not a failure).
+        let read_only = |cause: library::ReadOnlyCause| {
+            format!("the run was not saved to the history because the library is read-only ({cause})")
+        };
+        let not_stored = match library::read_only_cause(self.lib.dir()) {
+            Some(cause) => Some(read_only(cause)),
+            None => match self.lib.catalog().save_run(&record).await {
+                Ok(()) => None,
+                Err(e) if e.is_read_only() => Some(read_only(library::ReadOnlyCause::NotWritable)),
+                Err(e) => Some(format!("the run could not be stored: {e}")),
+            },
+        };
         let finished = Finished { llm_error: record.llm_error.clone(), record, not_stored };
         let value = record_json(&finished.record)?;
         let mut result = CallToolResult::structured(value);
         if let Some(e) = finished.not_stored {
-            result.content.push(rmcp::model::ContentBlock::text(format!("note: the run could not be stored: {e}")));
+            result.content.push(rmcp::model::ContentBlock::text(format!("note: {e}")));
         }
         if let Some(e) = finished.llm_error {
             result.content.push(rmcp::model::ContentBlock::text(format!(

@@ -560,3 +560,26 @@ async fn no_key_ever_appears_in_a_result() {
     assert!(!all.contains("sk-mcp-secret"));
     s.cancel().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_on_a_read_only_library_answers_and_says_the_run_was_not_saved() {
+    let (_files, c) = library();
+    let server = http_server(&c, &["--http", "127.0.0.1:0"], &[("CATENA_READ_ONLY", "1")]);
+    let s = http_client(&server.url, None).await.unwrap();
+    let result = call(&s, "ask", json!({"question": "Where do narwhals live?"})).await.unwrap();
+    assert!(result.structured_content.as_ref().unwrap()["answer"].as_str().unwrap().contains("Arctic"));
+    let notes: Vec<String> = result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .filter(|t| t.starts_with("note:"))
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.contains("not saved") && n.contains("read-only (CATENA_READ_ONLY is set)")),
+        "{notes:?}"
+    );
+    assert!(!notes.iter().any(|n| n.to_lowercase().contains("sqlite") || n.contains("readonly")), "{notes:?}");
+    // Nothing reached the history.
+    let runs = stdout_json(&catena(&c).args(["runs", "--json"]).output().unwrap());
+    assert_eq!(runs.as_array().map(Vec::len), Some(0), "{runs}");
+}
