@@ -70,7 +70,8 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e:#}");
             if json {
-                print_json(&serde_json::json!({"error": {"code": "error", "message": format!("{e:#}")}}));
+                let code = session::cli::error_code(&e);
+                print_json(&serde_json::json!({"error": {"code": code, "message": format!("{e:#}")}}));
             }
             ExitCode::from(2)
         }

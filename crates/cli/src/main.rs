@@ -263,10 +263,10 @@ fn main() -> ExitCode {
 /// A write refused because the catalog was opened read-only (the data directory is not
 /// writable for this user, or `CATENA_READ_ONLY` is set) says so in words.
 fn explain_read_only(e: anyhow::Error) -> anyhow::Error {
-    if read_only_refusal(&e) {
+    if session::cli::read_only_refusal(&e) {
         return e.context("this command writes to the library, but the data directory is read-only for this user");
     }
-    if disk_full(&e) {
+    if session::cli::disk_full(&e) {
         return e.context(
             "the disk holding the data directory is full: documents committed before stay searchable; free some space and run the command again",
         );
@@ -274,62 +274,13 @@ fn explain_read_only(e: anyhow::Error) -> anyhow::Error {
     e
 }
 
-/// Whether an error comes from a full disk (an OS "no space left" anywhere in the chain, or
-/// SQLite's "database or disk is full"); tantivy flattens the OS error into its message.
-fn disk_full(e: &anyhow::Error) -> bool {
-    let full_io = |c: &(dyn std::error::Error + 'static)| {
-        c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull)
-    };
-    e.chain().any(full_io) || {
-        let text = format!("{e:#}");
-        text.contains("No space left on device") || text.contains("database or disk is full")
-    }
-}
-
-fn read_only_refusal(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<store::StoreError>().is_some_and(store::StoreError::is_read_only)
-            || c.downcast_ref::<library::LibraryError>()
-                .is_some_and(|l| matches!(l, library::LibraryError::Store(s) if s.is_read_only()))
-    })
-}
-
-/// A stable name for what went wrong, for scripts reading `{"error": {"code": …}}`.
+/// A stable name for what went wrong, for scripts reading `{"error": {"code": …}}`: the
+/// library's codes (shared with `catena-bench`), and `llm_failed` for `--require-llm`.
 fn error_code(e: &anyhow::Error) -> &'static str {
-    use library::LibraryError;
-    if read_only_refusal(e) {
-        return "read_only";
+    if e.chain().any(|c| c.downcast_ref::<ask::LlmFailed>().is_some()) {
+        return "llm_failed";
     }
-    if disk_full(e) {
-        return "disk_full";
-    }
-    for cause in e.chain() {
-        if let Some(l) = cause.downcast_ref::<LibraryError>() {
-            return match l {
-                LibraryError::Busy(_) => "busy",
-                LibraryError::DataDir { .. } => "data_dir",
-                LibraryError::IndexMissing { .. } => "index_missing",
-                LibraryError::IndexDamaged { .. } => "index_damaged",
-                LibraryError::Store(_) => "catalog",
-                LibraryError::Index(_) => "index",
-                LibraryError::NotFound(_) => "not_found",
-                LibraryError::NoSource(_) => "no_source",
-                LibraryError::NotAFolder(_) => "not_a_folder",
-                LibraryError::ReadOnly | LibraryError::ReadOnlyDir(_) => "read_only",
-                LibraryError::Internal(_) => "internal",
-            };
-        }
-        if cause.downcast_ref::<ask::LlmFailed>().is_some() {
-            return "llm_failed";
-        }
-        if cause.downcast_ref::<store::StoreError>().is_some() {
-            return "catalog";
-        }
-        if cause.downcast_ref::<session::SettingsError>().is_some() {
-            return "invalid_setting";
-        }
-    }
-    "error"
+    session::cli::error_code(e)
 }
 
 /// `catena check`: the catalog file's integrity, whether the index opens and its files are

@@ -178,3 +178,63 @@ pub fn key_store() -> (Arc<dyn SecretStore>, Option<String>) {
         Err(e) => (Arc::new(crate::keys::NoKeys), Some(format!("no API key from the keyring: {e}"))),
     }
 }
+
+/// Whether an error comes from a full disk (an OS "no space left" anywhere in the chain, or
+/// SQLite's "database or disk is full"); tantivy flattens the OS error into its message.
+pub fn disk_full(e: &anyhow::Error) -> bool {
+    let full_io = |c: &(dyn std::error::Error + 'static)| {
+        c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull)
+    };
+    e.chain().any(full_io) || {
+        let text = format!("{e:#}");
+        text.contains("No space left on device") || text.contains("database or disk is full")
+    }
+}
+
+/// Whether an error is a write the catalog refused because it was opened read-only.
+pub fn read_only_refusal(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<store::StoreError>().is_some_and(store::StoreError::is_read_only)
+            || c.downcast_ref::<library::LibraryError>()
+                .is_some_and(|l| matches!(l, library::LibraryError::Store(s) if s.is_read_only()))
+    })
+}
+
+/// A stable name for what went wrong in the library, for scripts reading
+/// `{"error": {"code": …}}` from either binary; `error` when nothing more specific is known.
+pub fn error_code(e: &anyhow::Error) -> &'static str {
+    use library::LibraryError;
+    if read_only_refusal(e) {
+        return "read_only";
+    }
+    if disk_full(e) {
+        return "disk_full";
+    }
+    for cause in e.chain() {
+        if let Some(l) = cause.downcast_ref::<LibraryError>() {
+            return match l {
+                LibraryError::Busy(_) => "busy",
+                LibraryError::DataDir { .. } => "data_dir",
+                LibraryError::IndexMissing { .. } => "index_missing",
+                LibraryError::IndexDamaged { .. } => "index_damaged",
+                LibraryError::Store(_) => "catalog",
+                LibraryError::Index(_) => "index",
+                LibraryError::NotFound(_) => "not_found",
+                LibraryError::NoSource(_) => "no_source",
+                LibraryError::NotAFolder(_) => "not_a_folder",
+                LibraryError::ReadOnly | LibraryError::ReadOnlyDir(_) => "read_only",
+                LibraryError::Internal(_) => "internal",
+            };
+        }
+        if cause.downcast_ref::<store::StoreError>().is_some() {
+            return "catalog";
+        }
+        if cause.downcast_ref::<crate::SettingsError>().is_some() {
+            return "invalid_setting";
+        }
+        if cause.downcast_ref::<std::io::Error>().is_some() {
+            return "io";
+        }
+    }
+    "error"
+}

@@ -188,3 +188,15 @@ fn bench_llm_in_agent_mode_reports_the_agent_next_to_the_chain_and_react() {
     assert_eq!(code, 0, "{v:#}");
     assert!(v.get("agent").is_none() && v["per_question"][0].get("agent").is_none(), "{v:#}");
 }
+
+#[test]
+fn a_missing_input_file_is_one_json_error_with_the_code_io() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Bench::new();
+    // A questions file that is not there.
+    let missing = dir.path().join("missing.jsonl");
+    let (code, v) = c.json(&["eval", "multihop", missing.to_str().unwrap(), "--split", "dev", "--no-llm"]);
+    assert_eq!(code, 2, "{v:#}");
+    assert_eq!(v["error"]["code"], "io", "{v:#}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("missing.jsonl"), "{v:#}");
+}

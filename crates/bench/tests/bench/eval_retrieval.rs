@@ -227,3 +227,21 @@ fn eval_retrieval_refuses_a_split_without_answerable_questions() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no answerable questions of split tune"), "{err}");
 }
+
+#[test]
+fn a_data_directory_that_is_a_file_is_one_json_error_with_the_librarys_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = tmp.path().join("docs");
+    corpus(&docs);
+    let (first, _) = questions(tmp.path());
+    let not_a_dir = tmp.path().join("data-is-a-file");
+    std::fs::write(&not_a_dir, "not a folder").unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_catena-bench"));
+    cmd.env_remove("CATENA_DATA_DIR").arg("--data-dir").arg(&not_a_dir);
+    cmd.arg("--json").args(["eval", "retrieval", "--docs"]).arg(&docs).arg("--questions").arg(&first);
+    let out = cmd.output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{v:#}");
+    // The same code `catena` gives for it, not a generic one.
+    assert_eq!(v["error"]["code"], "data_dir", "{v:#}");
+}
