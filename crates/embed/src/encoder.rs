@@ -306,17 +306,17 @@ impl WithSimd for Linear<'_> {
                 let r = (rows.len() - t).min(TOKEN_TILE);
                 let tokens = &rows[t..t + r];
                 match (r, n) {
-                    (4, 3) => store(simd, tile::<S, 4, 3>(simd, tokens, block), t, o, outputs, bias, out),
-                    (4, 2) => store(simd, tile::<S, 4, 2>(simd, tokens, block), t, o, outputs, bias, out),
-                    (4, _) => store(simd, tile::<S, 4, 1>(simd, tokens, block), t, o, outputs, bias, out),
-                    (3, 3) => store(simd, tile::<S, 3, 3>(simd, tokens, block), t, o, outputs, bias, out),
-                    (2, 3) => store(simd, tile::<S, 2, 3>(simd, tokens, block), t, o, outputs, bias, out),
-                    (1, 3) => store(simd, tile::<S, 1, 3>(simd, tokens, block), t, o, outputs, bias, out),
+                    (4, 3) => store(tile::<S, 4, 3>(simd, tokens, block), t, o, outputs, bias, out),
+                    (4, 2) => store(tile::<S, 4, 2>(simd, tokens, block), t, o, outputs, bias, out),
+                    (4, _) => store(tile::<S, 4, 1>(simd, tokens, block), t, o, outputs, bias, out),
+                    (3, 3) => store(tile::<S, 3, 3>(simd, tokens, block), t, o, outputs, bias, out),
+                    (2, 3) => store(tile::<S, 2, 3>(simd, tokens, block), t, o, outputs, bias, out),
+                    (1, 3) => store(tile::<S, 1, 3>(simd, tokens, block), t, o, outputs, bias, out),
                     _ => {
                         for (ti, row) in tokens.iter().enumerate() {
                             for (oi, wrow) in block.iter().enumerate() {
                                 let sums = tile::<S, 1, 1>(simd, std::slice::from_ref(row), std::slice::from_ref(wrow));
-                                store(simd, sums, t + ti, o + oi, outputs, bias, out);
+                                store(sums, t + ti, o + oi, outputs, bias, out);
                             }
                         }
                     }
@@ -330,8 +330,7 @@ impl WithSimd for Linear<'_> {
 
 /// Writes a tile's sums plus the bias into `out` at token row `t`, output column `o`.
 #[inline(always)]
-fn store<S: Simd, const T: usize, const O: usize>(
-    _simd: S,
+fn store<const T: usize, const O: usize>(
     sums: [[f32; O]; T],
     t: usize,
     o: usize,
