@@ -1,7 +1,8 @@
 //! Property tests over the parsers that read model output: the agent's tag parser and the plan
 //! parser. Inputs are random sequences of the fragments that matter to them (tags split and
 //! nested, braces, markers, multi-byte characters, JSON pieces), with a fixed case budget
-//! (`CATENA_FUZZ_CASES` raises it). Properties: nothing panics, a model can never leave a
+//! (`CATENA_FUZZ_CASES` raises it; `CATENA_FUZZ_CPU_SECONDS` runs each test for that much CPU time
+//! of its own thread instead, and `CATENA_FUZZ_SEED` varies the inputs). Properties: nothing panics, a model can never leave a
 //! `<search_result>` block in its own text (only the runtime injects them), neutralised
 //! observation text holds no angle bracket, and a plan never exceeds its node cap.
 
@@ -62,11 +63,7 @@ const FRAGMENTS: &[&str] = &[
     "1e999",
 ];
 
-// A test's case budget, set by whoever runs it: not a setting that reaches the engine.
-#[allow(clippy::disallowed_methods)]
-fn cases() -> usize {
-    std::env::var("CATENA_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000)
-}
+use testkit::fuzz::Budget;
 
 fn random_text(rng: &mut fastrand::Rng) -> String {
     let n = rng.usize(0..40);
@@ -75,8 +72,9 @@ fn random_text(rng: &mut fastrand::Rng) -> String {
 
 #[test]
 fn the_agent_parser_never_panics_and_never_keeps_a_result_block() {
-    let mut rng = fastrand::Rng::with_seed(0xA6E7);
-    for _ in 0..cases() {
+    let mut budget = Budget::new("agent tag parser", 3000);
+    let mut rng = budget.rng(0xA6E7);
+    while budget.more() {
         let text = random_text(&mut rng);
         let stripped = agent::strip_results(&text);
         assert!(!stripped.contains("<search_result>"), "{text:?} → {stripped:?}");
@@ -100,8 +98,9 @@ fn the_agent_parser_never_panics_and_never_keeps_a_result_block() {
 
 #[test]
 fn the_plan_parser_never_panics_and_keeps_its_node_cap() {
-    let mut rng = fastrand::Rng::with_seed(0x91A4);
-    for _ in 0..cases() {
+    let mut budget = Budget::new("plan parser", 3000);
+    let mut rng = budget.rng(0x91A4);
+    while budget.more() {
         let text = random_text(&mut rng);
         let cap = rng.usize(1..8);
         if let Ok(plan) = crate::plan::parse(&text, cap) {

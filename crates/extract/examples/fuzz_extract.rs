@@ -15,14 +15,7 @@ use std::time::{Duration, Instant};
 #[path = "../tests/fuzz/mod.rs"]
 mod fuzz;
 
-/// CPU seconds (user + system) this process has used, from `/proc/self/stat`.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
-}
+use testkit::fuzz::process_cpu_seconds as cpu_seconds;
 
 fn main() {
     let mut positional = Vec::new();

@@ -2,7 +2,7 @@
 //! controls every byte (chunk boundaries, a socket closed mid-body, a server that never answers)
 //! and sees every request. It stands in for the remote services these machines cannot reach:
 //! model APIs, search APIs, web pages. [`openai`] scripts a chat model on it; [`cli`] runs the
-//! command-line binaries against a fresh data directory.
+//! command-line binaries against a fresh data directory; [`fuzz`] budgets the long fuzzing runs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
@@ -439,6 +439,91 @@ pub mod openai {
 }
 
 /// A command-line binary run as a user runs it: a fresh data directory, JSON on stdout.
+/// Budgets for the long fuzzing runs: CPU time rather than wall-clock time, so a niced run on a
+/// busy machine still gets all of it.
+pub mod fuzz {
+    /// CPU seconds (user + system) from a `/proc/…/stat` file; 0 where it cannot be read.
+    fn cpu_seconds_of(stat_file: &str) -> f64 {
+        let stat = std::fs::read_to_string(stat_file).unwrap_or_default();
+        // Fields after the command name, which is in parentheses and may hold spaces.
+        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        (ticks(11) + ticks(12)) / 100.0
+    }
+
+    /// CPU seconds this process has used.
+    pub fn process_cpu_seconds() -> f64 {
+        cpu_seconds_of("/proc/self/stat")
+    }
+
+    /// CPU seconds the calling thread has used (tests running side by side each count their own).
+    pub fn thread_cpu_seconds() -> f64 {
+        cpu_seconds_of("/proc/thread-self/stat")
+    }
+
+    fn env_number(name: &str) -> Option<f64> {
+        std::env::var(name).ok().and_then(|v| v.parse().ok())
+    }
+
+    /// A property test's budget: `default_cases` cases, or `CATENA_FUZZ_CASES`, or
+    /// `CATENA_FUZZ_CPU_SECONDS` of the test thread's CPU time. Reports what it ran when a
+    /// long run ends.
+    pub struct Budget {
+        name: &'static str,
+        cases: usize,
+        long: bool,
+        cpu: Option<f64>,
+        start: f64,
+        done: usize,
+    }
+
+    impl Budget {
+        pub fn new(name: &'static str, default_cases: usize) -> Self {
+            let cases = env_number("CATENA_FUZZ_CASES").map(|n| n as usize);
+            let cpu = env_number("CATENA_FUZZ_CPU_SECONDS");
+            Budget {
+                name,
+                long: cases.is_some() || cpu.is_some(),
+                cases: cases.unwrap_or(default_cases),
+                cpu,
+                start: thread_cpu_seconds(),
+                done: 0,
+            }
+        }
+
+        /// The test's random generator: its own seed, varied by `CATENA_FUZZ_SEED`.
+        pub fn rng(&self, seed: u64) -> fastrand::Rng {
+            let run = env_number("CATENA_FUZZ_SEED").map_or(0, |s| s as u64);
+            fastrand::Rng::with_seed(seed ^ run.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        }
+
+        /// Whether to run one more case.
+        pub fn more(&mut self) -> bool {
+            let more = match self.cpu {
+                // Reading the clock costs a file read: look every 4096 cases.
+                Some(secs) => !self.done.is_multiple_of(4096) || thread_cpu_seconds() - self.start < secs,
+                None => self.done < self.cases,
+            };
+            if more {
+                self.done += 1;
+            } else if self.long {
+                eprintln!(
+                    "{}: {} cases in {:.1} CPU-min, no failure",
+                    self.name,
+                    self.done,
+                    (thread_cpu_seconds() - self.start) / 60.0
+                );
+            }
+            more
+        }
+
+        /// Cases run so far.
+        pub fn done(&self) -> usize {
+            self.done
+        }
+    }
+}
+
 pub mod cli {
     use std::path::PathBuf;
     use std::process::{Command, Output};

@@ -1,7 +1,8 @@
 //! Random SQL from fragments that matter to the sandbox (statements that write, attach, load
 //! extensions, read the schema, recurse; quotes, comments and separators) against a sandboxed
 //! table: nothing panics, a result never exceeds the row limit, the table is never changed and
-//! no file appears outside the sandbox. `CATENA_FUZZ_CASES` raises the fixed budget.
+//! no file appears outside the sandbox. `CATENA_FUZZ_CASES` raises the fixed budget,
+//! `CATENA_FUZZ_CPU_SECONDS` runs for that much CPU time and `CATENA_FUZZ_SEED` varies the inputs.
 
 use std::time::Duration;
 
@@ -76,13 +77,13 @@ fn table() -> Table {
 
 #[test]
 fn random_sql_never_panics_changes_the_table_or_escapes_the_sandbox() {
-    let cases: usize = std::env::var("CATENA_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1500);
+    let mut budget = testkit::fuzz::Budget::new("SQL sandbox", 1500);
     let cwd_before: Vec<_> = std::fs::read_dir(".").unwrap().filter_map(Result::ok).map(|e| e.file_name()).collect();
     let sb = Sandbox::new(&table()).unwrap();
     let limits = Limits { time: Duration::from_millis(200), rows: 1000 };
-    let mut rng = fastrand::Rng::with_seed(0x5A1D);
+    let mut rng = budget.rng(0x5A1D);
     let mut answered = 0;
-    for _ in 0..cases {
+    while budget.more() {
         let n = rng.usize(1..12);
         let sql: String = (0..n).map(|_| FRAGMENTS[rng.usize(0..FRAGMENTS.len())]).collect();
         if let Ok(answer) = sb.query(&sql, limits) {
