@@ -2,6 +2,7 @@
 //! replacing and removing vectors, and recall on clustered data.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_precision_loss)]
 
+use embed::vectors::Prefilter;
 use embed::{EmbedError, VectorHit, VectorSet, dequantize, quantize};
 
 fn gaussian(rng: &mut fastrand::Rng, n: usize) -> Vec<f32> {
@@ -225,4 +226,84 @@ fn recall_at_10_against_exact_f32_search_stays_high_on_clustered_data() {
     }
     let recall = found as f64 / (queries.len() * 10) as f64;
     assert!(recall >= 0.9, "recall@10 {recall}");
+}
+
+/// A prefilter that runs on small sets, so tests can exercise it quickly.
+fn small_prefilter(share: usize) -> Prefilter {
+    Prefilter { min_vectors: 1_000, share, per_k: 0 }
+}
+
+#[test]
+fn the_prefilter_finds_what_the_exact_scan_finds_with_the_same_scores() {
+    let mut rng = fastrand::Rng::with_seed(11);
+    let dims = 384;
+    let mut vectors = clustered(&mut rng, dims, 60, 6_040);
+    let queries = vectors.split_off(6_000);
+    let mut set = VectorSet::new(dims);
+    for (i, v) in vectors.iter().enumerate() {
+        set.insert(i as i64, 0, v).unwrap();
+    }
+    let exact: Vec<Vec<VectorHit>> = queries.iter().map(|q| set.search(q, 10)).collect();
+    // Keeping 1 in 20 for exact scoring, as the default does.
+    set.set_prefilter(small_prefilter(20));
+    let (mut found, mut total) = (0, 0);
+    for (q, want) in queries.iter().zip(&exact) {
+        let hits = set.search(q, 10);
+        assert_eq!(hits.len(), 10);
+        for hit in &hits {
+            // A hit the exact scan also found carries the exact scan's score: the prefilter only
+            // chooses what to score.
+            if let Some(same) = want.iter().find(|w| w.doc_id == hit.doc_id) {
+                assert_eq!(same.score, hit.score);
+                found += 1;
+            }
+        }
+        total += want.len();
+    }
+    let recall = found as f64 / total as f64;
+    assert!(recall >= 0.95, "recall@10 of the prefilter against the exact scan: {recall}");
+    // Off again: the exact scan's results, exactly.
+    set.set_prefilter(Prefilter::OFF);
+    assert_eq!(set.search(&queries[0], 10), exact[0]);
+}
+
+#[test]
+fn the_prefilter_keeps_up_with_replaced_moved_and_removed_vectors() {
+    let mut rng = fastrand::Rng::with_seed(12);
+    let dims = 64;
+    let mut set = VectorSet::new(dims);
+    set.set_prefilter(small_prefilter(50));
+    for i in 0..3_000 {
+        set.insert(i, 0, &unit(gaussian(&mut rng, dims))).unwrap();
+    }
+    // A replaced vector is found by its new direction, not its old one.
+    let target = unit(gaussian(&mut rng, dims));
+    set.insert(1_234, 0, &target).unwrap();
+    let top = set.search(&target, 1);
+    assert_eq!((top[0].doc_id, top[0].ordinal), (1_234, 0));
+    assert!(top[0].score > 0.99, "{top:?}");
+    // Removing a document moves the last vector into its slot; it is still found.
+    let last = unit(gaussian(&mut rng, dims));
+    set.insert(9_999, 0, &last).unwrap();
+    set.remove_doc(5);
+    let top = set.search(&last, 1);
+    assert_eq!(top[0].doc_id, 9_999);
+    assert!(set.search(&unit(gaussian(&mut rng, dims)), 50).iter().all(|h| h.doc_id != 5));
+    // Grown by more than a fifth, the codes are rebuilt around the new mean: vectors that all
+    // lean one way still rank the nearest first.
+    let lean: Vec<f32> = (0..dims).map(|j| if j % 2 == 0 { 1.0 } else { 0.0 }).collect();
+    for i in 0..2_000 {
+        let v: Vec<f32> = gaussian(&mut rng, dims).iter().zip(&lean).map(|(e, l)| l + 0.3 * e).collect();
+        set.insert(20_000 + i, 0, &v).unwrap();
+    }
+    let probe: Vec<f32> = gaussian(&mut rng, dims).iter().zip(&lean).map(|(e, l)| l + 0.3 * e).collect();
+    set.insert(50_000, 0, &probe).unwrap();
+    assert_eq!(set.search(&probe, 1)[0].doc_id, 50_000);
+    // Shrunk far below the prefilter's size, the set is scanned exactly again.
+    for doc in 0..4_900 {
+        set.remove_doc(doc);
+        set.remove_doc(20_000 + doc);
+    }
+    assert!(set.len() < 500, "{}", set.len());
+    assert_eq!(set.search(&probe, 1)[0].doc_id, 50_000);
 }

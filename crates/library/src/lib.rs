@@ -396,6 +396,13 @@ impl Library {
         Ok(blocking(move || index.chunks(&keys, "")).await??)
     }
 
+    /// Chooses when the current model's vector searches go through the one-bit prefilter
+    /// (`embed::vectors::Prefilter`; the default suits every library): benchmarks compare it
+    /// with an exact scan.
+    pub async fn set_vector_prefilter(&self, prefilter: embed::vectors::Prefilter) {
+        self.semantic.set_prefilter(prefilter).await;
+    }
+
     /// Sets the embedder semantic search uses. A different model than before starts from its
     /// own stored vectors (none until [`Library::embed_pending`] has run for it); vectors of two
     /// models are never mixed.

@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
 
-use embed::vectors::{VectorHit, VectorSet};
+use embed::vectors::{Prefilter, VectorHit, VectorSet};
 use embed::{Embedder, ModelId, TextKind};
 use index::{ChunkIndex, Hit, Scores};
 use store::{Catalog, EmbeddingCounter};
@@ -155,6 +155,17 @@ impl Semantic {
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Current::Off(reason);
     }
 
+    /// Chooses when the current model's vector searches go through the one-bit prefilter.
+    pub(crate) async fn set_prefilter(&self, prefilter: Prefilter) {
+        if let Ok(state) = self.state() {
+            let mut loaded = state.loaded.write().await;
+            loaded.prefilter = prefilter;
+            if let Some(set) = &mut loaded.set {
+                set.set_prefilter(prefilter);
+            }
+        }
+    }
+
     /// The current model's state, or why there is none.
     pub(crate) fn state(&self) -> std::result::Result<Arc<ModelState>, String> {
         match &*self.current.read().unwrap_or_else(|p| p.into_inner()) {
@@ -186,10 +197,11 @@ pub(crate) struct ModelState {
 const QUERY_CACHE: usize = 32;
 
 /// The vectors of one model as last read from the catalog.
-#[derive(Default)]
 struct Loaded {
     /// Created with the first vector's dimension.
     set: Option<VectorSet>,
+    /// When searches of `set` go through its one-bit prefilter.
+    prefilter: Prefilter,
     /// Embedded documents loaded: doc id → embedding row id.
     docs: HashMap<i64, i64>,
     /// The catalog's counter when `docs` was read; `None` before the first load.
@@ -286,9 +298,20 @@ impl ModelState {
     }
 }
 
+impl Default for Loaded {
+    fn default() -> Self {
+        Loaded { set: None, prefilter: Prefilter::DEFAULT, docs: HashMap::new(), counter: None }
+    }
+}
+
 impl Loaded {
     fn insert(&mut self, doc_id: i64, ordinal: u32, bytes: &[u8], dims: usize) {
-        let set = self.set.get_or_insert_with(|| VectorSet::new(dims));
+        let prefilter = self.prefilter;
+        let set = self.set.get_or_insert_with(|| {
+            let mut set = VectorSet::new(dims);
+            set.set_prefilter(prefilter);
+            set
+        });
         if let Err(e) = set.insert_bytes(doc_id, ordinal, bytes) {
             // A vector of another dimension under the same model id (a provider that swapped
             // models): it cannot be compared, so it is left out of searches.
