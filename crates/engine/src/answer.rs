@@ -461,8 +461,7 @@ pub(crate) fn extractive(
         .collect();
     let chain_covered = reader::chain_covers(question, &chain_refs);
     let mut covered_any = false;
-    // Score, cited line, short answer, evidence id, sentence.
-    let mut read_lines: Vec<(f64, String, Option<ShortAnswer>, u32, String)> = Vec::new();
+    let mut read_lines: Vec<(f64, String, Option<ShortAnswer>)> = Vec::new();
     for n in nodes {
         if n.status != NodeStatus::Done || n.evidence.is_empty() || n.action == Action::DataAnalysis {
             continue;
@@ -512,7 +511,7 @@ pub(crate) fn extractive(
             ),
             None => (sentence, None),
         };
-        read_lines.push((r.score, cite(&line, r.evidence_id), found, r.evidence_id, r.sentence));
+        read_lines.push((r.score, cite(&line, r.evidence_id), found));
     }
     if !read_lines.is_empty() {
         // Two entities compared are read in the order asked, and have no one short answer.
@@ -525,17 +524,6 @@ pub(crate) fn extractive(
         }
         read_lines.sort_by(|a, b| b.0.total_cmp(&a.0));
         let short_answer = read_lines.first().and_then(|l| l.2.clone());
-        // A value was asked for (a date, an amount, a number…) and the best sentence holds no
-        // number at all: the passages are about the question's subject, not its answer
-        // ("Density of SNB22-3" for the density of SNB22-3). They are shown as the closest
-        // matches instead.
-        if short_answer.is_none()
-            && reader::asks_value(question)
-            && !read_lines.first().is_some_and(|l| reader::holds_number(question, &l.4))
-        {
-            closest.extend(read_lines.into_iter().map(|l| (l.0, l.3, l.4)));
-            return Extractive { text: not_found_text(&closest, &by_id), short_answer: None, not_found: true };
-        }
         let text = read_lines.into_iter().map(|l| l.1).collect::<Vec<_>>().join("\n");
         return Extractive { text, short_answer, not_found: false };
     }

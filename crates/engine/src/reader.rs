@@ -880,40 +880,6 @@ fn read_as(q: Question, refs: &[&EvidenceRecord], sims: Option<&SentenceSims>) -
     })
 }
 
-/// Whether `question` asks for a value written as such: a date, a year, an amount, a percentage,
-/// a number, a time, an identifier. An answer to it without one is no answer. Names and places
-/// are left out: they are found by capitals, which headings and titles are full of, so finding
-/// none says less.
-pub(crate) fn asks_value(question: &str) -> bool {
-    matches!(
-        expect(question),
-        Some(
-            Expect::Date
-                | Expect::Year
-                | Expect::Money
-                | Expect::Percent
-                | Expect::Quantity
-                | Expect::Time
-                | Expect::Identifier
-        )
-    )
-}
-
-/// Whether `sentence` holds a number the question does not: a word with a digit in it, or a
-/// number written out. "Density of SNB22-3" holds none for the density of SNB22-3; "TRAIN FARE
-/// 618.00" holds one although no pattern reads it as an amount.
-pub(crate) fn holds_number(question: &str, sentence: &str) -> bool {
-    const WRITTEN: &[&str] = &[
-        "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "twenty", "thirty",
-        "forty", "fifty", "hundred", "thousand", "million", "billion", "dozen",
-    ];
-    let asked: HashSet<String> = word_spans(question).into_iter().map(|w| w.2.to_lowercase()).collect();
-    word_spans(sentence)
-        .into_iter()
-        .map(|w| w.2.to_lowercase())
-        .any(|w| !asked.contains(&w) && (w.chars().any(|c| c.is_ascii_digit()) || WRITTEN.contains(&w.as_str())))
-}
-
 /// Matched question terms close together score higher: distinct matches over the word window
 /// they span.
 fn proximity(q: &Question, sentence: &str) -> f64 {
