@@ -13,14 +13,14 @@
 //! with warm caches), the set takes about 56 MB (64 MB with the codes below), and recall@10
 //! against exact f32 search is 0.98 on random unit vectors and 0.98–0.99 on clustered ones.
 //!
-//! From [`Prefilter::DEFAULT`]'s 50 000 vectors on, a search first ranks every vector by a one-bit code (one
-//! bit per dimension: is the component above the set's mean for that dimension?) with XOR and
-//! popcount, then scores only the best twentieth of them (at least 50 per hit asked for) on
-//! their int8 components. The codes are an eighth of
-//! the int8 bytes: what makes an exact scan slow inside a search is not arithmetic but reading
-//! 38 MB of vectors that computing the query's embedding has just pushed out of the caches.
-//! Hits keep their exact int8 scores; what the prefilter can cost is a hit ranked below the
-//! candidates it keeps, measured by `vector_bench` (recall against the exact scan).
+//! From [`Prefilter::DEFAULT`]'s 50 000 vectors on, a search first ranks every vector by a
+//! one-bit code (one bit per dimension: is the component above the set's mean for that
+//! dimension?) with XOR and popcount, then scores only the best twentieth of them (at least 50
+//! per hit asked for) on their int8 components. The codes are an eighth of the int8 bytes: what
+//! makes an exact scan slow inside a search is not arithmetic but reading 38 MB of vectors that
+//! computing the query's embedding has just pushed out of the caches. Hits keep their exact
+//! int8 scores; what the prefilter can cost is a hit ranked below the candidates it keeps,
+//! measured by `vector_bench` (recall against the exact scan).
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
