@@ -35,6 +35,7 @@ use std::time::{Duration, Instant};
 
 use embed::VectorSet;
 use embed::vectors::Prefilter;
+use testkit::fuzz::process_cpu_seconds;
 
 const DIMS: usize = 384;
 const K: usize = 10;
@@ -80,14 +81,17 @@ fn row(kind: Kind, n: usize, queries: usize, prefilter: Prefilter) {
     let _ = set.search(&qs[0], K);
     let mut times = Vec::with_capacity(queries);
     let mut results = Vec::with_capacity(queries);
-    let cpu_before = process_cpu();
+    // On a loaded machine wall-clock latencies include time spent waiting for a core, so the
+    // mean CPU time per query (all threads) is reported beside them: on an idle machine a search
+    // takes about that long (half of it with two threads).
+    let cpu_before = process_cpu_seconds();
     for q in &qs {
         let started = Instant::now();
         let hits = set.search(q, K);
         times.push(started.elapsed());
         results.push(hits);
     }
-    let cpu = process_cpu().zip(cpu_before).map(|(after, before)| (after - before) / queries as f64);
+    let cpu = process_cpu_seconds().zip(cpu_before).map(|(after, before)| (after - before) / queries as f64);
     let mut found = 0usize;
     for (q, hits) in qs.iter().zip(&results) {
         let exact = exact_top(&vectors, q, K);
@@ -163,21 +167,6 @@ fn real(args: &[String]) {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-/// Seconds of CPU the whole process has used (all threads, finished ones included), from
-/// `/proc/self/stat`; `None` where there is no such file. On a loaded machine wall-clock
-/// latencies include time spent waiting for a core, so the mean CPU time per query is reported
-/// beside them: on an idle machine a search takes about that long (half of it with two threads).
-fn process_cpu() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name (which is in parentheses and may hold spaces).
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 here (0-based: 11, 12).
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    // The kernel reports these in USER_HZ, 100 on every Linux architecture in use.
-    Some(ticks / 100.0)
 }
 
 fn available_threads() -> usize {

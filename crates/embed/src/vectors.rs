@@ -60,6 +60,12 @@ impl Prefilter {
     pub const OFF: Prefilter = Prefilter { min_vectors: usize::MAX, share: 1, per_k: 0 };
 }
 
+impl Default for Prefilter {
+    fn default() -> Self {
+        Prefilter::DEFAULT
+    }
+}
+
 /// Bits per code word.
 const WORD_BITS: usize = 64;
 

@@ -197,6 +197,7 @@ pub(crate) struct ModelState {
 const QUERY_CACHE: usize = 32;
 
 /// The vectors of one model as last read from the catalog.
+#[derive(Default)]
 struct Loaded {
     /// Created with the first vector's dimension.
     set: Option<VectorSet>,
@@ -295,12 +296,6 @@ impl ModelState {
         }
         queries.push_back((query.to_owned(), vector.clone()));
         Ok(vector)
-    }
-}
-
-impl Default for Loaded {
-    fn default() -> Self {
-        Loaded { set: None, prefilter: Prefilter::DEFAULT, docs: HashMap::new(), counter: None }
     }
 }
 

@@ -2,7 +2,7 @@
 //! controls every byte (chunk boundaries, a socket closed mid-body, a server that never answers)
 //! and sees every request. It stands in for the remote services these machines cannot reach:
 //! model APIs, search APIs, web pages. [`openai`] scripts a chat model on it; [`cli`] runs the
-//! command-line binaries against a fresh data directory; [`fuzz`] budgets the long fuzzing runs.
+//! command-line binaries against a fresh data directory; [`fuzz`] reads CPU time and budgets the long fuzzing runs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
@@ -442,22 +442,24 @@ pub mod openai {
 /// Budgets for the long fuzzing runs: CPU time rather than wall-clock time, so a niced run on a
 /// busy machine still gets all of it.
 pub mod fuzz {
-    /// CPU seconds (user + system) from a `/proc/…/stat` file; 0 where it cannot be read.
-    fn cpu_seconds_of(stat_file: &str) -> f64 {
-        let stat = std::fs::read_to_string(stat_file).unwrap_or_default();
-        // Fields after the command name, which is in parentheses and may hold spaces.
-        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
-        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-        (ticks(11) + ticks(12)) / 100.0
+    /// CPU seconds (user + system) from a `/proc/…/stat` file; `None` where it cannot be read.
+    fn cpu_seconds_of(stat_file: &str) -> Option<f64> {
+        let stat = std::fs::read_to_string(stat_file).ok()?;
+        // Fields after the command name, which is in parentheses and may hold spaces; utime and
+        // stime are fields 14 and 15 of the whole line, 11 and 12 (0-based) here.
+        let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+        // The kernel reports these in USER_HZ, 100 on every Linux architecture in use.
+        Some((ticks(11)? + ticks(12)?) / 100.0)
     }
 
-    /// CPU seconds this process has used.
-    pub fn process_cpu_seconds() -> f64 {
+    /// CPU seconds this process has used (all threads, finished ones included).
+    pub fn process_cpu_seconds() -> Option<f64> {
         cpu_seconds_of("/proc/self/stat")
     }
 
     /// CPU seconds the calling thread has used (tests running side by side each count their own).
-    pub fn thread_cpu_seconds() -> f64 {
+    pub fn thread_cpu_seconds() -> Option<f64> {
         cpu_seconds_of("/proc/thread-self/stat")
     }
 
@@ -486,7 +488,7 @@ pub mod fuzz {
                 long: cases.is_some() || cpu.is_some(),
                 cases: cases.unwrap_or(default_cases),
                 cpu,
-                start: thread_cpu_seconds(),
+                start: thread_cpu_seconds().unwrap_or(0.0),
                 done: 0,
             }
         }
@@ -501,25 +503,20 @@ pub mod fuzz {
         pub fn more(&mut self) -> bool {
             let more = match self.cpu {
                 // Reading the clock costs a file read: look every 4096 cases.
-                Some(secs) => !self.done.is_multiple_of(4096) || thread_cpu_seconds() - self.start < secs,
+                Some(secs) => !self.done.is_multiple_of(4096) || self.spent() < secs,
                 None => self.done < self.cases,
             };
             if more {
                 self.done += 1;
             } else if self.long {
-                eprintln!(
-                    "{}: {} cases in {:.1} CPU-min, no failure",
-                    self.name,
-                    self.done,
-                    (thread_cpu_seconds() - self.start) / 60.0
-                );
+                eprintln!("{}: {} cases in {:.1} CPU-min, no failure", self.name, self.done, self.spent() / 60.0);
             }
             more
         }
 
-        /// Cases run so far.
-        pub fn done(&self) -> usize {
-            self.done
+        /// CPU seconds the test's thread has spent since the budget started.
+        fn spent(&self) -> f64 {
+            thread_cpu_seconds().unwrap_or(0.0) - self.start
         }
     }
 }
