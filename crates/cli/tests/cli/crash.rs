@@ -126,7 +126,7 @@ fn ctrl_c_stops_cleanly_and_keeps_what_finished() {
 
 #[test]
 fn killing_watch_while_it_applies_changes_keeps_catalog_and_index_consistent() {
-    use crate::watch::{Watching, until};
+    use crate::watch::Watching;
 
     let files = tempfile::tempdir().unwrap();
     let root = std::fs::canonicalize(files.path()).unwrap();
@@ -141,7 +141,7 @@ fn killing_watch_while_it_applies_changes_keeps_catalog_and_index_consistent() {
     // start within 0.75 s), while it reads and commits, and after it finished.
     for (round, delay) in delays(0xface, 8, 1200).into_iter().enumerate() {
         let log = logs.path().join(format!("watch-{round}.log"));
-        let w = Watching(
+        let mut w = Watching(
             c.cmd()
                 .env("CATENA_COMMIT_EVERY_DOCS", "2")
                 .args(["--json", "watch"])
@@ -150,7 +150,7 @@ fn killing_watch_while_it_applies_changes_keeps_catalog_and_index_consistent() {
                 .spawn()
                 .unwrap(),
         );
-        until("the first scan", || std::fs::read_to_string(&log).unwrap_or_default().contains("\"event\":\"scanned\""));
+        w.until_scanned(&format!("the first scan of round {round}"), &log);
         // Every file changes and some move, so the kill lands in replacements, moves and removals.
         fixture_tree_revision(&root, 4, &format!(" w{round}"));
         let set = root.join(format!("set{}", round % 4));
@@ -172,7 +172,7 @@ fn killing_watch_while_it_applies_changes_keeps_catalog_and_index_consistent() {
 
     // A last run applies everything, and the library is consistent and complete.
     let log = logs.path().join("watch-final.log");
-    let w = Watching(
+    let mut w = Watching(
         c.cmd()
             .args(["--json", "watch"])
             .stdout(std::process::Stdio::null())
@@ -180,7 +180,7 @@ fn killing_watch_while_it_applies_changes_keeps_catalog_and_index_consistent() {
             .spawn()
             .unwrap(),
     );
-    until("the final scan", || std::fs::read_to_string(&log).unwrap_or_default().contains("\"event\":\"scanned\""));
+    w.until_scanned("the final scan", &log);
     w.stop();
     assert_eq!(c.search("xylophone orchestras").len(), 4);
     let (code, check) = c.json(&["check"]);

@@ -29,6 +29,23 @@ pub(crate) fn until(what: &str, mut check: impl FnMut() -> bool) {
 pub(crate) struct Watching(pub(crate) Child);
 
 impl Watching {
+    /// Waits until the JSON log at `log` holds a `scanned` event; fails at once, showing the log,
+    /// when the watcher has ended instead, and shows the log on a time-out.
+    pub(crate) fn until_scanned(&mut self, what: &str, log: &Path) {
+        let t = Instant::now();
+        loop {
+            let printed = std::fs::read_to_string(log).unwrap_or_default();
+            if printed.contains("\"event\":\"scanned\"") {
+                return;
+            }
+            if let Ok(Some(status)) = self.0.try_wait() {
+                panic!("watch ended ({status}) before {what}; it printed:\n{printed}");
+            }
+            assert!(t.elapsed() < LIMIT, "timed out waiting for {what}; watch printed:\n{printed}");
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
     pub(crate) fn start(c: &Catena) -> Watching {
         let child = c.cmd().arg("watch").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         Watching(child)
