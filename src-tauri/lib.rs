@@ -44,15 +44,40 @@ pub fn run() -> anyhow::Result<()> {
     let rendering = rendering::choose(&rendering::Inputs::from_system());
     perf::set_rendering(rendering);
     let app = builder(tauri::Builder::default(), state).setup(move |app| {
-        if let Some(window) = app.get_webview_window("main") {
-            // Drawing still works with WebKit's defaults, so a failure here is not fatal.
-            if let Err(err) = rendering::apply(&window, rendering) {
-                eprintln!("catena: could not set the webview's rendering mode: {err}");
-            }
+        let window = main_window(app)?;
+        // Drawing still works with WebKit's defaults, so a failure here is not fatal.
+        if let Err(err) = rendering::apply(&window, rendering) {
+            eprintln!("catena: could not set the webview's rendering mode: {err}");
         }
         Ok(())
     });
     app.run(tauri::generate_context!()).context("failed to run the desktop app")
+}
+
+/// Opens the main window as `tauri.conf.json` describes it (the config does not create it, so that
+/// this can choose its page): Catena's page, or under `CATENA_PERF=shell` a two-line page that
+/// never calls the core, which `scripts/perf-app` measures to tell what Tauri and this binary cost
+/// from what Catena's page and core add.
+fn main_window(app: &tauri::App) -> tauri::Result<tauri::WebviewWindow> {
+    let mut config = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|w| w.label == "main")
+        .cloned()
+        .ok_or_else(|| tauri::Error::WindowNotFound)?;
+    let builder = if perf::shell_only() {
+        config.url = tauri::WebviewUrl::App(perf::SHELL_PAGE.into());
+        tauri::WebviewWindowBuilder::from_config(app, &config)?.on_page_load(|_, payload| {
+            if payload.event() == tauri::webview::PageLoadEvent::Finished {
+                perf::shell_page_loaded();
+            }
+        })
+    } else {
+        tauri::WebviewWindowBuilder::from_config(app, &config)?
+    };
+    builder.build()
 }
 
 /// The keyring namespace: `catena`, as the CLI uses, unless `CATENA_KEYRING_NAMESPACE` names

@@ -36,6 +36,28 @@ pub fn enabled() -> bool {
     std::env::var_os(PERF_ENV).is_some_and(|v| v == "1")
 }
 
+/// The two-line page the window shows under `CATENA_PERF=shell` (`ui/public/shell.html`).
+pub const SHELL_PAGE: &str = "shell.html";
+
+/// Whether `CATENA_PERF=shell` is set: the window shows [`SHELL_PAGE`] instead of Catena's page.
+pub fn shell_only() -> bool {
+    std::env::var_os(PERF_ENV).is_some_and(|v| v == "shell")
+}
+
+/// Called when [`SHELL_PAGE`] has loaded: prints the measurement line (with no page figure,
+/// since that page runs no script), once.
+pub fn shell_page_loaded() {
+    let since_start = START.get().map(Instant::elapsed).unwrap_or_default();
+    if FIRST_PAINT.set(since_start).is_ok() {
+        let process = process_age().map_or_else(|| "unknown".to_owned(), |age| age.as_millis().to_string());
+        eprintln!(
+            "catena-perf first_paint_ms={} process_first_paint_ms={process} page_ms=unknown rendering={}",
+            since_start.as_millis(),
+            RENDERING.get().copied().unwrap_or("unknown")
+        );
+    }
+}
+
 /// What the page learns when it reports its first paint.
 #[derive(Debug, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
