@@ -619,6 +619,14 @@ mod tests {
             #1 knowledge_base "Who wrote Hamlet?" missing
         "#]],
         );
+        // Dotted initials end no sentence: one question, not two halves.
+        check(
+            "In which journal did O. Sanni and A.P.I. Popoola publish?",
+            expect![[r#"
+            #1 knowledge_base "In which journal did O. Sanni and A.P.I. Popoola publish?" missing
+            #2 knowledge_base "In which journal did O. Sanni and A.P.I. Popoola publish?" after #1 missing bridge_from=#1
+        "#]],
+        );
     }
 
     #[test]

@@ -828,6 +828,11 @@ fn read_as(q: Question, refs: &[&EvidenceRecord], sims: Option<&SentenceSims>) -
         let about: Vec<&String> =
             q.terms.iter().chain(q.names.iter().flatten()).filter(|t| p.title.contains(*t)).collect();
         for (si, s) in p.sentences.iter().enumerate() {
+            // A lone initial or letter on its own line ("O.", "A.") says nothing, whatever it
+            // shares with the question's names.
+            if !p.sentence_stems[si].iter().any(|t| t.chars().filter(|c| c.is_alphanumeric()).count() >= 2) {
+                continue;
+            }
             if !row_answers(&q, &s.text, &p.sentence_stems[si]) {
                 continue;
             }
@@ -1047,13 +1052,29 @@ fn candidates(q: &Question, s: &str) -> Vec<Candidate> {
             let words = word_spans(s);
             for m in NUMBER.find_iter(s) {
                 let (a, b) = (byte_to_char(m.start()), byte_to_char(m.end()));
-                // A year or a date is rarely the count asked for.
-                if YEAR.find_at(s, m.start()).is_some_and(|y| y.start() == m.start() && y.end() == m.end()) {
-                    out.push(Candidate { start: a, end: b, fit: 0.3 });
-                    continue;
-                }
                 // The unit: the next word when it is not grammar.
                 let next = words.iter().find(|w| w.0 >= b && w.0 <= b + 1);
+                let month = |w: &(usize, usize, String)| {
+                    w.2.len() >= 3 && text::MONTHS.iter().any(|m| m.starts_with(w.2.as_str()))
+                };
+                // A year is a count only with a unit after it ("1500 inhabitants"); a bare one
+                // ("as of 2021") is a date, and so is a day of a month ("December 31, 2021",
+                // "31 December"): offering one as "how many" reads as nonsense.
+                // The two words before: a month among them makes a date ("31 May 2019 notes").
+                let dated = words.iter().rev().filter(|w| w.1 <= a).take(2).any(month);
+                if YEAR.find_at(s, m.start()).is_some_and(|y| y.start() == m.start() && y.end() == m.end()) {
+                    if let Some(w) = next.filter(|w| {
+                        !dated && !text::is_stop_word(&w.2) && w.2.chars().all(char::is_alphabetic) && !month(w)
+                    }) {
+                        let fit = if q.focus.as_deref() == Some(stem(&w.2).as_str()) { 1.1 } else { 0.6 };
+                        out.push(Candidate { start: a, end: w.1, fit });
+                    }
+                    continue;
+                }
+                let before = words.iter().rev().find(|w| w.1 <= a && w.1 + 2 >= a);
+                if before.is_some_and(month) || next.is_some_and(month) {
+                    continue;
+                }
                 // A number beside a capitalised word is a house number or part of a name
                 // ("6480 Cameron Street", "Suite 305", "Flight 043"), not a quantity.
                 let capital = |w: &(usize, usize, String)| chars_of(s, w.0, w.0 + 1).chars().all(char::is_uppercase);

@@ -60,7 +60,8 @@ pub(crate) fn tokens(s: &str) -> Vec<String> {
 
 /// Splits text into sentences, returning byte ranges. A sentence ends at `.`, `!` or `?`
 /// followed by whitespace and then an uppercase letter, digit or quote, unless the word before
-/// the dot is a single letter or a common abbreviation (initials such as "J. R. R." and "St.").
+/// the dot is a single letter, dotted initials or a common abbreviation ("J. R. R.", "A.P.I.",
+/// "U.S.", "St.").
 pub(crate) fn sentence_ranges(s: &str) -> Vec<(usize, usize)> {
     const ABBREV: &[&str] = &[
         "mr", "mrs", "ms", "dr", "st", "jr", "sr", "vs", "no", "co", "inc", "ltd", "mt", "ft", "gen", "col", "lt",
@@ -90,8 +91,16 @@ pub(crate) fn sentence_ranges(s: &str) -> Vec<(usize, usize)> {
                     || matches!(chars[k].1, '"' | '“' | '\'' | '(' | '['));
             let word_before: String =
                 s[start..pos].rsplit(|ch: char| ch.is_whitespace()).next().unwrap_or("").to_lowercase();
-            let is_abbrev =
-                c == '.' && (word_before.chars().count() == 1 || ABBREV.contains(&word_before.trim_start_matches('(')));
+            // Letters around an inner dot are initials or an abbreviation too ("A.P.I.", "U.S.").
+            let dotted = word_before.char_indices().any(|(d, ch)| {
+                ch == '.'
+                    && word_before[..d].chars().last().is_some_and(char::is_alphabetic)
+                    && word_before[d + 1..].chars().next().is_some_and(char::is_alphabetic)
+            });
+            let is_abbrev = c == '.'
+                && (word_before.chars().count() == 1
+                    || dotted
+                    || ABBREV.contains(&word_before.trim_start_matches('(')));
             let breaks = c == '\n' || (next_is_space && next_starts && !is_abbrev) || j >= chars.len();
             if breaks {
                 if !s[start..end].trim().is_empty() {

@@ -117,6 +117,21 @@ fn person() {
 }
 
 #[test]
+fn a_date_is_no_count() {
+    let p = [ev(
+        1,
+        "Audit",
+        "We have audited the balance sheets of the company as of December 31, 2021 and 2020, and the 31 May 2019 notes.",
+    )];
+    assert_eq!(short("How many employees did the company have?", &p), None);
+    let p = [ev(1, "Staff", "As of December 31, 2021, the company had 412 employees in two offices.")];
+    assert_eq!(short("How many employees did the company have?", &p).as_deref(), Some("412 employees"));
+    // A year-shaped number with a unit is a count.
+    let p = [ev(1, "Town", "In 1990 the town had 1500 inhabitants and two schools.")];
+    assert_eq!(short("How many inhabitants did the town have?", &p).as_deref(), Some("1500 inhabitants"));
+}
+
+#[test]
 fn date_and_year() {
     let p = [ev(
         1,
