@@ -286,7 +286,9 @@ pub(crate) fn best_sentence<'a>(question: &str, passages: impl IntoIterator<Item
 }
 
 /// What the run offers as its answer: the short answer when it has one, otherwise the first
-/// sentence of the answer text. Read from the record's JSON so that a record without a short
+/// sentence of the answer text: its first line, since the answer without a model puts one
+/// cited sentence on each line (Unicode sentence rules would cut "O. Sanni, A.P.I. Popoola /
+/// Data in Brief …" after "O."). Read from the record's JSON so that a record without a short
 /// answer (or one written before the field existed) is read the same way.
 fn offered(run: &RunRecord) -> (Option<String>, String) {
     let value = serde_json::to_value(run).unwrap_or(Value::Null);
@@ -296,7 +298,7 @@ fn offered(run: &RunRecord) -> (Option<String>, String) {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string);
-    let first = sentences(&run.answer).next().unwrap_or_default().to_string();
+    let first = run.answer.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default().to_string();
     (short, first)
 }
 
