@@ -11,8 +11,9 @@
 //! that did not change are skipped). Every selected question is then asked through the engine
 //! exactly as `catena ask --no-llm` asks it (library, tables, no model, no web), and scored:
 //! - **answer**: the run's short answer (`short_answer.text` of the record) or, when the run has
-//!   none, the first sentence of its answer (its first line: one cited sentence per line), contains the answer or one of its aliases after
-//!   normalisation (case, whitespace, punctuation, thousands separators, currency signs);
+//!   none, the first sentence of its answer (its first line: one cited sentence per line),
+//!   contains the answer or one of its aliases after normalisation (case, whitespace,
+//!   punctuation, thousands separators, currency signs);
 //! - **baseline**: the sentence of the top five `Library::search` hits that shares the most
 //!   content words with the question, scored the same way;
 //! - **refusals**: a record's `not_found` flag, for unanswerable questions (right) and answerable
