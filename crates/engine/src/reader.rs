@@ -1057,10 +1057,10 @@ fn candidates(q: &Question, s: &str) -> Vec<Candidate> {
                 let month = |w: &(usize, usize, String)| {
                     w.2.len() >= 3 && text::MONTHS.iter().any(|m| m.starts_with(w.2.as_str()))
                 };
-                // A year is a count only with a unit after it ("1500 inhabitants"); a bare one
-                // ("as of 2021") is a date, and so is a day of a month ("December 31, 2021",
-                // "31 December"): offering one as "how many" reads as nonsense.
-                // The two words before: a month among them makes a date ("31 May 2019 notes").
+                // A date is no count, and offering one as "how many" reads as nonsense. A year is a
+                // count only with a unit after it and no month in the two words before it ("1500
+                // inhabitants", not "as of 2021" or "31 May 2019 notes"); a number beside a month
+                // is a day ("December 31, 2021", "31 December").
                 let dated = words.iter().rev().filter(|w| w.1 <= a).take(2).any(month);
                 if YEAR.find_at(s, m.start()).is_some_and(|y| y.start() == m.start() && y.end() == m.end()) {
                     if let Some(w) = next.filter(|w| {
