@@ -1104,7 +1104,10 @@ fn candidates(q: &Question, s: &str) -> Vec<Candidate> {
                 let text = chars_of(s, a, b);
                 let tokens = text::words(&text);
                 let month = |t: &str| t.len() >= 3 && text::MONTHS.iter().any(|m| m.starts_with(t));
-                if tokens.iter().all(|t| month(t) || t.chars().all(|c| c.is_ascii_digit())) {
+                let weekday = |t: &str| {
+                    ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].contains(&t)
+                };
+                if tokens.iter().all(|t| month(t) || weekday(t) || t.chars().all(|c| c.is_ascii_digit())) {
                     continue;
                 }
                 // A lone capitalised word opening the sentence is grammar ("Moreover", "Adapting")

@@ -117,6 +117,14 @@ fn person() {
 }
 
 #[test]
+fn a_weekday_is_no_name() {
+    let p = [ev(1, "Minutes", "The board met on Monday evening, as Cupertino Union School District requires.")];
+    assert_eq!(short("Who chairs the Cupertino Union School District board?", &p), None);
+    let p = [ev(1, "Minutes", "On Monday the Cupertino Union School District board was chaired by Josephine Lucey.")];
+    assert_eq!(short("Who chairs the Cupertino Union School District board?", &p).as_deref(), Some("Josephine Lucey"));
+}
+
+#[test]
 fn a_date_is_no_count() {
     let p = [ev(
         1,
