@@ -47,11 +47,18 @@ pub fn shell_only() -> bool {
 /// Called when [`SHELL_PAGE`] has loaded: prints the measurement line (with no page figure,
 /// since that page runs no script), once.
 pub fn shell_page_loaded() {
+    record_first_paint(None, true);
+}
+
+/// Records the first paint (only the first call counts) and, when `print`, writes the
+/// measurement line `scripts/perf-app` reads.
+fn record_first_paint(page_ms: Option<f64>, print: bool) {
     let since_start = START.get().map(Instant::elapsed).unwrap_or_default();
-    if FIRST_PAINT.set(since_start).is_ok() {
+    if FIRST_PAINT.set(since_start).is_ok() && print {
         let process = process_age().map_or_else(|| "unknown".to_owned(), |age| age.as_millis().to_string());
+        let page = page_ms.filter(|ms| ms.is_finite()).map_or_else(|| "unknown".to_owned(), |ms| format!("{ms:.0}"));
         eprintln!(
-            "catena-perf first_paint_ms={} process_first_paint_ms={process} page_ms=unknown rendering={}",
+            "catena-perf first_paint_ms={} process_first_paint_ms={process} page_ms={page} rendering={}",
             since_start.as_millis(),
             RENDERING.get().copied().unwrap_or("unknown")
         );
@@ -71,16 +78,7 @@ pub struct UiReady {
 #[tauri::command]
 pub fn ui_ready(page_ms: Option<f64>) -> UiReady {
     let perf = enabled();
-    let since_start = START.get().map(Instant::elapsed).unwrap_or_default();
-    if FIRST_PAINT.set(since_start).is_ok() && perf {
-        let process = process_age().map_or_else(|| "unknown".to_owned(), |age| age.as_millis().to_string());
-        let page = page_ms.filter(|ms| ms.is_finite()).map_or_else(|| "unknown".to_owned(), |ms| format!("{ms:.0}"));
-        eprintln!(
-            "catena-perf first_paint_ms={} process_first_paint_ms={process} page_ms={page} rendering={}",
-            since_start.as_millis(),
-            RENDERING.get().copied().unwrap_or("unknown")
-        );
-    }
+    record_first_paint(page_ms, perf);
     UiReady { perf }
 }
 

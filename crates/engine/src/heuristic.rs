@@ -357,9 +357,6 @@ fn conjunction(q: &str) -> Option<Vec<String>> {
     None
 }
 
-/// Calendar words that are capitalised in English but name no entity worth a retrieval hop.
-const WEEKDAYS: &[&str] = &["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
-
 /// Capitalised spans of a sentence (`"Steven Spielberg"`, `"University of Oxford"`), and quoted
 /// spans, as written.
 pub(crate) fn capitalised_spans(sentence: &str) -> Vec<String> {
@@ -440,7 +437,7 @@ pub(crate) fn bridge_entities(question: &str, evidence: &[&EvidenceRecord], max:
                 if toks.is_empty()
                     || toks.iter().all(|t| qtoks.contains(t))
                     || toks.iter().all(|t| {
-                        (crate::text::MONTHS.contains(&t.as_str()) || WEEKDAYS.contains(&t.as_str()))
+                        (crate::text::MONTHS.contains(&t.as_str()) || crate::text::WEEKDAYS.contains(&t.as_str()))
                             || t.chars().all(char::is_numeric)
                     })
                     || titles.iter().any(|t| toks.iter().all(|x| t.contains(x)))

@@ -232,12 +232,7 @@ fn abbreviation(stream: &[(char, usize)], dot: usize, next: Option<char>) -> boo
         return true;
     }
     // U.S., e.g., Ph.D.: letters around an inner dot.
-    let inner = word.char_indices().any(|(i, c)| {
-        c == '.'
-            && word[..i].chars().last().is_some_and(char::is_alphabetic)
-            && word[i + 1..].chars().next().is_some_and(char::is_alphabetic)
-    });
-    if inner {
+    if text::dotted(&word) {
         return true;
     }
     if ABBREVIATIONS.contains(&word.as_str()) {
@@ -1054,15 +1049,13 @@ fn candidates(q: &Question, s: &str) -> Vec<Candidate> {
                 let (a, b) = (byte_to_char(m.start()), byte_to_char(m.end()));
                 // The unit: the next word when it is not grammar.
                 let next = words.iter().find(|w| w.0 >= b && w.0 <= b + 1);
-                let month = |w: &(usize, usize, String)| {
-                    w.2.len() >= 3 && text::MONTHS.iter().any(|m| m.starts_with(w.2.as_str()))
-                };
+                let month = |w: &(usize, usize, String)| text::month_word(&w.2);
                 // A date is no count, and offering one as "how many" reads as nonsense. A year is a
                 // count only with a unit after it and no month in the two words before it ("1500
                 // inhabitants", not "as of 2021" or "31 May 2019 notes"); a number beside a month
                 // is a day ("December 31, 2021", "31 December").
-                let dated = words.iter().rev().filter(|w| w.1 <= a).take(2).any(month);
                 if YEAR.find_at(s, m.start()).is_some_and(|y| y.start() == m.start() && y.end() == m.end()) {
+                    let dated = words.iter().rev().filter(|w| w.1 <= a).take(2).any(month);
                     if let Some(w) = next.filter(|w| {
                         !dated && !text::is_stop_word(&w.2) && w.2.chars().all(char::is_alphabetic) && !month(w)
                     }) {
@@ -1103,11 +1096,9 @@ fn candidates(q: &Question, s: &str) -> Vec<Candidate> {
             for (a, b) in capitalised_runs(s) {
                 let text = chars_of(s, a, b);
                 let tokens = text::words(&text);
-                let month = |t: &str| t.len() >= 3 && text::MONTHS.iter().any(|m| m.starts_with(t));
-                let weekday = |t: &str| {
-                    ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].contains(&t)
-                };
-                if tokens.iter().all(|t| month(t) || weekday(t) || t.chars().all(|c| c.is_ascii_digit())) {
+                if tokens.iter().all(|t| {
+                    text::month_word(t) || text::WEEKDAYS.contains(&t.as_str()) || t.chars().all(|c| c.is_ascii_digit())
+                }) {
                     continue;
                 }
                 // A lone capitalised word opening the sentence is grammar ("Moreover", "Adapting")

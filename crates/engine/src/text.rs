@@ -91,15 +91,9 @@ pub(crate) fn sentence_ranges(s: &str) -> Vec<(usize, usize)> {
                     || matches!(chars[k].1, '"' | '“' | '\'' | '(' | '['));
             let word_before: String =
                 s[start..pos].rsplit(|ch: char| ch.is_whitespace()).next().unwrap_or("").to_lowercase();
-            // Letters around an inner dot are initials or an abbreviation too ("A.P.I.", "U.S.").
-            let dotted = word_before.char_indices().any(|(d, ch)| {
-                ch == '.'
-                    && word_before[..d].chars().last().is_some_and(char::is_alphabetic)
-                    && word_before[d + 1..].chars().next().is_some_and(char::is_alphabetic)
-            });
             let is_abbrev = c == '.'
                 && (word_before.chars().count() == 1
-                    || dotted
+                    || dotted(&word_before)
                     || ABBREV.contains(&word_before.trim_start_matches('(')));
             let breaks = c == '\n' || (next_is_space && next_starts && !is_abbrev) || j >= chars.len();
             if breaks {
@@ -131,6 +125,16 @@ pub(crate) fn sentences(s: &str) -> Vec<&str> {
     sentence_ranges(s).into_iter().map(|(a, b)| &s[a..b]).collect()
 }
 
+/// True when letters stand on both sides of an inner dot: initials or an abbreviation
+/// ("a.p.i", "U.S.", "Ph.D.").
+pub(crate) fn dotted(word: &str) -> bool {
+    word.char_indices().any(|(i, c)| {
+        c == '.'
+            && word[..i].chars().last().is_some_and(char::is_alphabetic)
+            && word[i + 1..].chars().next().is_some_and(char::is_alphabetic)
+    })
+}
+
 /// Shortens `s` to at most `max` chars on a char boundary, adding `…` when cut.
 pub(crate) fn clip(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -157,6 +161,14 @@ pub(crate) const MONTHS: &[&str] = &[
     "november",
     "december",
 ];
+
+/// English weekday names, lowercase: capitalised words that name no entity.
+pub(crate) const WEEKDAYS: &[&str] = &["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+
+/// True when a lowercase word is a month's name or its abbreviation ("dec", "sept", "march").
+pub(crate) fn month_word(w: &str) -> bool {
+    w.len() >= 3 && MONTHS.iter().any(|m| m.starts_with(w))
+}
 
 #[cfg(test)]
 mod tests {

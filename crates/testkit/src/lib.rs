@@ -2,7 +2,8 @@
 //! controls every byte (chunk boundaries, a socket closed mid-body, a server that never answers)
 //! and sees every request. It stands in for the remote services these machines cannot reach:
 //! model APIs, search APIs, web pages. [`openai`] scripts a chat model on it; [`cli`] runs the
-//! command-line binaries against a fresh data directory; [`fuzz`] reads CPU time and budgets the long fuzzing runs.
+//! command-line binaries against a fresh data directory; [`fuzz`] reads CPU time and budgets
+//! the long fuzzing runs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
