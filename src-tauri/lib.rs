@@ -59,24 +59,20 @@ pub fn run() -> anyhow::Result<()> {
 /// never calls the core, which `scripts/perf-app` measures to tell what Tauri and this binary cost
 /// from what Catena's page and core add.
 fn main_window(app: &tauri::App) -> tauri::Result<tauri::WebviewWindow> {
-    let mut config = app
-        .config()
-        .app
-        .windows
-        .iter()
-        .find(|w| w.label == "main")
-        .cloned()
-        .ok_or_else(|| tauri::Error::WindowNotFound)?;
-    let builder = if perf::shell_only() {
+    let mut config =
+        app.config().app.windows.iter().find(|w| w.label == "main").cloned().ok_or(tauri::Error::WindowNotFound)?;
+    let shell = perf::shell_only();
+    if shell {
         config.url = tauri::WebviewUrl::App(perf::SHELL_PAGE.into());
-        tauri::WebviewWindowBuilder::from_config(app, &config)?.on_page_load(|_, payload| {
+    }
+    let mut builder = tauri::WebviewWindowBuilder::from_config(app, &config)?;
+    if shell {
+        builder = builder.on_page_load(|_, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Finished {
                 perf::shell_page_loaded();
             }
-        })
-    } else {
-        tauri::WebviewWindowBuilder::from_config(app, &config)?
-    };
+        });
+    }
     builder.build()
 }
 
